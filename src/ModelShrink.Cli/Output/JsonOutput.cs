@@ -1,0 +1,18 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ModelShrink.Cli.Output;
+
+/// <summary>The one JSON document a command prints with --json: camelCase, indented, stable field order.</summary>
+public static class JsonOutput
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>Serializes <paramref name="document"/> to <paramref name="output"/>.</summary>
+    public static void Write<T>(TextWriter output, T document) => output.WriteLine(JsonSerializer.Serialize(document, Options));
+}

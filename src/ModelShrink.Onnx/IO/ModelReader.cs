@@ -1,0 +1,122 @@
+using Google.Protobuf;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Protobuf;
+
+namespace ModelShrink.Onnx.IO;
+
+/// <summary>Options for reading a model.</summary>
+public sealed record ModelReadOptions
+{
+    /// <summary>
+    /// The deepest message nesting accepted. Each subgraph level costs three (graph, node,
+    /// attribute), so 200 allows about 60 nested If/Loop levels while keeping a hostile file
+    /// from exhausting the stack.
+    /// </summary>
+    public int MaxNestingDepth { get; init; } = 200;
+}
+
+/// <summary>Loads ONNX models from files or streams into the IR, with coded errors for bad input.</summary>
+public static class ModelReader
+{
+    /// <summary>Loads a model file; external data is resolved against the file's folder.</summary>
+    public static Model Load(string path, ModelReadOptions? options = null)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelNotFound,
+                Directory.Exists(fullPath) ? "is a folder, not an ONNX model file" : "model file not found", path);
+        }
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelNotFound, $"cannot open the model file: {e.Message}", path, inner: e);
+        }
+
+        using (stream)
+        {
+            var proto = Parse(stream, stream.Length, path, options ?? new ModelReadOptions());
+            return Build(proto, Path.GetDirectoryName(fullPath), path, fullPath);
+        }
+    }
+
+    /// <summary>
+    /// Loads a model from a stream. <paramref name="baseDirectory"/> is where external data is
+    /// looked for (null refuses external data); <paramref name="displayName"/> names it in errors.
+    /// </summary>
+    public static Model Load(Stream stream, string displayName, string? baseDirectory = null, ModelReadOptions? options = null)
+    {
+        var length = stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
+        var proto = Parse(stream, length, displayName, options ?? new ModelReadOptions());
+        return Build(proto, baseDirectory, displayName, null);
+    }
+
+    /// <summary>Parses the ModelProto alone (no IR), with the same checks and errors as <see cref="Load(string, ModelReadOptions?)"/>.</summary>
+    internal static ModelProto Parse(Stream stream, long length, string file, ModelReadOptions options)
+    {
+        if (length == 0)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelEmpty, "model file is empty", file);
+        }
+
+        if (length > int.MaxValue)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelTooLarge,
+                $"model file is {length} bytes, over protobuf's 2 GB limit; large weights must be stored as external data", file);
+        }
+
+        ModelProto proto;
+        try
+        {
+            // The size limit makes a length field that points past the end of the file fail at
+            // once instead of reading on; the recursion limit stops hostile nesting.
+            using var input = CodedInputStream.CreateWithLimits(stream, (int)length, options.MaxNestingDepth);
+            proto = ModelProto.Parser.ParseFrom(input);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw Classify(e, file, options);
+        }
+
+        if (proto.Graph is null || proto.IrVersion <= 0)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelNotOnnx,
+                "not an ONNX model: it parses as protobuf but has no graph or no ir_version", file);
+        }
+
+        return proto;
+    }
+
+    private static Model Build(ModelProto proto, string? baseDirectory, string file, string? fullPath)
+    {
+        var reader = new GraphReader(new ExternalDataResolver(baseDirectory, file), file);
+        var graph = reader.Read(proto.Graph, null, null, new NameRegistry());
+        return new Model(proto, graph, fullPath);
+    }
+
+    private static ModelShrinkException Classify(InvalidProtocolBufferException e, string file, ModelReadOptions options)
+    {
+        var message = e.Message;
+        if (message.Contains("levels of nesting", StringComparison.OrdinalIgnoreCase))
+        {
+            return ModelShrinkException.Error(ErrorCodes.ModelTooDeep,
+                $"messages are nested more than {options.MaxNestingDepth} levels deep", file, inner: e);
+        }
+
+        if (message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("too large", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("truncated", StringComparison.OrdinalIgnoreCase))
+        {
+            return ModelShrinkException.Error(ErrorCodes.ModelTruncated,
+                "model file is truncated: a field's length runs past the end of the file", file, inner: e);
+        }
+
+        return ModelShrinkException.Error(ErrorCodes.ModelNotOnnx, $"not an ONNX model: {message}", file, inner: e);
+    }
+}

@@ -1,0 +1,97 @@
+using Google.Protobuf;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Protobuf;
+
+namespace ModelShrink.Onnx.IO;
+
+/// <summary>What a save wrote.</summary>
+/// <param name="ModelBytes">Size of the model file.</param>
+/// <param name="ExternalDataBytes">Size of the external-data file (0 when none was written).</param>
+/// <param name="ExternalDataPath">The external-data file's path, when one was written.</param>
+public sealed record SaveResult(long ModelBytes, long ExternalDataBytes, string? ExternalDataPath)
+{
+    /// <summary>Bytes on disk in all.</summary>
+    public long TotalBytes => ModelBytes + ExternalDataBytes;
+}
+
+/// <summary>
+/// Saves the IR as an ONNX file. Writes go to temporary files in the target folder that are moved
+/// into place only when complete, so a failed save never leaves a half-written model.
+/// </summary>
+public static class ModelWriter
+{
+    // protobuf refuses messages of 2 GB or more; keep a margin for the graph's own fields.
+    private const long InlineLimit = int.MaxValue - (64L << 20);
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>.</summary>
+    public static SaveResult Save(Model model, string path, ModelSaveOptions? options = null)
+    {
+        options ??= ModelSaveOptions.Default;
+        var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath)!;
+        var tempPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using var sink = new TensorSink(options, fullPath, path);
+            var proto = ToProto(model, sink);
+            if (sink.InlineBytes > InlineLimit)
+            {
+                throw ModelShrinkException.Error(ErrorCodes.ModelTooLarge,
+                    $"{sink.InlineBytes} bytes of weights would stay inline, over protobuf's 2 GB limit; set an external-data threshold",
+                    path, "ExternalDataThreshold");
+            }
+
+            using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
+            {
+                using var output = new CodedOutputStream(stream, 1 << 20);
+                proto.WriteTo(output);
+                output.Flush();
+            }
+
+            var externalBytes = sink.ExternalBytes;
+            sink.Commit();
+            File.Move(tempPath, fullPath, overwrite: true);
+            var dataPath = externalBytes > 0 ? Path.Combine(directory, options.ExternalDataFileName ?? Path.GetFileName(fullPath) + ".data") : null;
+            return new SaveResult(new FileInfo(fullPath).Length, externalBytes, dataPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.WriteFailed, $"cannot write the model: {e.Message}", path, inner: e);
+        }
+        finally
+        {
+            if (File.Exists(tempPath))
+            {
+                File.Delete(tempPath);
+            }
+        }
+    }
+
+    /// <summary>The model as a ModelProto with every tensor inline (for in-memory use, e.g. ONNX Runtime sessions).</summary>
+    public static byte[] ToBytes(Model model)
+    {
+        using var sink = new TensorSink(ModelSaveOptions.Default, model.Path ?? "model.onnx", model.Path ?? "model");
+        return ToProto(model, sink).ToByteArray();
+    }
+
+    private static ModelProto ToProto(Model model, TensorSink sink)
+    {
+        // Clone the model-level fields without deep-copying the graph, which is rebuilt from the IR.
+        var graph = model.Proto.Graph;
+        model.Proto.Graph = null;
+        ModelProto shell;
+        try
+        {
+            shell = model.Proto.Clone();
+        }
+        finally
+        {
+            model.Proto.Graph = graph;
+        }
+
+        shell.Graph = new GraphWriter(sink).Write(model.Graph);
+        return shell;
+    }
+}

@@ -1,0 +1,32 @@
+namespace ModelShrink.Onnx.Tensors;
+
+/// <summary>
+/// Where a tensor's bytes live outside the model file: a validated absolute path inside the
+/// model's folder, an offset and a length (TensorProto.external_data).
+/// </summary>
+/// <param name="Location">The location as written in the model (relative to the model's folder).</param>
+/// <param name="FullPath">The resolved absolute path, already checked to lie inside the model's folder.</param>
+/// <param name="Offset">Byte offset of the tensor's data in the file.</param>
+/// <param name="Length">Byte length of the tensor's data.</param>
+public sealed record ExternalDataReference(string Location, string FullPath, long Offset, long Length)
+{
+    /// <summary>Reads the bytes from disk (positional read: safe to call from many threads).</summary>
+    public byte[] Read()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(checked((int)Length));
+        using var handle = File.OpenHandle(FullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var read = RandomAccess.Read(handle, buffer.AsSpan(done), Offset + done);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"external data file '{Location}' ended early");
+            }
+
+            done += read;
+        }
+
+        return buffer;
+    }
+}
