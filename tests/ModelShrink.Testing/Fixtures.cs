@@ -1,0 +1,44 @@
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Tensors;
+
+namespace ModelShrink.Testing;
+
+/// <summary>
+/// The project's own fixture models (tests/fixtures, made by build/fixtures/make_fixtures.py from
+/// real data): paths, holdout sets and labels.
+/// </summary>
+public static class Fixtures
+{
+    /// <summary>Every fixture model folder name.</summary>
+    public static readonly string[] All =
+    [
+        "digits-cnn", "digits-mlp", "digits-lstm", "digits-transformer",
+        "digits-mlp-constants", "digits-mlp-inputs", "digits-cnn-if",
+    ];
+
+    /// <summary>The folder holding the fixtures next to the test assembly.</summary>
+    public static string Root => Path.Combine(AppContext.BaseDirectory, "fixtures");
+
+    /// <summary>The model file of a fixture.</summary>
+    public static string Model(string name) => Path.Combine(Root, name, "model.onnx");
+
+    /// <summary>The holdout set folders of a fixture, in order.</summary>
+    public static string[] DataSets(string name) =>
+        Directory.GetDirectories(Path.Combine(Root, name), "test_data_set_*")
+            .OrderBy(d => int.Parse(Path.GetFileName(d)["test_data_set_".Length..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+
+    /// <summary>The input tensors of one holdout set, in graph-input order.</summary>
+    public static Tensor[] Inputs(string dataSet) =>
+        Directory.GetFiles(dataSet, "input_*.pb")
+            .OrderBy(f => int.Parse(Path.GetFileNameWithoutExtension(f)["input_".Length..], System.Globalization.CultureInfo.InvariantCulture))
+            .Select(TensorFile.Read)
+            .ToArray();
+
+    /// <summary>The labels of a fixture's holdout, in set order.</summary>
+    public static int[] Labels(string name)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, name, "labels.json")));
+        return json.RootElement.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    }
+}

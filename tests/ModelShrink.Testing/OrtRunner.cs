@@ -1,0 +1,82 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using ModelShrink.Onnx.Tensors;
+using DataType = ModelShrink.Onnx.Tensors.DataType;
+using Tensor = ModelShrink.Onnx.Tensors.Tensor;
+
+namespace ModelShrink.Testing;
+
+/// <summary>Runs models in ONNX Runtime (CPU) so tests compare numbers ORT actually produced.</summary>
+public static class OrtRunner
+{
+    /// <summary>
+    /// Runs the model at <paramref name="modelPath"/> on <paramref name="inputs"/> (in graph-input
+    /// order) and returns every float output, by name, flattened.
+    /// </summary>
+    public static Dictionary<string, float[]> Run(string modelPath, IReadOnlyList<Tensor> inputs)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC };
+        using var session = new InferenceSession(modelPath, options);
+        var names = session.InputNames;
+        var values = new List<OrtValue>();
+        try
+        {
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                values.Add(ToOrtValue(inputs[i]));
+            }
+
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, names.Take(inputs.Count).ToArray(), values, session.OutputNames);
+            var outputs = new Dictionary<string, float[]>();
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
+                {
+                    outputs[session.OutputNames[i]] = results[i].GetTensorDataAsSpan<float>().ToArray();
+                }
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            values.ForEach(v => v.Dispose());
+        }
+    }
+
+    /// <summary>Top-1 class per row of a [rows, classes] output.</summary>
+    public static int[] ArgMax(float[] logits, int classes)
+    {
+        var result = new int[logits.Length / classes];
+        for (var row = 0; row < result.Length; row++)
+        {
+            var span = logits.AsSpan(row * classes, classes);
+            var best = 0;
+            for (var c = 1; c < classes; c++)
+            {
+                if (span[c] > span[best])
+                {
+                    best = c;
+                }
+            }
+
+            result[row] = best;
+        }
+
+        return result;
+    }
+
+    private static OrtValue ToOrtValue(Tensor tensor)
+    {
+        var shape = tensor.Dims.ToArray();
+        return tensor.DataType switch
+        {
+            DataType.Float => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<float>(), shape),
+            DataType.Int64 => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<long>(), shape),
+            DataType.Int32 => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<int>(), shape),
+            DataType.Bool => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<bool>(), shape),
+            _ => throw new NotSupportedException($"test input of type {tensor.DataType}"),
+        };
+    }
+}
