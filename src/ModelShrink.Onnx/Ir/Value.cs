@@ -64,12 +64,18 @@ public sealed class Value
     public DataType? ElementType => Initializer?.DataType
         ?? (Type?.TensorType is { HasElemType: true } t ? (DataType)t.ElemType : null);
 
-    /// <summary>Makes every reader of this value read <paramref name="replacement"/> instead.</summary>
-    public void ReplaceAllUsesWith(Value replacement)
+    /// <summary>
+    /// Makes every reader of this value read <paramref name="replacement"/> instead, except
+    /// <paramref name="except"/> (typically the node that computes the replacement from this value).
+    /// </summary>
+    public void ReplaceAllUsesWith(Value replacement, Node? except = null)
     {
         foreach (var use in uses.ToArray())
         {
-            use.Node.SetInput(use.InputIndex, replacement);
+            if (use.Node != except)
+            {
+                use.Node.SetInput(use.InputIndex, replacement);
+            }
         }
 
         var graph = Graph;
