@@ -5,22 +5,22 @@ using ModelShrink.Onnx.Protobuf;
 
 namespace ModelShrink.Onnx.IO;
 
-/// <summary>Options for reading a model.</summary>
+/// <summary>Options for reading a model from a stream.</summary>
 public sealed record ModelReadOptions
 {
     /// <summary>
     /// The deepest message nesting accepted. Each subgraph level costs three (graph, node,
-    /// attribute), so 200 allows about 60 nested If/Loop levels while keeping a hostile file
-    /// from exhausting the stack.
+    /// attribute), so 100 (protobuf's default, also used for files) allows about 30 nested
+    /// If/Loop levels while keeping a hostile file from exhausting the stack.
     /// </summary>
-    public int MaxNestingDepth { get; init; } = 200;
+    public int MaxNestingDepth { get; init; } = 100;
 }
 
 /// <summary>Loads ONNX models from files or streams into the IR, with coded errors for bad input.</summary>
 public static class ModelReader
 {
     /// <summary>Loads a model file; external data is resolved against the file's folder.</summary>
-    public static Model Load(string path, ModelReadOptions? options = null)
+    public static Model Load(string path)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -41,7 +41,7 @@ public static class ModelReader
 
         using (stream)
         {
-            var proto = Parse(stream, stream.Length, path, options ?? new ModelReadOptions());
+            var proto = ParseMapped(stream, path);
             return Build(proto, Path.GetDirectoryName(fullPath), path, fullPath);
         }
     }
@@ -57,8 +57,43 @@ public static class ModelReader
         return Build(proto, baseDirectory, displayName, null);
     }
 
-    /// <summary>Parses the ModelProto alone (no IR), with the same checks and errors as <see cref="Load(string, ModelReadOptions?)"/>.</summary>
+    // Files are parsed from a memory-mapped view (see MappedFile) under protobuf's default
+    // nesting limit of 100, about 30 levels of nested subgraphs.
+    private static ModelProto ParseMapped(FileStream stream, string file)
+    {
+        CheckLength(stream.Length, file);
+        try
+        {
+            using var mapped = new MappedFile(stream);
+            return CheckOnnx(ModelProto.Parser.ParseFrom(mapped.Sequence), file);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw Classify(e, file, DefaultNestingLimit);
+        }
+    }
+
+    /// <summary>Parses the ModelProto alone (no IR), with the same checks and errors as <see cref="Load(string)"/>.</summary>
     internal static ModelProto Parse(Stream stream, long length, string file, ModelReadOptions options)
+    {
+        CheckLength(length, file);
+        ModelProto proto;
+        try
+        {
+            // The size limit makes a length field that points past the end of the file fail at
+            // once instead of reading on; the recursion limit stops hostile nesting.
+            using var input = CodedInputStream.CreateWithLimits(stream, (int)length, options.MaxNestingDepth);
+            proto = ModelProto.Parser.ParseFrom(input);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw Classify(e, file, options.MaxNestingDepth);
+        }
+
+        return CheckOnnx(proto, file);
+    }
+
+    private static void CheckLength(long length, string file)
     {
         if (length == 0)
         {
@@ -70,20 +105,10 @@ public static class ModelReader
             throw ModelShrinkException.Error(ErrorCodes.ModelTooLarge,
                 $"model file is {length} bytes, over protobuf's 2 GB limit; large weights must be stored as external data", file);
         }
+    }
 
-        ModelProto proto;
-        try
-        {
-            // The size limit makes a length field that points past the end of the file fail at
-            // once instead of reading on; the recursion limit stops hostile nesting.
-            using var input = CodedInputStream.CreateWithLimits(stream, (int)length, options.MaxNestingDepth);
-            proto = ModelProto.Parser.ParseFrom(input);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw Classify(e, file, options);
-        }
-
+    private static ModelProto CheckOnnx(ModelProto proto, string file)
+    {
         if (proto.Graph is null || proto.IrVersion <= 0)
         {
             throw ModelShrinkException.Error(ErrorCodes.ModelNotOnnx,
@@ -100,13 +125,15 @@ public static class ModelReader
         return new Model(proto, graph, fullPath);
     }
 
-    private static ModelShrinkException Classify(InvalidProtocolBufferException e, string file, ModelReadOptions options)
+    private const int DefaultNestingLimit = 100;
+
+    private static ModelShrinkException Classify(InvalidProtocolBufferException e, string file, int nestingLimit)
     {
         var message = e.Message;
         if (message.Contains("levels of nesting", StringComparison.OrdinalIgnoreCase))
         {
             return ModelShrinkException.Error(ErrorCodes.ModelTooDeep,
-                $"messages are nested more than {options.MaxNestingDepth} levels deep", file, inner: e);
+                $"messages are nested more than {nestingLimit} levels deep", file, inner: e);
         }
 
         if (message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)

@@ -81,6 +81,15 @@ public sealed class Graph
         return value;
     }
 
+    /// <summary>Appends a graph input of the given type.</summary>
+    public Value AddInput(string name, TypeProto type)
+    {
+        var value = CreateValue(name);
+        value.Type = type;
+        Inputs.Add(value);
+        return value;
+    }
+
     /// <summary>Adds an initializer holding <paramref name="tensor"/> and returns its value.</summary>
     public Value AddInitializer(Tensor tensor)
     {

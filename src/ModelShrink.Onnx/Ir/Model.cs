@@ -17,6 +17,18 @@ public sealed class Model
         Opsets = new OpsetImports(proto.OpsetImport);
     }
 
+    /// <summary>Creates an empty model: an empty main graph, the given IR version and opset imports.</summary>
+    public static Model Create(string graphName, long irVersion, params (string Domain, long Version)[] opsets)
+    {
+        var proto = new ModelProto { IrVersion = irVersion, ProducerName = "ModelShrink", Graph = new GraphProto { Name = graphName } };
+        foreach (var (domain, version) in opsets)
+        {
+            proto.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
+        }
+
+        return new Model(proto, new Graph(graphName, null, null, null, new NameRegistry()), null);
+    }
+
     /// <summary>The main graph.</summary>
     public Graph Graph { get; }
 
