@@ -2,7 +2,8 @@ namespace ModelShrink.Diagnostics;
 
 /// <summary>
 /// Every diagnostic code the engine emits. The README's error table documents each one; codes are
-/// never reused or renumbered. MSH1xxx: reading and writing models.
+/// never reused or renumbered. MSH1xxx: reading and writing models and arguments; MSH2xxx: the
+/// engine's passes.
 /// </summary>
 public static class ErrorCodes
 {
@@ -50,4 +51,10 @@ public static class ErrorCodes
 
     /// <summary>A command-line argument or option value is invalid.</summary>
     public const string InvalidArgument = "MSH1014";
+
+    /// <summary>A pass failed unexpectedly; the message names the pass and those run before it.</summary>
+    public const string PassFailed = "MSH2000";
+
+    /// <summary>The model cannot be processed in the requested mode (an op or opset the pass cannot handle).</summary>
+    public const string UnsupportedModel = "MSH2001";
 }

@@ -1,0 +1,11 @@
+namespace ModelShrink.Core.Compression;
+
+/// <summary>
+/// Everything one compression is asked to do. Each pass reads only its own typed options record;
+/// this type just carries them from the CLI or the MSBuild request to <see cref="PipelineFactory"/>.
+/// </summary>
+public sealed record CompressionOptions
+{
+    /// <summary>The quantization mode.</summary>
+    public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
+}

@@ -1,0 +1,46 @@
+using ModelShrink.Core.Passes;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Ir;
+
+namespace ModelShrink.Core.Compression;
+
+/// <summary>
+/// Runs one compression: load, run the pipeline, write the result atomically. The source model is
+/// only read; the output never replaces it.
+/// </summary>
+public static class Compressor
+{
+    /// <summary>Compresses <paramref name="input"/> into <paramref name="output"/>.</summary>
+    public static CompressionResult Run(string input, string output, CompressionOptions options, CancellationToken cancellation = default)
+    {
+        if (SamePath(input, output))
+        {
+            throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
+                "the output path is the input model itself; choose another output so the source stays untouched", input, "--output");
+        }
+
+        var pipeline = PipelineFactory.Create(options);
+        var model = ModelReader.Load(input);
+        var context = new PassContext(input, cancellation);
+        var records = pipeline.Run(model, context);
+        var saved = ModelWriter.Save(model, output);
+        return new CompressionResult(input, output, SizeOnDisk(model), saved.TotalBytes, records, context.Diagnostics);
+    }
+
+    /// <summary>Bytes of a model on disk: its file and every external-data file it reads.</summary>
+    public static long SizeOnDisk(Model model)
+    {
+        var external = model.Graph.EnumerateGraphs()
+            .SelectMany(g => g.Initializers.Select(v => v.Initializer!))
+            .Concat(model.Graph.EnumerateNodes().SelectMany(n => n.Attributes).Select(a => a.Tensor).OfType<Onnx.Tensors.Tensor>())
+            .Select(t => t.External?.FullPath)
+            .OfType<string>()
+            .Distinct()
+            .Sum(p => new FileInfo(p).Length);
+        return (model.Path is null ? 0 : new FileInfo(model.Path).Length) + external;
+    }
+
+    private static bool SamePath(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+}

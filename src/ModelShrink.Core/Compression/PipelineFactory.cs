@@ -1,0 +1,28 @@
+using ModelShrink.Core.Passes;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Compression;
+
+/// <summary>Turns <see cref="CompressionOptions"/> into the ordered list of passes that realises them.</summary>
+public static class PipelineFactory
+{
+    /// <summary>The quantize modes this build of the engine can run.</summary>
+    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None];
+
+    /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
+    public static PassPipeline Create(CompressionOptions options)
+    {
+        var passes = new List<IPass>();
+        switch (options.Quantize)
+        {
+            case QuantizeMode.None:
+                break;
+            default:
+                throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
+                    $"quantize mode '{options.Quantize}' is not available; choose one of {string.Join(", ", SupportedModes)}",
+                    setting: "Quantize");
+        }
+
+        return new PassPipeline(passes);
+    }
+}

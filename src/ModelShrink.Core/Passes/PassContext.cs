@@ -1,0 +1,33 @@
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Passes;
+
+/// <summary>What every pass may use besides the model: where to put warnings, and cancellation.</summary>
+public sealed class PassContext
+{
+    private readonly List<Diagnostic> diagnostics = [];
+
+    /// <summary>Creates a context.</summary>
+    public PassContext(string modelFile, CancellationToken cancellation = default)
+    {
+        ModelFile = modelFile;
+        Cancellation = cancellation;
+    }
+
+    /// <summary>The model's file as the user named it, for diagnostics.</summary>
+    public string ModelFile { get; }
+
+    /// <summary>Stops long passes when the build or the user cancels.</summary>
+    public CancellationToken Cancellation { get; }
+
+    /// <summary>Warnings raised so far.</summary>
+    public IReadOnlyList<Diagnostic> Diagnostics => diagnostics;
+
+    /// <summary>Records a warning about the model (errors are thrown as <see cref="ModelShrinkException"/>).</summary>
+    public void Warn(string code, string message, string? setting = null) =>
+        diagnostics.Add(new Diagnostic(code, message, ModelFile, setting, DiagnosticSeverity.Warning));
+
+    /// <summary>An error diagnostic about the model, to throw.</summary>
+    public ModelShrinkException Error(string code, string message, string? setting = null) =>
+        ModelShrinkException.Error(code, message, ModelFile, setting);
+}

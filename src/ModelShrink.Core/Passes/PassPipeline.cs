@@ -1,0 +1,74 @@
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Ir;
+
+namespace ModelShrink.Core.Passes;
+
+/// <summary>The outcome of one pass inside a pipeline.</summary>
+public sealed record PassRecord(string Pass, PassResult Result, TimeSpan Elapsed);
+
+/// <summary>
+/// Runs passes in order: the spine of the engine. A coded error from a pass passes through
+/// unchanged; any other failure becomes MSH2000 naming the pass that failed and those before it.
+/// </summary>
+public sealed class PassPipeline(IReadOnlyList<IPass> passes)
+{
+    /// <summary>The passes, in the order they run.</summary>
+    public IReadOnlyList<IPass> Passes => passes;
+
+    /// <summary>Runs every pass on <paramref name="model"/> and returns what each did.</summary>
+    public IReadOnlyList<PassRecord> Run(Model model, PassContext context)
+    {
+        var records = new List<PassRecord>(passes.Count);
+        foreach (var pass in passes)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            PassResult result;
+            try
+            {
+                result = pass.Run(model, context);
+            }
+            catch (Exception e) when (e is not ModelShrinkException and not OperationCanceledException)
+            {
+                var before = records.Count == 0 ? "none" : string.Join(", ", records.Select(r => r.Pass));
+                throw context.Error(ErrorCodes.PassFailed,
+                    $"pass '{pass.Name}' failed ({e.GetType().Name}: {e.Message}); passes run before it: {before}");
+            }
+
+            records.Add(new PassRecord(pass.Name, result, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+        }
+
+        return records;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="passes"/> again and again until none modifies the model, at most
+    /// <paramref name="maxRounds"/> times (for clean-ups whose steps enable each other).
+    /// </summary>
+    public static PassResult RunToFixedPoint(Model model, PassContext context, IReadOnlyList<IPass> passes, int maxRounds = 8)
+    {
+        var totals = new Dictionary<string, long>();
+        var modified = false;
+        for (var round = 0; round < maxRounds; round++)
+        {
+            var changed = false;
+            foreach (var pass in passes)
+            {
+                var result = pass.Run(model, context);
+                changed |= result.Modified;
+                foreach (var (key, count) in result.Counters)
+                {
+                    totals[key] = totals.GetValueOrDefault(key) + count;
+                }
+            }
+
+            modified |= changed;
+            if (!changed)
+            {
+                break;
+            }
+        }
+
+        return new PassResult(modified, totals);
+    }
+}
