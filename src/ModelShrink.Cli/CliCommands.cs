@@ -11,5 +11,6 @@ public static class CliCommands
     {
         InspectCommand.Create(),
         CompressCommand.Create(),
+        RunRequestCommand.Create(),
     };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ModelShrink.Cli.Output;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Text;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Cli.Commands;
@@ -48,8 +49,8 @@ public static class CompressCommand
 
     /// <summary>Parses an enum option value case-insensitively, with a coded error listing the choices.</summary>
     public static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
-        Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(text, out _)
+        EnumNames.TryParse<T>(text, out var value)
             ? value
             : throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
-                $"'{text}' is not a valid value for {option}; choose one of {string.Join(", ", Enum.GetNames<T>())}", setting: option);
+                $"'{text}' is not a valid value for {option}; choose one of {EnumNames.List<T>()}", setting: option);
 }

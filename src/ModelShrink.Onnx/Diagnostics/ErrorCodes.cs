@@ -3,7 +3,7 @@ namespace ModelShrink.Diagnostics;
 /// <summary>
 /// Every diagnostic code the engine emits. The README's error table documents each one; codes are
 /// never reused or renumbered. MSH1xxx: reading and writing models and arguments; MSH2xxx: the
-/// engine's passes.
+/// engine's passes; MSH3xxx: build requests, item settings and budgets.
 /// </summary>
 public static class ErrorCodes
 {
@@ -57,4 +57,19 @@ public static class ErrorCodes
 
     /// <summary>The model cannot be processed in the requested mode (an op or opset the pass cannot handle).</summary>
     public const string UnsupportedModel = "MSH2001";
+
+    /// <summary>The build request is unreadable or of an unknown version (a task/engine mismatch).</summary>
+    public const string BadRequest = "MSH3000";
+
+    /// <summary>A &lt;CompressModel&gt; item has metadata the engine does not know.</summary>
+    public const string UnknownMetadata = "MSH3001";
+
+    /// <summary>A &lt;CompressModel&gt; metadata value or ModelShrink property is invalid.</summary>
+    public const string InvalidMetadata = "MSH3002";
+
+    /// <summary>The compressed model is larger than its MaxSize budget.</summary>
+    public const string MaxSizeExceeded = "MSH3100";
+
+    /// <summary>The compressed model is larger than MaxSizeRatio times the original.</summary>
+    public const string MaxSizeRatioExceeded = "MSH3101";
 }

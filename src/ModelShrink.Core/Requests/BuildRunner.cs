@@ -1,0 +1,108 @@
+using ModelShrink.Core.Budgets;
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Providers;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Requests;
+
+/// <summary>
+/// Serves a build request: each item is compressed into a staging folder, checked against its
+/// budgets, and only then moved into its output folder, so a failed item leaves no output behind.
+/// </summary>
+public static class BuildRunner
+{
+    /// <summary>Runs every item of <paramref name="request"/>; failures become diagnostics, not exceptions.</summary>
+    public static BuildResponse Run(BuildRequest request, CancellationToken cancellation = default)
+    {
+        if (request.Version != 1)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.BadRequest,
+                $"request version {request.Version} is not supported by this engine (expects 1); the task and engine come from different package versions",
+                request.ProjectFile);
+        }
+
+        var items = new List<BuildResponseItem>();
+        var diagnostics = new List<ResponseDiagnostic>();
+        foreach (var item in request.Items)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var itemDiagnostics = new List<Diagnostic>();
+            items.Add(RunItem(item, itemDiagnostics, cancellation));
+            diagnostics.AddRange(itemDiagnostics.Select(d => ToResponse(d, item.ItemSpec)));
+        }
+
+        return new BuildResponse { Items = items, Diagnostics = diagnostics };
+    }
+
+    private static BuildResponseItem RunItem(BuildRequestItem item, List<Diagnostic> diagnostics, CancellationToken cancellation)
+    {
+        var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
+        try
+        {
+            var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec);
+            Directory.CreateDirectory(staging);
+            var modelFile = settings.OutputName + ".onnx";
+            var result = Compressor.Run(item.Source, Path.Combine(staging, modelFile), settings.Compression, cancellation);
+            diagnostics.AddRange(result.Warnings);
+
+            var budget = settings.Size.Check(result.CompressedBytes, result.OriginalBytes, item.ItemSpec).ToArray();
+            diagnostics.AddRange(budget);
+            if (budget.Any(d => d.Severity == DiagnosticSeverity.Error))
+            {
+                return Failed(item);
+            }
+
+            VariantPlanner.Plan(settings.OutputName, modelFile, settings.Compression.Quantize, settings.Providers)
+                .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
+            var files = Publish(staging, item.OutputDirectory);
+            var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
+                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(settings.Compression.Quantize)}, " +
+                $"providers {string.Join(", ", settings.Providers)}";
+            return new BuildResponseItem
+            {
+                ItemSpec = item.ItemSpec,
+                Succeeded = true,
+                Files = files,
+                OriginalBytes = result.OriginalBytes,
+                CompressedBytes = result.CompressedBytes,
+                Summary = summary,
+            };
+        }
+        catch (ModelShrinkException e)
+        {
+            diagnostics.Add(e.Diagnostic);
+            return Failed(item);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    // Moves every staged file into the output folder (each move replaces atomically).
+    private static string[] Publish(string staging, string outputDirectory)
+    {
+        var published = new List<string>();
+        foreach (var file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
+        {
+            var target = Path.Combine(outputDirectory, Path.GetFileName(file));
+            File.Move(file, target, overwrite: true);
+            published.Add(target);
+        }
+
+        return published.ToArray();
+    }
+
+    private static BuildResponseItem Failed(BuildRequestItem item) => new() { ItemSpec = item.ItemSpec, Succeeded = false };
+
+    private static ResponseDiagnostic ToResponse(Diagnostic diagnostic, string itemSpec) => new()
+    {
+        Code = diagnostic.Code,
+        Severity = diagnostic.Severity == DiagnosticSeverity.Error ? "error" : "warning",
+        Message = $"{diagnostic.File ?? itemSpec}: {diagnostic.Message}",
+        Setting = diagnostic.Setting ?? "",
+    };
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using ModelShrink.Core.Budgets;
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Text;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Requests;
+
+/// <summary>The typed settings of one &lt;CompressModel&gt; item, parsed from its metadata.</summary>
+/// <param name="OutputName">The base name of the outputs (<c>name.onnx</c>, <c>name.runtime.json</c>).</param>
+/// <param name="Compression">What to do to the model.</param>
+/// <param name="Size">The size budget.</param>
+/// <param name="Providers">The execution providers to emit variants for, in the order the app should try them.</param>
+public sealed record ItemSettings(string OutputName, CompressionOptions Compression, SizeBudget Size, IReadOnlyList<ExecutionProvider> Providers)
+{
+    /// <summary>Every metadata name an item may carry (case-insensitive). Anything else is refused (MSH3001).</summary>
+    public static readonly IReadOnlyList<string> KnownMetadata = ["Quantize", "OutputName", "MaxSize", "MaxSizeRatio", "BudgetSeverity", "Providers"];
+
+    /// <summary>Parses an item's metadata; <paramref name="file"/> names the model in errors.</summary>
+    public static ItemSettings Parse(IReadOnlyDictionary<string, string> metadata, string source, string file)
+    {
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in metadata)
+        {
+            if (!KnownMetadata.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                var near = KnownMetadata.FirstOrDefault(k => k.StartsWith(name[..Math.Min(3, name.Length)], StringComparison.OrdinalIgnoreCase));
+                throw ModelShrinkException.Error(ErrorCodes.UnknownMetadata,
+                    $"unknown metadata '{name}' on <CompressModel>{(near is null ? "" : $"; did you mean '{near}'?")} (known: {string.Join(", ", KnownMetadata)})",
+                    file, name);
+            }
+
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                values[name] = value.Trim();
+            }
+        }
+
+        var outputName = values.GetValueOrDefault("OutputName") ?? Path.GetFileNameWithoutExtension(source);
+        if (outputName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || outputName.Contains('/') || outputName.Contains('\\') || outputName is "." or "..")
+        {
+            throw Invalid(file, "OutputName", $"'{outputName}' is not a plain file name");
+        }
+
+        var quantize = ParseEnum<QuantizeMode>(values.GetValueOrDefault("Quantize") ?? nameof(QuantizeMode.None), file, "Quantize");
+        if (!PipelineFactory.SupportedModes.Contains(quantize))
+        {
+            throw Invalid(file, "Quantize", $"'{quantize}' is not available yet; choose one of {string.Join(", ", PipelineFactory.SupportedModes)}");
+        }
+
+        long? maxSize = null;
+        if (values.TryGetValue("MaxSize", out var maxSizeText))
+        {
+            maxSize = ByteSize.TryParse(maxSizeText, out var bytes)
+                ? bytes
+                : throw Invalid(file, "MaxSize", $"'{maxSizeText}' is not a size such as 20MB (units B, KB, MB, GB; 1 KB = 1024 B; no space)");
+        }
+
+        double? maxRatio = null;
+        if (values.TryGetValue("MaxSizeRatio", out var ratioText))
+        {
+            maxRatio = double.TryParse(ratioText, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ratio) && ratio > 0
+                ? ratio
+                : throw Invalid(file, "MaxSizeRatio", $"'{ratioText}' is not a positive number such as 0.3");
+        }
+
+        var severity = ParseEnum<BudgetSeverity>(values.GetValueOrDefault("BudgetSeverity") ?? nameof(BudgetSeverity.Error), file, "BudgetSeverity");
+        var providers = (values.GetValueOrDefault("Providers") ?? "CPU")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => ParseEnum<ExecutionProvider>(p, file, "Providers"))
+            .Distinct()
+            .ToArray();
+
+        return new ItemSettings(outputName, new CompressionOptions { Quantize = quantize }, new SizeBudget(maxSize, maxRatio, severity), providers);
+    }
+
+    private static T ParseEnum<T>(string text, string file, string setting) where T : struct, Enum =>
+        EnumNames.TryParse<T>(text, out var value) ? value : throw Invalid(file, setting, $"'{text}' is not one of {EnumNames.List<T>()}");
+
+    private static ModelShrinkException Invalid(string file, string setting, string problem) =>
+        ModelShrinkException.Error(ErrorCodes.InvalidMetadata, $"{setting}: {problem}", file, setting);
+}
