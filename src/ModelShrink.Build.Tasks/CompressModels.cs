@@ -1,0 +1,161 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using ModelShrink.Build.Tasks.Protocol;
+
+namespace ModelShrink.Build.Tasks
+{
+    /// <summary>
+    /// Runs the engine out of process on the out-of-date &lt;CompressModel&gt; items: writes a request
+    /// file, starts <c>dotnet modelshrink.dll run-request</c> with the SDK's own dotnet, and turns
+    /// the response into MSBuild errors, warnings and a summary line per model. ONNX Runtime and
+    /// protobuf never load into the build process (DESIGN.md, "Out of process").
+    /// </summary>
+    public sealed class CompressModels : ToolTask
+    {
+        /// <summary>The prepared items to process (see <see cref="PrepareModels"/>).</summary>
+        [Required]
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The project file; diagnostics point at it.</summary>
+        [Required]
+        public string ProjectFile { get; set; } = "";
+
+        /// <summary>The engine's modelshrink.dll.</summary>
+        [Required]
+        public string EnginePath { get; set; } = "";
+
+        /// <summary>The request file to write.</summary>
+        [Required]
+        public string RequestFile { get; set; } = "";
+
+        /// <summary>The SDK's dotnet ($(DOTNET_HOST_PATH)); "dotnet" from PATH when empty.</summary>
+        public string DotnetHostPath { get; set; } = "";
+
+        /// <summary>The app's ONNX Runtime version.</summary>
+        public string OnnxRuntimeVersion { get; set; } = "";
+
+        /// <summary>The folder holding ONNX Runtime's native library for this machine (from the NuGet cache).</summary>
+        public string OnnxRuntimeNativeDirectory { get; set; } = "";
+
+        /// <inheritdoc />
+        protected override string ToolName => "dotnet";
+
+        /// <inheritdoc />
+        protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Low;
+
+        private string ResponseFile => Path.ChangeExtension(RequestFile, ".response.json");
+
+        /// <inheritdoc />
+        public override bool Execute()
+        {
+            if (Models.Length == 0)
+            {
+                return true;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
+            File.Delete(ResponseFile);
+            JsonFile.Write(RequestFile, BuildRequest());
+            if (!string.IsNullOrEmpty(OnnxRuntimeNativeDirectory))
+            {
+                EnvironmentVariables = new[] { "MODELSHRINK_ORT_NATIVE_DIR=" + OnnxRuntimeNativeDirectory };
+            }
+
+            var ran = base.Execute();
+            if (!File.Exists(ResponseFile))
+            {
+                if (ran && !Log.HasLoggedErrors)
+                {
+                    Log.LogError(null, "MSH3000", null, ProjectFile, 0, 0, 0, 0, "the ModelShrink engine wrote no response");
+                }
+
+                return false;
+            }
+
+            Report(JsonFile.Read<ResponseContract>(ResponseFile));
+            return !Log.HasLoggedErrors;
+        }
+
+        /// <inheritdoc />
+        protected override string GenerateFullPathToTool() =>
+            string.IsNullOrEmpty(DotnetHostPath) ? ToolName : DotnetHostPath;
+
+        /// <inheritdoc />
+        protected override string GenerateCommandLineCommands()
+        {
+            var builder = new CommandLineBuilder();
+            builder.AppendFileNameIfNotNull(EnginePath);
+            builder.AppendSwitch("run-request");
+            builder.AppendFileNameIfNotNull(RequestFile);
+            builder.AppendSwitch("--response");
+            builder.AppendFileNameIfNotNull(ResponseFile);
+            return builder.ToString();
+        }
+
+        private RequestContract BuildRequest()
+        {
+            var request = new RequestContract { ProjectFile = ProjectFile, OnnxRuntimeVersion = OnnxRuntimeVersion };
+            foreach (var model in Models)
+            {
+                var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                var custom = model.CloneCustomMetadata();
+                foreach (DictionaryEntry entry in custom)
+                {
+                    var name = (string)entry.Key;
+                    if (!InternalMetadata.Contains(name))
+                    {
+                        metadata[name] = (string)entry.Value!;
+                    }
+                }
+
+                request.Items.Add(new RequestItemContract
+                {
+                    ItemSpec = model.ItemSpec,
+                    Source = model.GetMetadata("FullPath"),
+                    OutputDirectory = model.GetMetadata("ItemFolder"),
+                    Metadata = metadata,
+                });
+            }
+
+            return request;
+        }
+
+        private void Report(ResponseContract response)
+        {
+            foreach (var diagnostic in response.Diagnostics)
+            {
+                var message = string.IsNullOrEmpty(diagnostic.Setting) ? diagnostic.Message : $"{diagnostic.Message} (setting: {diagnostic.Setting})";
+                if (diagnostic.Severity == "warning")
+                {
+                    Log.LogWarning("ModelShrink", diagnostic.Code, null, ProjectFile, 0, 0, 0, 0, message);
+                }
+                else
+                {
+                    Log.LogError("ModelShrink", diagnostic.Code, null, ProjectFile, 0, 0, 0, 0, message);
+                }
+            }
+
+            foreach (var item in response.Items.Where(i => i.Succeeded))
+            {
+                Log.LogMessage(MessageImportance.Normal, "ModelShrink: " + item.Summary);
+                var model = Models.FirstOrDefault(m => m.ItemSpec == item.ItemSpec);
+                var stamp = model?.GetMetadata("StampFile");
+                if (!string.IsNullOrEmpty(stamp))
+                {
+                    File.WriteAllText(stamp, item.Summary);
+                }
+            }
+        }
+
+        // Metadata MSBuild and PrepareModels add for the targets; the engine must not see it as user metadata.
+        private static readonly HashSet<string> InternalMetadata = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            "ItemFolder", "SettingsFile", "StampFile", "ResolvedOutputName", "AppSubdirectory", "OriginalItemSpec",
+        };
+    }
+}

@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace ModelShrink.Build.Tasks
+{
+    /// <summary>
+    /// In-process and cheap (no engine): gives each &lt;CompressModel&gt; item its intermediate folder
+    /// and a settings file that changes only when the item's settings, the engine or the app's
+    /// ONNX Runtime version change. The targets use the settings file as an input, so MSBuild's
+    /// incremental check reprocesses exactly the items whose model or settings changed.
+    /// </summary>
+    public sealed class PrepareModels : Task
+    {
+        /// <summary>The &lt;CompressModel&gt; items.</summary>
+        [Required]
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The project's folder.</summary>
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>Where per-item folders go (under obj/).</summary>
+        [Required]
+        public string IntermediateDirectory { get; set; } = "";
+
+        /// <summary>The engine's modelshrink.dll; its folder's newest file time is part of every settings file.</summary>
+        [Required]
+        public string EnginePath { get; set; } = "";
+
+        /// <summary>The app's ONNX Runtime version.</summary>
+        public string OnnxRuntimeVersion { get; set; } = "";
+
+        /// <summary>The items with ItemFolder, SettingsFile, StampFile, OutputName and AppSubdirectory metadata.</summary>
+        [Output]
+        public ITaskItem[] PreparedModels { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <inheritdoc />
+        public override bool Execute()
+        {
+            var engineStamp = EngineStamp();
+            var prepared = new List<ITaskItem>();
+            foreach (var model in Models)
+            {
+                var source = model.GetMetadata("FullPath");
+                var outputName = ModelItemLayout.OutputName(model.GetMetadata("OutputName"), source);
+                var folder = Path.Combine(IntermediateDirectory, ModelItemLayout.ItemFolderName(source, outputName));
+                var settingsFile = folder + ".settings";
+                WriteIfChanged(settingsFile, Settings(model, source, engineStamp));
+
+                var item = new TaskItem(model);
+                item.SetMetadata("ItemFolder", folder);
+                item.SetMetadata("SettingsFile", settingsFile);
+                item.SetMetadata("StampFile", folder + ".stamp");
+                item.SetMetadata("ResolvedOutputName", outputName);
+                item.SetMetadata("AppSubdirectory", ModelItemLayout.AppSubdirectory(ProjectDirectory, source));
+                prepared.Add(item);
+            }
+
+            PreparedModels = prepared.ToArray();
+            return !Log.HasLoggedErrors;
+        }
+
+        // A new package version moves the engine; a local re-pack of the same version changes its files' times.
+        private string EngineStamp()
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(EnginePath))!;
+            var newest = Directory.Exists(directory)
+                ? Directory.GetFiles(directory).Select(File.GetLastWriteTimeUtc).DefaultIfEmpty().Max()
+                : default;
+            return EnginePath + "|" + newest.Ticks;
+        }
+
+        private string Settings(ITaskItem model, string source, string engineStamp)
+        {
+            var text = new StringBuilder();
+            text.AppendLine("engine=" + engineStamp);
+            text.AppendLine("onnxruntime=" + OnnxRuntimeVersion);
+            text.AppendLine("source=" + source);
+            var metadata = model.CloneCustomMetadata();
+            foreach (var name in metadata.Keys.Cast<string>().OrderBy(n => n, StringComparer.OrdinalIgnoreCase))
+            {
+                text.AppendLine(name + "=" + metadata[name]);
+            }
+
+            return text.ToString();
+        }
+
+        // Rewriting an unchanged file would bump its timestamp and defeat the incremental check.
+        private static void WriteIfChanged(string path, string content)
+        {
+            if (File.Exists(path) && File.ReadAllText(path) == content)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, content);
+        }
+    }
+}
