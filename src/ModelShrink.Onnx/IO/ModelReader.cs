@@ -71,17 +71,19 @@ public static class ModelReader
                 $"model file is {length} bytes, over protobuf's 2 GB limit; large weights must be stored as external data", file);
         }
 
-        ModelProto proto;
+        // Merged into an instance (what ParseFrom does) so that, on failure, what was read so far
+        // tells a truncated model from bytes that were never ONNX.
+        var proto = new ModelProto();
         try
         {
             // The size limit makes a length field that points past the end of the file fail at
             // once instead of reading on; the recursion limit stops hostile nesting.
             using var input = CodedInputStream.CreateWithLimits(stream, (int)length, options.MaxNestingDepth);
-            proto = ModelProto.Parser.ParseFrom(input);
+            proto.MergeFrom(input);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Classify(e, file, options);
+            throw Classify(e, proto, file, options);
         }
 
         if (proto.Graph is null || proto.IrVersion <= 0)
@@ -100,7 +102,7 @@ public static class ModelReader
         return new Model(proto, graph, fullPath);
     }
 
-    private static ModelShrinkException Classify(InvalidProtocolBufferException e, string file, ModelReadOptions options)
+    private static ModelShrinkException Classify(InvalidProtocolBufferException e, ModelProto partial, string file, ModelReadOptions options)
     {
         var message = e.Message;
         if (message.Contains("levels of nesting", StringComparison.OrdinalIgnoreCase))
@@ -109,12 +111,23 @@ public static class ModelReader
                 $"messages are nested more than {options.MaxNestingDepth} levels deep", file, inner: e);
         }
 
-        if (message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
+        // A length of 2 GB or more reads as "negative size"; files over 2 GB are refused earlier, so
+        // it points past the end. Running out of bytes means truncation only if the file began like
+        // a model (ONNX writers put ir_version first): text or an image runs out too, mid-"field".
+        var ranPastTheEnd = message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
             || message.Contains("too large", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("truncated", StringComparison.OrdinalIgnoreCase))
+            || message.Contains("truncated", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("negative size", StringComparison.OrdinalIgnoreCase);
+        if (ranPastTheEnd && partial.HasIrVersion)
         {
             return ModelShrinkException.Error(ErrorCodes.ModelTruncated,
                 "model file is truncated: a field's length runs past the end of the file", file, inner: e);
+        }
+
+        if (ranPastTheEnd)
+        {
+            return ModelShrinkException.Error(ErrorCodes.ModelNotOnnx,
+                "not an ONNX model: the bytes do not parse as protobuf (no ir_version before a field ran past the end)", file, inner: e);
         }
 
         return ModelShrinkException.Error(ErrorCodes.ModelNotOnnx, $"not an ONNX model: {message}", file, inner: e);
