@@ -84,7 +84,15 @@ internal sealed class ExternalDataResolver(string? modelDirectory, string modelF
     {
         if (!fileLengths.TryGetValue(path, out var length))
         {
-            length = new FileInfo(path).Length;
+            // FileInfo of a link describes the link itself; measure the file it points at (already
+            // checked by ExternalDataPath to lie inside the model's folder).
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+            {
+                info = target;
+            }
+
+            length = info.Length;
             fileLengths[path] = length;
         }
 

@@ -69,7 +69,16 @@ internal sealed class GraphReader(ExternalDataResolver externalData, string file
             }
         }
 
-        graph.SortTopologically();
+        try
+        {
+            graph.SortTopologically();
+        }
+        catch (ModelShrinkException e) when (e.Diagnostic.File is null)
+        {
+            // The sort knows the graph, not the file: name it, as every other reader error does.
+            throw new ModelShrinkException(e.Diagnostic with { File = file }, e);
+        }
+
         return graph;
     }
 

@@ -62,32 +62,37 @@ public static class ModelReader
     private static ModelProto ParseMapped(FileStream stream, string file)
     {
         CheckLength(stream.Length, file);
+        // Merged into an instance (what ParseFrom does) so that, on failure, what was read so far
+        // tells a truncated model from bytes that were never ONNX.
+        var proto = new ModelProto();
         try
         {
             using var mapped = new MappedFile(stream);
-            return CheckOnnx(ModelProto.Parser.ParseFrom(mapped.Sequence), file);
+            proto.MergeFrom(mapped.Sequence);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Classify(e, file, DefaultNestingLimit);
+            throw Classify(e, proto, file, DefaultNestingLimit);
         }
+
+        return CheckOnnx(proto, file);
     }
 
     /// <summary>Parses the ModelProto alone (no IR), with the same checks and errors as <see cref="Load(string)"/>.</summary>
     internal static ModelProto Parse(Stream stream, long length, string file, ModelReadOptions options)
     {
         CheckLength(length, file);
-        ModelProto proto;
+        var proto = new ModelProto();
         try
         {
             // The size limit makes a length field that points past the end of the file fail at
             // once instead of reading on; the recursion limit stops hostile nesting.
             using var input = CodedInputStream.CreateWithLimits(stream, (int)length, options.MaxNestingDepth);
-            proto = ModelProto.Parser.ParseFrom(input);
+            proto.MergeFrom(input);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Classify(e, file, options.MaxNestingDepth);
+            throw Classify(e, proto, file, options.MaxNestingDepth);
         }
 
         return CheckOnnx(proto, file);
@@ -127,7 +132,7 @@ public static class ModelReader
 
     private const int DefaultNestingLimit = 100;
 
-    private static ModelShrinkException Classify(InvalidProtocolBufferException e, string file, int nestingLimit)
+    private static ModelShrinkException Classify(InvalidProtocolBufferException e, ModelProto partial, string file, int nestingLimit)
     {
         var message = e.Message;
         if (message.Contains("levels of nesting", StringComparison.OrdinalIgnoreCase))
@@ -136,12 +141,23 @@ public static class ModelReader
                 $"messages are nested more than {nestingLimit} levels deep", file, inner: e);
         }
 
-        if (message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
+        // A length of 2 GB or more reads as "negative size"; files over 2 GB are refused earlier, so
+        // it points past the end. Running out of bytes means truncation only if the file began like
+        // a model (ONNX writers put ir_version first): text or an image runs out too, mid-"field".
+        var ranPastTheEnd = message.Contains("ended unexpectedly", StringComparison.OrdinalIgnoreCase)
             || message.Contains("too large", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("truncated", StringComparison.OrdinalIgnoreCase))
+            || message.Contains("truncated", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("negative size", StringComparison.OrdinalIgnoreCase);
+        if (ranPastTheEnd && partial.HasIrVersion)
         {
             return ModelShrinkException.Error(ErrorCodes.ModelTruncated,
                 "model file is truncated: a field's length runs past the end of the file", file, inner: e);
+        }
+
+        if (ranPastTheEnd)
+        {
+            return ModelShrinkException.Error(ErrorCodes.ModelNotOnnx,
+                "not an ONNX model: the bytes do not parse as protobuf (no ir_version before a field ran past the end)", file, inner: e);
         }
 
         return ModelShrinkException.Error(ErrorCodes.ModelNotOnnx, $"not an ONNX model: {message}", file, inner: e);
