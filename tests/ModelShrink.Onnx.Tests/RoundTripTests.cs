@@ -90,6 +90,24 @@ public sealed class RoundTripTests
         CollectionAssert.AreEqual(Bits(expected), Bits(OrtRunner.Run(inline, inputs)["logits"]));
     }
 
+    [TestMethod]
+    public void ANonSeekableStreamLoadsTheSameGraph()
+    {
+        using var stream = new NonSeekableStream(File.ReadAllBytes(Fixtures.Model("digits-mlp")));
+
+        var model = ModelReader.Load(stream, "digits-mlp (stream)");
+
+        Assert.AreEqual(ModelReader.Load(Fixtures.Model("digits-mlp")).Graph.Nodes.Count, model.Graph.Nodes.Count);
+        Assert.HasCount(6, model.Graph.Initializers);
+    }
+
+    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+    }
+
     internal static ModelProto Parse(string path) => ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
 
     internal static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();

@@ -14,6 +14,9 @@ public sealed record ModelReadOptions
     /// If/Loop levels while keeping a hostile file from exhausting the stack.
     /// </summary>
     public int MaxNestingDepth { get; init; } = 100;
+
+    /// <summary>The cap on <see cref="MaxNestingDepth"/>: deeper parsing could exhaust a thread's stack.</summary>
+    public const int MaxAllowedNesting = 300;
 }
 
 /// <summary>Loads ONNX models from files or streams into the IR, with coded errors for bad input.</summary>
@@ -52,7 +55,8 @@ public static class ModelReader
     /// </summary>
     public static Model Load(Stream stream, string displayName, string? baseDirectory = null, ModelReadOptions? options = null)
     {
-        var length = stream.CanSeek ? stream.Length - stream.Position : long.MaxValue;
+        // A stream that cannot seek has no known length: protobuf's own 2 GB limit applies.
+        var length = stream.CanSeek ? stream.Length - stream.Position : -1;
         var proto = Parse(stream, length, displayName, options ?? new ModelReadOptions());
         return Build(proto, baseDirectory, displayName, null);
     }
@@ -81,13 +85,17 @@ public static class ModelReader
     /// <summary>Parses the ModelProto alone (no IR), with the same checks and errors as <see cref="Load(string)"/>.</summary>
     internal static ModelProto Parse(Stream stream, long length, string file, ModelReadOptions options)
     {
-        CheckLength(length, file);
+        if (length >= 0)
+        {
+            CheckLength(length, file);
+        }
+
         var proto = new ModelProto();
         try
         {
             // The size limit makes a length field that points past the end of the file fail at
             // once instead of reading on; the recursion limit stops hostile nesting.
-            using var input = CodedInputStream.CreateWithLimits(stream, (int)length, options.MaxNestingDepth);
+            using var input = CodedInputStream.CreateWithLimits(stream, length >= 0 ? (int)length : int.MaxValue, Math.Clamp(options.MaxNestingDepth, 1, ModelReadOptions.MaxAllowedNesting));
             proto.MergeFrom(input);
         }
         catch (InvalidProtocolBufferException e)
