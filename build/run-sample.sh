@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the ModelShrink.Build and ModelShrink.Runtime packages into artifacts/packages and runs the
+# sample app, whose `dotnet build` compresses its model through the package. Each run packs a fresh
+# prerelease version, so the NuGet cache never serves a stale copy of the package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
+echo "packing ModelShrink.Build and ModelShrink.Runtime $version"
+dotnet pack src/ModelShrink.Build.Tasks -c Release -p:Version="$version" -nologo -v:q
+dotnet pack src/ModelShrink.Runtime -c Release -p:Version="$version" -nologo -v:q
+
+echo "building and running samples/DigitsApp"
+dotnet build samples/DigitsApp -c Release -p:ModelShrinkVersion="$version" -nologo -v:n -clp:NoSummary | grep -E "ModelShrink: |: error |: warning " || true
+dotnet run --project samples/DigitsApp -c Release --no-build -p:ModelShrinkVersion="$version"
