@@ -10,9 +10,11 @@ namespace ModelShrink.Build.Tasks
 {
     /// <summary>
     /// In-process and cheap (no engine): gives each &lt;CompressModel&gt; item its intermediate folder
-    /// and a settings file that changes only when the item's settings, the engine or the app's
-    /// ONNX Runtime version change. The targets use the settings file as an input, so MSBuild's
-    /// incremental check reprocesses exactly the items whose model or settings changed.
+    /// and a settings file that records the item's settings, the engine and the app's ONNX Runtime
+    /// version. When that record changes the item's stamp is deleted; with the model as the only
+    /// input and the stamp as the output, MSBuild's partial build then reprocesses exactly the items
+    /// whose model or settings changed. (A second input vector would make MSBuild compare it against
+    /// every output and rebuild all items.)
     /// </summary>
     public sealed class PrepareModels : Task
     {
@@ -50,12 +52,17 @@ namespace ModelShrink.Build.Tasks
                 var outputName = ModelItemLayout.OutputName(model.GetMetadata("OutputName"), source);
                 var folder = Path.Combine(IntermediateDirectory, ModelItemLayout.ItemFolderName(source, outputName));
                 var settingsFile = folder + ".settings";
-                WriteIfChanged(settingsFile, Settings(model, source, engineStamp));
+                var stampFile = folder + ".stamp";
+                if (WriteIfChanged(settingsFile, Settings(model, source, engineStamp)))
+                {
+                    // Settings changed: the missing stamp makes MSBuild reprocess this item alone.
+                    File.Delete(stampFile);
+                }
 
                 var item = new TaskItem(model);
                 item.SetMetadata("ItemFolder", folder);
                 item.SetMetadata("SettingsFile", settingsFile);
-                item.SetMetadata("StampFile", folder + ".stamp");
+                item.SetMetadata("StampFile", stampFile);
                 item.SetMetadata("ResolvedOutputName", outputName);
                 item.SetMetadata("AppSubdirectory", ModelItemLayout.AppSubdirectory(ProjectDirectory, source));
                 prepared.Add(item);
@@ -90,16 +97,17 @@ namespace ModelShrink.Build.Tasks
             return text.ToString();
         }
 
-        // Rewriting an unchanged file would bump its timestamp and defeat the incremental check.
-        private static void WriteIfChanged(string path, string content)
+        // Rewriting an unchanged file would bump its timestamp; returns whether the content changed.
+        private static bool WriteIfChanged(string path, string content)
         {
             if (File.Exists(path) && File.ReadAllText(path) == content)
             {
-                return;
+                return false;
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, content);
+            return true;
         }
     }
 }

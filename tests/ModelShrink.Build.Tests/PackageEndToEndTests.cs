@@ -1,0 +1,174 @@
+using System.Text.Json;
+using ModelShrink.Testing;
+
+namespace ModelShrink.Build.Tests;
+
+[TestClass]
+public sealed class PackageEndToEndTests
+{
+    [TestMethod]
+    public void BuildPlacesTheModelAndItsRuntimeConfigInTheOutputAndTheModelRuns()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" Providers="CPU;CUDA" />""");
+        app.AddModel("digits-cnn", "digits.onnx");
+
+        var build = app.Build();
+
+        Assert.AreEqual(0, build.ExitCode, build.Output);
+        StringAssert.Contains(build.Output, "ModelShrink: Models/digits.onnx: 187.21KB -> 187.21KB");
+        var model = Path.Combine(app.Output, "Models", "digits.onnx");
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(app.Output, "Models", "digits.runtime.json")));
+        var variants = config.RootElement.GetProperty("variants").EnumerateArray().ToArray();
+        CollectionAssert.AreEqual(new[] { "CUDA", "CPU" }, variants.Select(v => v.GetProperty("provider").GetString()).ToArray());
+        Assert.IsTrue(variants.All(v => v.GetProperty("file").GetString() == "digits.onnx"));
+
+        var inputs = Fixtures.Inputs(Fixtures.DataSets("digits-cnn")[0]);
+        CollectionAssert.AreEqual(OrtRunner.Run(Fixtures.Model("digits-cnn"), inputs)["logits"], OrtRunner.Run(model, inputs)["logits"]);
+    }
+
+    [TestMethod]
+    public void ASecondBuildWithNothingChangedStartsNoEngine()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" />""");
+        app.AddModel("digits-mlp", "digits.onnx");
+        Assert.AreEqual(0, app.Build().ExitCode);
+        var response = Directory.GetFiles(Path.Combine(app.Directory, "obj"), "request.response.json", SearchOption.AllDirectories).Single();
+        var written = File.GetLastWriteTimeUtc(response);
+
+        var second = app.Build();
+
+        Assert.AreEqual(0, second.ExitCode, second.Output);
+        Assert.DoesNotContain("ModelShrink: ", second.Output);
+        Assert.AreEqual(written, File.GetLastWriteTimeUtc(response), "the engine ran again");
+        Assert.IsTrue(File.Exists(Path.Combine(app.Output, "Models", "digits.onnx")));
+    }
+
+    [TestMethod]
+    public void AChangedSettingReprocessesOnlyThatItem()
+    {
+        using var app = new ConsumerProject("""
+            <CompressModel Include="Models/a.onnx" />
+            <CompressModel Include="Models/b.onnx" Providers="CPU" />
+            """);
+        app.AddModel("digits-mlp", "a.onnx");
+        app.AddModel("digits-cnn", "b.onnx");
+        Assert.AreEqual(0, app.Build().ExitCode);
+
+        File.WriteAllText(app.ProjectFile, File.ReadAllText(app.ProjectFile).Replace("Providers=\"CPU\"", "Providers=\"CPU;DirectML\""));
+        var second = app.Build();
+
+        Assert.AreEqual(0, second.ExitCode, second.Output);
+        StringAssert.Contains(second.Output, "ModelShrink: Models/b.onnx:");
+        Assert.DoesNotContain("ModelShrink: Models/a.onnx:", second.Output);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(app.Output, "Models", "b.runtime.json")), "DirectML");
+    }
+
+    [TestMethod]
+    public void ABrokenSizeBudgetFailsTheBuildWithItsCodeAndPlacesNothing()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" MaxSize="100KB" />""");
+        app.AddModel("digits-cnn", "digits.onnx");
+
+        var build = app.Build();
+
+        Assert.AreNotEqual(0, build.ExitCode);
+        StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3100: Models/digits.onnx: compressed model is 187.21KB, over the MaxSize budget of 100KB (setting: MaxSize)");
+        Assert.IsFalse(File.Exists(Path.Combine(app.Output, "Models", "digits.onnx")));
+    }
+
+    [TestMethod]
+    public void AProjectWideDefaultPropertyAppliesToEveryItem()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" />""", "<ModelShrinkMaxSizeRatio>0.5</ModelShrinkMaxSizeRatio>");
+        app.AddModel("digits-mlp", "digits.onnx");
+
+        var build = app.Build();
+
+        Assert.AreNotEqual(0, build.ExitCode);
+        StringAssert.Contains(build.Output, "error MSH3101: Models/digits.onnx: compressed model is 1 of the original");
+    }
+
+    [TestMethod]
+    public void ACorruptModelGivesACleanCodedError()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/bad.onnx" />""");
+        File.WriteAllText(Path.Combine(app.Directory, "Models", "bad.onnx"), "this is not a model");
+
+        var build = app.Build();
+
+        Assert.AreNotEqual(0, build.ExitCode);
+        StringAssert.Contains(build.Output, "ModelShrink error MSH1003:");
+        StringAssert.Contains(build.Output, "bad.onnx: not an ONNX model");
+        Assert.DoesNotContain("   at ", build.Output, "no stack trace");
+        Assert.AreEqual("this is not a model", File.ReadAllText(Path.Combine(app.Directory, "Models", "bad.onnx")), "the source is untouched");
+    }
+
+    [TestMethod]
+    public void UnknownMetadataIsRefusedWithItsName()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" Quantise="Int8" />""");
+        app.AddModel("digits-mlp", "digits.onnx");
+
+        var build = app.Build();
+
+        Assert.AreNotEqual(0, build.ExitCode);
+        StringAssert.Contains(build.Output, "error MSH3001: Models/digits.onnx: unknown metadata 'Quantise' on <CompressModel>; did you mean 'Quantize'?");
+    }
+
+    [TestMethod]
+    public void CleanRemovesTheOutputsAndPublishIncludesThem()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" />""");
+        app.AddModel("digits-mlp", "digits.onnx");
+        Assert.AreEqual(0, app.Build().ExitCode);
+
+        var publish = app.Dotnet("publish", "-o", "published", "-nologo");
+        Assert.AreEqual(0, publish.ExitCode, publish.Output);
+        Assert.IsTrue(File.Exists(Path.Combine(app.Directory, "published", "Models", "digits.onnx")));
+        Assert.IsTrue(File.Exists(Path.Combine(app.Directory, "published", "Models", "digits.runtime.json")));
+
+        var clean = app.Dotnet("clean", "-nologo");
+        Assert.AreEqual(0, clean.ExitCode, clean.Output);
+        Assert.IsFalse(File.Exists(Path.Combine(app.Output, "Models", "digits.onnx")));
+        Assert.IsFalse(File.Exists(Path.Combine(app.Output, "Models", "digits.runtime.json")));
+        // `dotnet publish` builds Release; `dotnet clean` cleans the Debug build it follows.
+        Assert.IsEmpty(Directory.GetFiles(Path.Combine(app.Directory, "obj", "Debug"), "*.onnx", SearchOption.AllDirectories));
+    }
+
+    [TestMethod]
+    public void TurnedOffTheBuildPlacesNothing()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" />""", "<ModelShrinkEnabled>false</ModelShrinkEnabled>");
+        app.AddModel("digits-mlp", "digits.onnx");
+
+        var build = app.Build();
+
+        Assert.AreEqual(0, build.ExitCode, build.Output);
+        Assert.DoesNotContain("ModelShrink: ", build.Output);
+        Assert.IsFalse(File.Exists(Path.Combine(app.Output, "Models", "digits.runtime.json")));
+    }
+
+    [TestMethod]
+    public void TwoProjectsBuildingTheSameModelInParallelBothSucceed()
+    {
+        using var shared = new TempDirectory();
+        var model = shared.File("shared.onnx");
+        File.Copy(Fixtures.Model("digits-cnn"), model);
+        var item = $"""<CompressModel Include="{model}" />""";
+        using var first = new ConsumerProject(item);
+        using var second = new ConsumerProject(item);
+        Assert.AreEqual(0, first.Dotnet("restore").ExitCode);
+        Assert.AreEqual(0, second.Dotnet("restore").ExitCode);
+
+        var builds = new[] { first, second }.AsParallel().Select(p => p.Build("--no-restore")).ToArray();
+
+        foreach (var (build, app) in builds.Zip([first, second]))
+        {
+            Assert.AreEqual(0, build.ExitCode, build.Output);
+            Assert.IsTrue(File.Exists(Path.Combine(app.Output, "shared.onnx")));
+            Assert.IsTrue(File.Exists(Path.Combine(app.Output, "shared.runtime.json")));
+        }
+
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(first.Output, "shared.onnx")), File.ReadAllBytes(Path.Combine(second.Output, "shared.onnx")));
+    }
+}
