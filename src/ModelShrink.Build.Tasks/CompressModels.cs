@@ -39,6 +39,9 @@ namespace ModelShrink.Build.Tasks
         /// <summary>The app's ONNX Runtime version.</summary>
         public string OnnxRuntimeVersion { get; set; } = "";
 
+        /// <summary>The ONNX Runtime packages the app references (item specs are package ids).</summary>
+        public ITaskItem[] OnnxRuntimePackages { get; set; } = Array.Empty<ITaskItem>();
+
         /// <summary>The folder holding ONNX Runtime's native library for this machine (from the NuGet cache).</summary>
         public string OnnxRuntimeNativeDirectory { get; set; } = "";
 
@@ -99,7 +102,12 @@ namespace ModelShrink.Build.Tasks
 
         private RequestContract BuildRequest()
         {
-            var request = new RequestContract { ProjectFile = ProjectFile, OnnxRuntimeVersion = OnnxRuntimeVersion };
+            var request = new RequestContract
+            {
+                ProjectFile = ProjectFile,
+                OnnxRuntimeVersion = OnnxRuntimeVersion,
+                OnnxRuntimePackages = OnnxRuntimePackages.Select(p => p.ItemSpec).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+            };
             foreach (var model in Models)
             {
                 var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);

@@ -16,6 +16,7 @@ public sealed class PackageEndToEndTests
 
         Assert.AreEqual(0, build.ExitCode, build.Output);
         StringAssert.Contains(build.Output, "ModelShrink: Models/digits.onnx: 187.21KB -> 187.21KB");
+        StringAssert.Contains(build.Output, "App.csproj : ModelShrink warning MSH3200: Models/digits.onnx: provider CUDA is requested but the app does not reference Microsoft.ML.OnnxRuntime.Gpu");
         var model = Path.Combine(app.Output, "Models", "digits.onnx");
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(app.Output, "Models", "digits.runtime.json")));
         var variants = config.RootElement.GetProperty("variants").EnumerateArray().ToArray();

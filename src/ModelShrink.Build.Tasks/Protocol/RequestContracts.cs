@@ -16,7 +16,10 @@ namespace ModelShrink.Build.Tasks.Protocol
         [DataMember(Name = "onnxRuntimeVersion", Order = 2)]
         public string OnnxRuntimeVersion { get; set; } = "";
 
-        [DataMember(Name = "items", Order = 3)]
+        [DataMember(Name = "onnxRuntimePackages", Order = 3)]
+        public List<string> OnnxRuntimePackages { get; set; } = new List<string>();
+
+        [DataMember(Name = "items", Order = 4)]
         public List<RequestItemContract> Items { get; set; } = new List<RequestItemContract>();
     }
 

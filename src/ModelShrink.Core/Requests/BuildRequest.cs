@@ -17,6 +17,9 @@ public sealed record BuildRequest
     /// <summary>The Microsoft.ML.OnnxRuntime version the app references, or empty.</summary>
     public string OnnxRuntimeVersion { get; init; } = "";
 
+    /// <summary>The ONNX Runtime package ids the app references (Microsoft.ML.OnnxRuntime, .Gpu, .DirectML, ...).</summary>
+    public IReadOnlyList<string> OnnxRuntimePackages { get; init; } = [];
+
     /// <summary>The models to process.</summary>
     public IReadOnlyList<BuildRequestItem> Items { get; init; } = [];
 }

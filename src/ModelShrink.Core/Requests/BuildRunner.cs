@@ -21,25 +21,34 @@ public static class BuildRunner
                 request.ProjectFile);
         }
 
+        var runtime = AppRuntime.From(request.OnnxRuntimeVersion, request.OnnxRuntimePackages);
         var items = new List<BuildResponseItem>();
         var diagnostics = new List<ResponseDiagnostic>();
+        if (runtime.Version is null && request.OnnxRuntimeVersion.Length > 0)
+        {
+            diagnostics.Add(ToResponse(new Diagnostic(ErrorCodes.OnnxRuntimeVersionUnreadable,
+                $"the app's ONNX Runtime version '{request.OnnxRuntimeVersion}' is not a NuGet version; outputs target ONNX Runtime {AppRuntime.EngineVersion}",
+                request.ProjectFile, "PackageReference Microsoft.ML.OnnxRuntime", DiagnosticSeverity.Warning), request.ProjectFile));
+        }
+
         foreach (var item in request.Items)
         {
             cancellation.ThrowIfCancellationRequested();
             var itemDiagnostics = new List<Diagnostic>();
-            items.Add(RunItem(item, itemDiagnostics, cancellation));
+            items.Add(RunItem(item, runtime, itemDiagnostics, cancellation));
             diagnostics.AddRange(itemDiagnostics.Select(d => ToResponse(d, item.ItemSpec)));
         }
 
         return new BuildResponse { Items = items, Diagnostics = diagnostics };
     }
 
-    private static BuildResponseItem RunItem(BuildRequestItem item, List<Diagnostic> diagnostics, CancellationToken cancellation)
+    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, List<Diagnostic> diagnostics, CancellationToken cancellation)
     {
         var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
         try
         {
             var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec);
+            diagnostics.AddRange(ProviderWarnings(settings, runtime, item.ItemSpec));
             Directory.CreateDirectory(staging);
             var modelFile = settings.OutputName + ".onnx";
             var result = Compressor.Run(item.Source, Path.Combine(staging, modelFile), settings.Compression, cancellation);
@@ -95,6 +104,15 @@ public static class BuildRunner
 
         return published.ToArray();
     }
+
+    // A provider the app cannot load would only ever fall back to CPU at run time: say so now.
+    private static IEnumerable<Diagnostic> ProviderWarnings(ItemSettings settings, AppRuntime runtime, string file) =>
+        settings.Providers
+            .Select(p => (Provider: p, Package: runtime.MissingPackageFor(p)))
+            .Where(p => p.Package is not null)
+            .Select(p => new Diagnostic(ErrorCodes.ProviderPackageMissing,
+                $"provider {p.Provider} is requested but the app does not reference {p.Package}; at run time it will fall back to the next provider",
+                file, "Providers", DiagnosticSeverity.Warning));
 
     private static BuildResponseItem Failed(BuildRequestItem item) => new() { ItemSpec = item.ItemSpec, Succeeded = false };
 

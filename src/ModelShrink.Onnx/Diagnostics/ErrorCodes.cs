@@ -72,4 +72,10 @@ public static class ErrorCodes
 
     /// <summary>The compressed model is larger than MaxSizeRatio times the original.</summary>
     public const string MaxSizeRatioExceeded = "MSH3101";
+
+    /// <summary>Warning: a provider is requested whose ONNX Runtime package the app does not reference.</summary>
+    public const string ProviderPackageMissing = "MSH3200";
+
+    /// <summary>Warning: the app's ONNX Runtime version is not a NuGet version; outputs target the engine's.</summary>
+    public const string OnnxRuntimeVersionUnreadable = "MSH3201";
 }

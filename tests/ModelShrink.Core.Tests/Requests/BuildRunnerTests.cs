@@ -1,0 +1,110 @@
+using ModelShrink.Core.Requests;
+using ModelShrink.Diagnostics;
+using ModelShrink.Testing;
+
+namespace ModelShrink.Core.Tests.Requests;
+
+[TestClass]
+public sealed class BuildRunnerTests
+{
+    [TestMethod]
+    public void ASucceededItemListsItsModelAndRuntimeConfigAndItsSizes()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["Providers"] = "CPU" }));
+
+        var item = response.Items.Single();
+        Assert.IsTrue(item.Succeeded);
+        CollectionAssert.AreEqual(new[] { temp.File("out/digits.onnx"), temp.File("out/digits.runtime.json") }, item.Files.ToArray());
+        Assert.AreEqual(new FileInfo(Fixtures.Model("digits-mlp")).Length, item.OriginalBytes);
+        Assert.AreEqual(new FileInfo(temp.File("out/digits.onnx")).Length, item.CompressedBytes);
+        Assert.IsEmpty(response.Diagnostics);
+    }
+
+    [TestMethod]
+    public void ABrokenBudgetFailsTheItemAndLeavesNoOutput()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["MaxSize"] = "50KB" }));
+
+        Assert.IsFalse(response.Items.Single().Succeeded);
+        var diagnostic = response.Diagnostics.Single();
+        Assert.AreEqual(ErrorCodes.MaxSizeExceeded, diagnostic.Code);
+        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB", diagnostic.Message);
+        Assert.IsEmpty(Directory.GetFileSystemEntries(temp.File("out")));
+    }
+
+    [TestMethod]
+    public void AWarningSeverityBudgetPlacesTheOutputAndWarns()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["MaxSizeRatio"] = "0.5", ["BudgetSeverity"] = "warning" }));
+
+        Assert.IsTrue(response.Items.Single().Succeeded);
+        Assert.AreEqual("warning", response.Diagnostics.Single().Severity);
+        Assert.AreEqual(ErrorCodes.MaxSizeRatioExceeded, response.Diagnostics.Single().Code);
+        Assert.IsTrue(File.Exists(temp.File("out/digits.onnx")));
+    }
+
+    [TestMethod]
+    public void AProviderWithoutItsRuntimePackageIsAWarningNamingThePackage()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["Providers"] = "DirectML;CPU" }));
+
+        Assert.IsTrue(response.Items.Single().Succeeded);
+        var warning = response.Diagnostics.Single();
+        Assert.AreEqual(ErrorCodes.ProviderPackageMissing, warning.Code);
+        Assert.AreEqual("Models/digits.onnx: provider DirectML is requested but the app does not reference Microsoft.ML.OnnxRuntime.DirectML; at run time it will fall back to the next provider", warning.Message);
+    }
+
+    [TestMethod]
+    [DataRow("Quantise", "Int8", ErrorCodes.UnknownMetadata, "unknown metadata 'Quantise' on <CompressModel>; did you mean 'Quantize'?")]
+    [DataRow("MaxSize", "20 MB", ErrorCodes.InvalidMetadata, "MaxSize: '20 MB' is not a size such as 20MB")]
+    [DataRow("Providers", "CPU;TPU", ErrorCodes.InvalidMetadata, "Providers: 'TPU' is not one of CPU, CUDA, DirectML")]
+    [DataRow("OutputName", "../escape", ErrorCodes.InvalidMetadata, "OutputName: '../escape' is not a plain file name")]
+    public void BadMetadataIsRefusedWithItsCodeAndSetting(string name, string value, string code, string message)
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { [name] = value }));
+
+        Assert.IsFalse(response.Items.Single().Succeeded);
+        var diagnostic = response.Diagnostics.Single();
+        Assert.AreEqual(code, diagnostic.Code);
+        Assert.AreEqual(name, diagnostic.Setting);
+        StringAssert.StartsWith(diagnostic.Message, "Models/digits.onnx: " + message);
+        Assert.IsFalse(File.Exists(temp.File("out/digits.onnx")));
+    }
+
+    [TestMethod]
+    public void AnUnknownRequestVersionIsRefused()
+    {
+        using var temp = new TempDirectory();
+
+        var error = Assert.ThrowsExactly<ModelShrinkException>(() => BuildRunner.Run(Request(temp, []) with { Version = 2 }));
+
+        Assert.AreEqual(ErrorCodes.BadRequest, error.Diagnostic.Code);
+    }
+
+    private static BuildRequest Request(TempDirectory temp, Dictionary<string, string> metadata) => new()
+    {
+        ProjectFile = temp.File("App.csproj"),
+        OnnxRuntimeVersion = "1.31.1",
+        OnnxRuntimePackages = ["Microsoft.ML.OnnxRuntime"],
+        Items =
+        [
+            new BuildRequestItem
+            {
+                ItemSpec = "Models/digits.onnx",
+                Source = Fixtures.Model("digits-mlp"),
+                OutputDirectory = temp.File("out"),
+                Metadata = metadata.Count == 0 ? new() { ["OutputName"] = "digits" } : new Dictionary<string, string>(metadata) { ["OutputName"] = metadata.GetValueOrDefault("OutputName", "digits") },
+            },
+        ],
+    };
+}
