@@ -172,4 +172,20 @@ public sealed class PackageEndToEndTests
 
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(first.Output, "shared.onnx")), File.ReadAllBytes(Path.Combine(second.Output, "shared.onnx")));
     }
+
+    [TestMethod]
+    public void TheProjectWideTotalBudgetCountsEveryModel()
+    {
+        using var app = new ConsumerProject("""
+            <CompressModel Include="Models/a.onnx" />
+            <CompressModel Include="Models/b.onnx" />
+            """, "<ModelShrinkMaxTotalSize>300KB</ModelShrinkMaxTotalSize>");
+        app.AddModel("digits-mlp", "a.onnx");
+        app.AddModel("digits-cnn", "b.onnx");
+
+        var build = app.Build();
+
+        Assert.AreNotEqual(0, build.ExitCode);
+        StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3102: the compressed models total 386.43KB, over the ModelShrinkMaxTotalSize budget of 300KB; largest: Models/a.onnx 199.22KB, Models/b.onnx 187.21KB");
+    }
 }

@@ -1,48 +1,57 @@
+using System;
 using System.Globalization;
 
-namespace ModelShrink.Core.Budgets;
-
-/// <summary>Sizes as users type them: a number and a unit, no space: <c>20MB</c>; 1 KB = 1024 B.</summary>
-public static class ByteSize
+namespace ModelShrink.Core.Budgets
 {
-    private static readonly (string Unit, long Factor)[] Units = [("GB", 1L << 30), ("MB", 1L << 20), ("KB", 1L << 10), ("B", 1)];
-
-    /// <summary>Parses <paramref name="text"/>; false when it is not a number followed by B, KB, MB or GB.</summary>
-    public static bool TryParse(string text, out long bytes)
+    /// <summary>
+    /// Sizes as users type them: a number and a unit, no space: <c>20MB</c>; 1 KB = 1024 B.
+    /// Also compiled into the netstandard2.0 MSBuild task (for the project-wide budget), so it is
+    /// written without newer language or library features.
+    /// </summary>
+    public static class ByteSize
     {
-        bytes = 0;
-        var trimmed = text.Trim();
-        foreach (var (unit, factor) in Units)
+        private static readonly string[] UnitNames = { "GB", "MB", "KB", "B" };
+        private static readonly long[] UnitFactors = { 1L << 30, 1L << 20, 1L << 10, 1 };
+
+        /// <summary>Parses <paramref name="text"/>; false when it is not a number followed by B, KB, MB or GB.</summary>
+        public static bool TryParse(string text, out long bytes)
         {
-            if (trimmed.EndsWith(unit, StringComparison.OrdinalIgnoreCase))
+            bytes = 0;
+            var trimmed = text.Trim();
+            for (var u = 0; u < UnitNames.Length; u++)
             {
-                var number = trimmed[..^unit.Length];
-                if (number.Length > 0 && !char.IsWhiteSpace(number[^1])
-                    && double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
-                    && value >= 0 && value * factor < long.MaxValue)
+                if (!trimmed.EndsWith(UnitNames[u], StringComparison.OrdinalIgnoreCase))
                 {
-                    bytes = (long)Math.Round(value * factor);
+                    continue;
+                }
+
+                var number = trimmed.Substring(0, trimmed.Length - UnitNames[u].Length);
+                if (number.Length > 0 && !char.IsWhiteSpace(number[number.Length - 1])
+                    && double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
+                    && value >= 0 && value * UnitFactors[u] < long.MaxValue)
+                {
+                    bytes = (long)Math.Round(value * UnitFactors[u]);
                     return true;
                 }
 
                 return false;
             }
+
+            return false;
         }
 
-        return false;
-    }
-
-    /// <summary>Formats bytes in the largest unit that keeps the number at least 1 (e.g. <c>5.2MB</c>).</summary>
-    public static string Format(long bytes)
-    {
-        foreach (var (unit, factor) in Units)
+        /// <summary>Formats bytes in the largest unit that keeps the number at least 1 (e.g. <c>5.2MB</c>).</summary>
+        public static string Format(long bytes)
         {
-            if (bytes >= factor || factor == 1)
+            for (var u = 0; u < UnitNames.Length; u++)
             {
-                return (bytes / (double)factor).ToString(factor == 1 ? "0" : "0.##", CultureInfo.InvariantCulture) + unit;
+                if (bytes >= UnitFactors[u] || UnitFactors[u] == 1)
+                {
+                    return (bytes / (double)UnitFactors[u]).ToString(UnitFactors[u] == 1 ? "0" : "0.##", CultureInfo.InvariantCulture) + UnitNames[u];
+                }
             }
-        }
 
-        return bytes.ToString(CultureInfo.InvariantCulture) + "B";
+            return bytes.ToString(CultureInfo.InvariantCulture) + "B";
+        }
     }
 }

@@ -73,6 +73,9 @@ public static class ErrorCodes
     /// <summary>The compressed model is larger than MaxSizeRatio times the original.</summary>
     public const string MaxSizeRatioExceeded = "MSH3101";
 
+    /// <summary>The compressed models of a project together exceed ModelShrinkMaxTotalSize (raised by the MSBuild task).</summary>
+    public const string MaxTotalSizeExceeded = "MSH3102";
+
     /// <summary>Warning: a provider is requested whose ONNX Runtime package the app does not reference.</summary>
     public const string ProviderPackageMissing = "MSH3200";
 

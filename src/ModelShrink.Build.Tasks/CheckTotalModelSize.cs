@@ -1,0 +1,70 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using ModelShrink.Core.Budgets;
+
+namespace ModelShrink.Build.Tasks
+{
+    /// <summary>
+    /// The project-wide size budget (ModelShrinkMaxTotalSize): the models of every &lt;CompressModel&gt;
+    /// item together, counted from their output folders so up-to-date items count too. In process
+    /// and cheap: it reads file sizes only.
+    /// </summary>
+    public sealed class CheckTotalModelSize : Task
+    {
+        /// <summary>The prepared items (with ItemFolder metadata).</summary>
+        [Required]
+        public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+        /// <summary>The budget as typed, e.g. <c>50MB</c>.</summary>
+        [Required]
+        public string MaxTotalSize { get; set; } = "";
+
+        /// <summary>Error (default) or Warning.</summary>
+        public string Severity { get; set; } = "";
+
+        /// <summary>The project file, which the diagnostic points at.</summary>
+        [Required]
+        public string ProjectFile { get; set; } = "";
+
+        /// <inheritdoc />
+        public override bool Execute()
+        {
+            if (!ByteSize.TryParse(MaxTotalSize, out var limit))
+            {
+                Log.LogError("ModelShrink", "MSH3002", null, ProjectFile, 0, 0, 0, 0,
+                    $"ModelShrinkMaxTotalSize: '{MaxTotalSize}' is not a size such as 50MB (units B, KB, MB, GB; 1 KB = 1024 B; no space) (setting: ModelShrinkMaxTotalSize)");
+                return false;
+            }
+
+            var sizes = Models
+                .Select(m => (Item: m.ItemSpec, Bytes: ModelBytes(m.GetMetadata("ItemFolder"))))
+                .OrderByDescending(s => s.Bytes)
+                .ToArray();
+            var total = sizes.Sum(s => s.Bytes);
+            if (total <= limit)
+            {
+                return true;
+            }
+
+            var largest = string.Join(", ", sizes.Take(3).Select(s => $"{s.Item} {ByteSize.Format(s.Bytes)}"));
+            var message = $"the compressed models total {ByteSize.Format(total)}, over the ModelShrinkMaxTotalSize budget of {ByteSize.Format(limit)}; largest: {largest} (setting: ModelShrinkMaxTotalSize)";
+            if (string.Equals(Severity, "Warning", StringComparison.OrdinalIgnoreCase))
+            {
+                Log.LogWarning("ModelShrink", "MSH3102", null, ProjectFile, 0, 0, 0, 0, message);
+                return true;
+            }
+
+            Log.LogError("ModelShrink", "MSH3102", null, ProjectFile, 0, 0, 0, 0, message);
+            return false;
+        }
+
+        // Model files and their external data; the runtime configs are not model bytes.
+        private static long ModelBytes(string folder) =>
+            Directory.Exists(folder)
+                ? new DirectoryInfo(folder).GetFiles().Where(f => !f.Name.EndsWith(".runtime.json", StringComparison.OrdinalIgnoreCase)).Sum(f => f.Length)
+                : 0;
+    }
+}
