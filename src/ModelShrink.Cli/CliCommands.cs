@@ -11,6 +11,7 @@ public static class CliCommands
     {
         InspectCommand.Create(),
         CompressCommand.Create(),
+        ValidateCommand.Create(),
         RunRequestCommand.Create(),
     };
 }

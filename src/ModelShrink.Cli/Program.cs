@@ -1,3 +1,4 @@
 using ModelShrink.Cli;
 
+OrtNativeLibrary.Register();
 return CommandHost.Run(CliCommands.CreateRoot(), args);

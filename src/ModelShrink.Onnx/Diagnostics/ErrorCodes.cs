@@ -3,7 +3,8 @@ namespace ModelShrink.Diagnostics;
 /// <summary>
 /// Every diagnostic code the engine emits. The README's error table documents each one; codes are
 /// never reused or renumbered. MSH1xxx: reading and writing models and arguments; MSH2xxx: the
-/// engine's passes; MSH3xxx: build requests, item settings and budgets.
+/// engine's passes; MSH3xxx: build requests, item settings and budgets; MSH4xxx: holdout data,
+/// validation and accuracy budgets.
 /// </summary>
 public static class ErrorCodes
 {
@@ -81,4 +82,19 @@ public static class ErrorCodes
 
     /// <summary>Warning: the app's ONNX Runtime version is not a NuGet version; outputs target the engine's.</summary>
     public const string OnnxRuntimeVersionUnreadable = "MSH3201";
+
+    /// <summary>Holdout or calibration data is missing or unreadable (not .npz/.npy/test-data folders, a bad array).</summary>
+    public const string HoldoutUnreadable = "MSH4001";
+
+    /// <summary>Holdout data does not fit the model: a missing or extra input, wrong element type or shape.</summary>
+    public const string HoldoutMismatch = "MSH4002";
+
+    /// <summary>Holdout labels are malformed or do not match the number of samples.</summary>
+    public const string HoldoutLabels = "MSH4003";
+
+    /// <summary>ONNX Runtime cannot load or run the model (original or compressed) on the holdout data.</summary>
+    public const string ModelDoesNotRun = "MSH4004";
+
+    /// <summary>The requested output or metric cannot be scored (no such output, no labels, no class axis).</summary>
+    public const string ValidationOutput = "MSH4005";
 }

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using ModelShrink.Cli.Output;
+using ModelShrink.Core.Validation;
+using ModelShrink.Core.Validation.Metrics;
+
+namespace ModelShrink.Cli.Commands;
+
+/// <summary><c>modelshrink validate ORIGINAL CANDIDATE --holdout H [--metric M] [--output NAME] [--json]</c>.</summary>
+public static class ValidateCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var original = new Argument<string>("ORIGINAL") { Description = "The original .onnx model." };
+        var candidate = new Argument<string>("CANDIDATE") { Description = "The compressed .onnx model to score against it." };
+        var holdout = new Option<string>("--holdout") { Description = "Holdout data: a folder of test_data_set_N folders, an .npz/.npy file, or a folder of them.", Required = true };
+        var metric = new Option<string?>("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr (default: Accuracy with labels, else Agreement, else Cosine)." };
+        var output = new Option<string?>("--output") { Description = "The model output to score (default: the first numeric output)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
+        var command = new Command("validate", "Run both models on holdout data with ONNX Runtime and score the candidate against the original.")
+        {
+            original, candidate, holdout, metric, output, json,
+        };
+
+        command.SetAction(parse =>
+        {
+            var requested = parse.GetValue(metric) is { } text ? CompressCommand.ParseEnum<Metric>(text, "--metric") : (Metric?)null;
+            var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
+                new ValidationOptions(parse.GetValue(output), requested));
+            var stdout = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(stdout, result);
+            }
+            else
+            {
+                ValidationText.Write(stdout, result);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,56 @@
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Validation.Holdout;
+
+/// <summary>Opens holdout (and calibration) data in any supported layout.</summary>
+public static class HoldoutReader
+{
+    /// <summary>Samples per batch for NumPy data (ONNX test-data folders are one batch each).</summary>
+    public const int DefaultBatchSize = 64;
+
+    /// <summary>
+    /// Opens <paramref name="path"/>: a folder of test_data_set_N folders (or one), an .npz archive,
+    /// an .npy file, a folder of .npy files, or a folder of .npz archives.
+    /// </summary>
+    public static IHoldoutSource Open(string path, ModelSignature signature, int batchSize = DefaultBatchSize, string setting = "Holdout")
+    {
+        if (File.Exists(path))
+        {
+            return path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)
+                ? new NumpyHoldoutSource(path, signature, batchSize)
+                : throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable,
+                    "is not holdout data: expected an .npz or .npy file, or a folder of test_data_set_N folders", path, setting);
+        }
+
+        if (!Directory.Exists(path))
+        {
+            throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holdout data not found", path, setting);
+        }
+
+        if (OnnxTestDataSource.Recognizes(path))
+        {
+            return new OnnxTestDataSource(path, signature);
+        }
+
+        var archives = Directory.GetFiles(path, "*.npz").Order(StringComparer.Ordinal).ToArray();
+        if (archives.Length > 0)
+        {
+            return new ConcatenatedSource(path, archives.Select(a => (IHoldoutSource)new NumpyHoldoutSource(a, signature, batchSize)).ToArray());
+        }
+
+        if (Directory.GetFiles(path, "*.npy").Length > 0)
+        {
+            return new NumpyHoldoutSource(path, signature, batchSize);
+        }
+
+        throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable,
+            "holds no holdout data: expected test_data_set_N folders, .npz archives or .npy files", path, setting);
+    }
+
+    private sealed class ConcatenatedSource(string path, IHoldoutSource[] parts) : IHoldoutSource
+    {
+        public string Description => $"{parts.Length} .npz archive(s) in {path}";
+
+        public IEnumerable<HoldoutBatch> Batches() => parts.SelectMany(p => p.Batches());
+    }
+}

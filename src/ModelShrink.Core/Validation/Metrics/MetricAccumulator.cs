@@ -1,0 +1,127 @@
+namespace ModelShrink.Core.Validation.Metrics;
+
+/// <summary>
+/// Accumulates every metric over batches in constant memory. Class metrics read the last axis as
+/// the classes, so a [N, C] output scores N rows and a per-position [N, T, C] output scores N*T
+/// rows (labels then come per position).
+/// </summary>
+public sealed class MetricAccumulator(int topK = 5)
+{
+    private long rows;
+    private long values;
+    private long candidateCorrect;
+    private long originalCorrect;
+    private long agreements;
+    private long candidateTopK;
+    private long originalTopK;
+    private bool hasClasses = true;
+    private bool hasLabels = true;
+    private double dot;
+    private double originalEnergy;
+    private double candidateEnergy;
+    private double errorEnergy;
+    private double maxAbs;
+
+    /// <summary>Adds one batch of the same output from both models.</summary>
+    public void Add(float[] original, float[] candidate, IReadOnlyList<long> shape, int[]? labels)
+    {
+        if (original.Length != candidate.Length)
+        {
+            throw new ArgumentException($"output sizes differ: {original.Length} vs {candidate.Length}");
+        }
+
+        for (var i = 0; i < original.Length; i++)
+        {
+            double o = original[i], c = candidate[i], d = o - c;
+            dot += o * c;
+            originalEnergy += o * o;
+            candidateEnergy += c * c;
+            errorEnergy += d * d;
+            maxAbs = Math.Max(maxAbs, Math.Abs(d));
+        }
+
+        values += original.Length;
+        var classes = shape.Count >= 2 ? (int)shape[^1] : 0;
+        hasClasses &= classes >= 2;
+        var batchRows = classes >= 2 ? original.Length / classes : original.Length;
+        hasLabels &= labels is not null && labels.Length == batchRows;
+        rows += batchRows;
+        if (classes < 2)
+        {
+            return;
+        }
+
+        var k = Math.Min(topK, classes);
+        for (var r = 0; r < batchRows; r++)
+        {
+            var o = original.AsSpan(r * classes, classes);
+            var c = candidate.AsSpan(r * classes, classes);
+            var oTop = ArgMax(o);
+            var cTop = ArgMax(c);
+            agreements += oTop == cTop ? 1 : 0;
+            if (labels is not null && labels.Length == batchRows)
+            {
+                var label = labels[r];
+                candidateCorrect += cTop == label ? 1 : 0;
+                originalCorrect += oTop == label ? 1 : 0;
+                candidateTopK += InTopK(c, label, k) ? 1 : 0;
+                originalTopK += InTopK(o, label, k) ? 1 : 0;
+            }
+        }
+    }
+
+    /// <summary>The metrics so far.</summary>
+    public MetricValues Result()
+    {
+        double? Share(long count) => hasClasses && rows > 0 ? count / (double)rows : null;
+        double? Labelled(long count) => hasLabels ? Share(count) : null;
+        var cosine = originalEnergy == 0 || candidateEnergy == 0
+            ? (originalEnergy == candidateEnergy ? 1 : 0)
+            : dot / Math.Sqrt(originalEnergy * candidateEnergy);
+        return new MetricValues(
+            rows,
+            Labelled(candidateCorrect),
+            Labelled(originalCorrect),
+            Share(agreements),
+            Labelled(candidateTopK),
+            Labelled(originalTopK),
+            cosine,
+            maxAbs,
+            values == 0 ? 0 : Math.Sqrt(errorEnergy / values),
+            errorEnergy == 0 ? double.PositiveInfinity : 10 * Math.Log10(originalEnergy / errorEnergy));
+    }
+
+    // Ties go to the lowest index, as numpy.argmax does.
+    private static int ArgMax(ReadOnlySpan<float> scores)
+    {
+        var best = 0;
+        for (var i = 1; i < scores.Length; i++)
+        {
+            if (scores[i] > scores[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private static bool InTopK(ReadOnlySpan<float> scores, int label, int k)
+    {
+        if ((uint)label >= (uint)scores.Length)
+        {
+            return false;
+        }
+
+        var better = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] > scores[label] || (scores[i] == scores[label] && i < label))
+            {
+                better++;
+            }
+        }
+
+        return better < k;
+    }
+}

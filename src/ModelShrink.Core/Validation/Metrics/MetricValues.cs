@@ -1,0 +1,48 @@
+namespace ModelShrink.Core.Validation.Metrics;
+
+/// <summary>
+/// Every metric for one output over the whole holdout set. Class-based values are null when the
+/// output has no class axis; label-based ones are null without labels.
+/// </summary>
+/// <param name="Samples">Rows scored (samples, or sample-positions for per-position outputs).</param>
+/// <param name="Accuracy">Candidate top-1 accuracy against the labels.</param>
+/// <param name="OriginalAccuracy">Original top-1 accuracy against the labels.</param>
+/// <param name="Agreement">Share of rows where both models pick the same class.</param>
+/// <param name="TopK">Candidate top-K accuracy against the labels.</param>
+/// <param name="OriginalTopK">Original top-K accuracy against the labels.</param>
+/// <param name="Cosine">Cosine similarity of all output values.</param>
+/// <param name="MaxAbs">Largest absolute difference.</param>
+/// <param name="Rmse">Root mean square difference.</param>
+/// <param name="Snr">Signal-to-noise ratio in dB (infinity when identical).</param>
+public sealed record MetricValues(
+    long Samples,
+    double? Accuracy,
+    double? OriginalAccuracy,
+    double? Agreement,
+    double? TopK,
+    double? OriginalTopK,
+    double Cosine,
+    double MaxAbs,
+    double Rmse,
+    double Snr)
+{
+    /// <summary>The value of <paramref name="metric"/>, or null when it cannot be computed here.</summary>
+    public double? Get(Metric metric) => metric switch
+    {
+        Metric.Accuracy => Accuracy,
+        Metric.Agreement => Agreement,
+        Metric.TopK => TopK,
+        Metric.Cosine => Cosine,
+        Metric.MaxAbs => MaxAbs,
+        Metric.Rmse => Rmse,
+        _ => Snr,
+    };
+
+    /// <summary>The original model's value of a label-based metric (its own score), else null.</summary>
+    public double? Baseline(Metric metric) => metric switch
+    {
+        Metric.Accuracy => OriginalAccuracy,
+        Metric.TopK => OriginalTopK,
+        _ => null,
+    };
+}

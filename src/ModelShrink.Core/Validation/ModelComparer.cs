@@ -1,0 +1,94 @@
+using ModelShrink.Core.Validation.Holdout;
+using ModelShrink.Core.Validation.Metrics;
+using ModelShrink.Core.Validation.Running;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
+
+namespace ModelShrink.Core.Validation;
+
+/// <summary>How to compare two models.</summary>
+/// <param name="Output">The output to score; default: the first float output.</param>
+/// <param name="Metric">The headline metric; default: Accuracy with labels, Agreement for a class axis, else Cosine.</param>
+/// <param name="BatchSize">Samples per batch for NumPy holdout data.</param>
+public sealed record ValidationOptions(string? Output = null, Metric? Metric = null, int BatchSize = HoldoutReader.DefaultBatchSize);
+
+/// <summary>The comparison of a candidate with the original on a holdout set.</summary>
+/// <param name="Holdout">What holdout data was read.</param>
+/// <param name="Output">The output scored.</param>
+/// <param name="Metric">The headline metric (requested or default).</param>
+/// <param name="Value">Its value for the candidate.</param>
+/// <param name="Values">Every metric.</param>
+public sealed record ValidationResult(string Holdout, string Output, Metric Metric, double Value, MetricValues Values);
+
+/// <summary>
+/// Runs the original and a candidate side by side on holdout data with ONNX Runtime, batch by
+/// batch (memory flat in the number of samples), and scores the candidate.
+/// </summary>
+public static class ModelComparer
+{
+    /// <summary>Compares <paramref name="candidate"/> with <paramref name="original"/> on <paramref name="holdout"/>.</summary>
+    public static ValidationResult Compare(string original, string candidate, string holdout, ValidationOptions? options = null, CancellationToken cancellation = default)
+    {
+        options ??= new ValidationOptions();
+        var signature = ModelSignature.Of(ModelReader.Load(original));
+        var candidateSignature = ModelSignature.Of(ModelReader.Load(candidate));
+        if (!candidateSignature.Inputs.Select(i => i.Name).SequenceEqual(signature.Inputs.Select(i => i.Name)))
+        {
+            throw ModelShrinkException.Error(ErrorCodes.HoldoutMismatch,
+                $"the candidate's inputs ({string.Join(", ", candidateSignature.Inputs.Select(i => i.Name))}) differ from the original's ({string.Join(", ", signature.Inputs.Select(i => i.Name))})",
+                candidate, "CANDIDATE");
+        }
+
+        var source = HoldoutReader.Open(holdout, signature, options.BatchSize);
+        using var originalRunner = new ModelRunner(original);
+        using var candidateRunner = new ModelRunner(candidate);
+        var output = options.Output;
+        var accumulator = new MetricAccumulator();
+        foreach (var batch in source.Batches())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            HoldoutCheck.Check(batch, signature, holdout, "Holdout");
+            var (a, b) = RunBoth(originalRunner, candidateRunner, batch);
+            output ??= a!.FirstOrDefault()?.Name
+                ?? throw ModelShrinkException.Error(ErrorCodes.ValidationOutput, "the model has no numeric tensor output to score", original, "Output");
+            var reference = Find(a!, output, original);
+            var scored = Find(b!, output, candidate);
+            accumulator.Add(reference.Values, scored.Values, reference.Shape, batch.Labels);
+        }
+
+        var values = accumulator.Result();
+        if (values.Samples == 0)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holds no samples", holdout, "Holdout");
+        }
+
+        var metric = options.Metric ?? (values.Accuracy is not null ? Metric.Accuracy : values.Agreement is not null ? Metric.Agreement : Metric.Cosine);
+        var value = values.Get(metric)
+            ?? throw ModelShrinkException.Error(ErrorCodes.ValidationOutput,
+                metric is Metric.Accuracy or Metric.TopK
+                    ? $"metric {metric} needs labels (labels.json beside test_data_set folders, or a 'labels' array) for output '{output}'"
+                    : $"metric {metric} needs an output with a class axis; '{output}' has none",
+                holdout, "Metric");
+        return new ValidationResult(source.Description, output!, metric, value, values);
+    }
+
+    // The two sessions run at once, one thread each: parallel, and still deterministic.
+    private static (IReadOnlyList<OutputValues> Original, IReadOnlyList<OutputValues> Candidate) RunBoth(ModelRunner original, ModelRunner candidate, HoldoutBatch batch)
+    {
+        var second = Task.Run(() => candidate.Run(batch));
+        var first = original.Run(batch);
+        try
+        {
+            return (first, second.GetAwaiter().GetResult());
+        }
+        catch (AggregateException e) when (e.InnerException is ModelShrinkException coded)
+        {
+            throw coded;
+        }
+    }
+
+    private static OutputValues Find(IReadOnlyList<OutputValues> outputs, string name, string file) =>
+        outputs.FirstOrDefault(o => o.Name == name)
+        ?? throw ModelShrinkException.Error(ErrorCodes.ValidationOutput,
+            $"has no numeric output '{name}' (outputs: {string.Join(", ", outputs.Select(o => o.Name))})", file, "Output");
+}

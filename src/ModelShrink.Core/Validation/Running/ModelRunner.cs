@@ -1,0 +1,142 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using ModelShrink.Core.Validation.Holdout;
+using ModelShrink.Diagnostics;
+using DataType = ModelShrink.Onnx.Tensors.DataType;
+using Tensor = ModelShrink.Onnx.Tensors.Tensor;
+
+namespace ModelShrink.Core.Validation.Running;
+
+/// <summary>One output of a run, as float32 values (whatever its numeric type) and its shape.</summary>
+public sealed record OutputValues(string Name, long[] Shape, float[] Values);
+
+/// <summary>
+/// One ONNX Runtime CPU session over a model file, fed holdout batches. Sessions are single-threaded
+/// with sequential execution, so results are deterministic; parallelism comes from running
+/// several sessions at once (the original and the candidate side by side).
+/// </summary>
+public sealed class ModelRunner : IDisposable
+{
+    private readonly InferenceSession session;
+    private readonly SessionOptions options;
+    private readonly string file;
+
+    /// <summary>Opens a session on <paramref name="modelPath"/>.</summary>
+    public ModelRunner(string modelPath, int intraOpThreads = 1)
+    {
+        file = modelPath;
+        options = new SessionOptions
+        {
+            IntraOpNumThreads = intraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            // Failures surface as coded diagnostics; ORT's own log lines would only repeat them on stderr.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
+        try
+        {
+            session = new InferenceSession(modelPath, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            options.Dispose();
+            throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime cannot load the model: {OneLine(e.Message)}", modelPath, inner: e);
+        }
+    }
+
+    /// <summary>The model's output names, in order.</summary>
+    public IReadOnlyList<string> OutputNames => session.OutputNames;
+
+    /// <summary>Runs one batch and returns every numeric tensor output as float32.</summary>
+    public IReadOnlyList<OutputValues> Run(HoldoutBatch batch)
+    {
+        var names = batch.Inputs.Keys.ToArray();
+        var values = new List<OrtValue>(names.Length);
+        try
+        {
+            foreach (var name in names)
+            {
+                values.Add(ToOrtValue(batch.Inputs[name]));
+            }
+
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, names, values, session.OutputNames);
+            var outputs = new List<OutputValues>(results.Count);
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i].OnnxType == OnnxValueType.ONNX_TYPE_TENSOR && ToFloats(results[i]) is { } floats)
+                {
+                    outputs.Add(new OutputValues(session.OutputNames[i], results[i].GetTensorTypeAndShape().Shape, floats));
+                }
+            }
+
+            return outputs;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime failed on holdout {batch.Source}: {OneLine(e.Message)}", file, inner: e);
+        }
+        finally
+        {
+            values.ForEach(v => v.Dispose());
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        session.Dispose();
+        options.Dispose();
+    }
+
+    // Allocated by ORT and filled from the tensor's raw little-endian bytes: one path for every type.
+    private static OrtValue ToOrtValue(Tensor tensor)
+    {
+        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, ElementType(tensor.DataType), tensor.Dims.ToArray());
+        tensor.GetRawData().Span.CopyTo(value.GetTensorMutableRawData());
+        return value;
+    }
+
+    private static float[]? ToFloats(OrtValue value) => value.GetTensorTypeAndShape().ElementDataType switch
+    {
+        TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+        TensorElementType.Float16 => Convert(MemoryMarshal.Cast<byte, Half>(value.GetTensorMutableRawData())),
+        TensorElementType.Double => Convert(value.GetTensorDataAsSpan<double>()),
+        TensorElementType.Int64 => Convert(value.GetTensorDataAsSpan<long>()),
+        TensorElementType.Int32 => Convert(value.GetTensorDataAsSpan<int>()),
+        _ => null,
+    };
+
+    private static float[] Convert<T>(ReadOnlySpan<T> values) where T : unmanaged, System.Numerics.INumberBase<T>
+    {
+        var result = new float[values.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = float.CreateTruncating(values[i]);
+        }
+
+        return result;
+    }
+
+    private static TensorElementType ElementType(DataType type) => type switch
+    {
+        DataType.Float => TensorElementType.Float,
+        DataType.Double => TensorElementType.Double,
+        DataType.Float16 => TensorElementType.Float16,
+        DataType.BFloat16 => TensorElementType.BFloat16,
+        DataType.Int8 => TensorElementType.Int8,
+        DataType.UInt8 => TensorElementType.UInt8,
+        DataType.Int16 => TensorElementType.Int16,
+        DataType.UInt16 => TensorElementType.UInt16,
+        DataType.Int32 => TensorElementType.Int32,
+        DataType.UInt32 => TensorElementType.UInt32,
+        DataType.Int64 => TensorElementType.Int64,
+        DataType.UInt64 => TensorElementType.UInt64,
+        DataType.Bool => TensorElementType.Bool,
+        _ => throw new NotSupportedException($"holdout tensors of type {type} are not supported"),
+    };
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}
