@@ -246,8 +246,9 @@ internal static class OpsetUpgrades
         return true;
     }
 
-    // BatchNormalization-9 dropped `spatial` (only spatial=1 remains); BatchNormalization-14 has
-    // the running statistics as outputs in training mode only, and no saved mean/variance.
+    // BatchNormalization-9 dropped `spatial` (only spatial=1 remains). Before opset 14 a node with
+    // more than one output runs in training mode (batch statistics; ONNX Runtime does the same);
+    // BatchNormalization-14 says so with training_mode instead: such a node is a training graph.
     private static string? CheckBatchNormalization(Node node, int old, UpgradeContext ctx)
     {
         if (old < 9 && node.GetInt("spatial", 1) == 0)
@@ -255,25 +256,12 @@ internal static class OpsetUpgrades
             return "spatial=0 (per-activation statistics) has no equivalent from opset 9 on";
         }
 
-        return ctx.To >= 14 && node.Outputs.Skip(1).Any(o => o is not null && (o.Uses.Count > 0 || o.IsGraphOutput))
-            ? "its mean/variance outputs are read, which BatchNormalization-14 produces only in training mode"
+        return ctx.To >= 14 && node.Outputs.Count > 1
+            ? $"it declares {node.Outputs.Count} outputs, which before opset 14 means training mode (batch statistics); only inference graphs are upgraded"
             : null;
     }
 
-    private static bool BatchNormalization(Node node, int old, UpgradeContext ctx)
-    {
-        var changed = RemoveAttributes(node, "spatial");
-        if (ctx.To < 14 || node.Outputs.Count == 1)
-        {
-            return changed;
-        }
-
-        var graph = node.Graph;
-        var attributes = node.Attributes.ToArray();
-        var single = graph.AddNode("BatchNormalization", node.Inputs, [node.Outputs[0]!.Name + "_bn"], attributes, before: node);
-        GraphEdits.ReplaceOutputs(node, [single.Outputs[0]]);
-        return true;
-    }
+    private static bool BatchNormalization(Node node, int old, UpgradeContext ctx) => RemoveAttributes(node, "spatial");
 
     // Upsample-9 moved scales to an input; Upsample-10 is deprecated in favour of Resize. Before
     // opset 11 the coordinate transform was asymmetric and nearest rounding truncated upward scales
