@@ -64,19 +64,11 @@ internal static class GraphEdits
             renames.Add((replacement, old.Name, old.Type));
         }
 
-        var name = node.Name;
         graph.RemoveNode(node);
         foreach (var (replacement, oldName, type) in renames)
         {
             graph.RenameValue(replacement, oldName);
             replacement.Type = type ?? replacement.Type;
-        }
-
-        // The node that now computes the (single) result carries the old node's name.
-        var producers = renames.Select(r => r.Replacement.Producer).Distinct().ToArray();
-        if (producers is [{ Graph: var g } producer] && g == graph)
-        {
-            producer.Name = name;
         }
     }
 }

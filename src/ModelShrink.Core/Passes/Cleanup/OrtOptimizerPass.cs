@@ -34,6 +34,7 @@ public sealed class OrtOptimizerPass : IPass
                     GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC,
                     OptimizedModelFilePath = optimizedPath,
                     IntraOpNumThreads = 1,
+                    LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
                 };
                 using var session = new InferenceSession(source, options);
             }
