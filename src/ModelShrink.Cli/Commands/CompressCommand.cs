@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ModelShrink.Cli.Output;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Text;
 using ModelShrink.Diagnostics;
 
@@ -20,9 +21,14 @@ public static class CompressCommand
             DefaultValueFactory = _ => nameof(QuantizeMode.None),
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
+        var opset = new Option<long?>("--opset")
+        {
+            Description = $"Raise the model's ai.onnx opset to N ({UpgradeOpsetPass.MinOpset}-{UpgradeOpsetPass.MaxOpset}) after clean-up, rewriting ops whose definition changed; a model already at or above N is left as it is.",
+        };
+        var ortOptimize = new Option<bool>("--ort-optimize") { Description = "Also run ONNX Runtime's basic offline graph optimizations after clean-up." };
         var command = new Command("compress", "Clean up and quantize a model, writing the result to --output.")
         {
-            model, output, quantize, json,
+            model, output, quantize, json, opset, ortOptimize,
         };
 
         command.SetAction(parse =>
@@ -30,6 +36,7 @@ public static class CompressCommand
             var options = new CompressionOptions
             {
                 Quantize = ParseEnum<QuantizeMode>(parse.GetValue(quantize)!, "--quantize"),
+                Cleanup = new CleanupOptions { TargetOpset = parse.GetValue(opset), UseOrtOptimizer = parse.GetValue(ortOptimize) },
             };
             var result = Compressor.Run(parse.GetValue(model)!, parse.GetValue(output)!, options);
             var stdout = parse.InvocationConfiguration.Output;

@@ -1,3 +1,5 @@
+using ModelShrink.Core.Passes.Cleanup;
+
 namespace ModelShrink.Core.Compression;
 
 /// <summary>
@@ -8,4 +10,7 @@ public sealed record CompressionOptions
 {
     /// <summary>The quantization mode.</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
+
+    /// <summary>The clean-up stage that runs first, whatever the mode: opset upgrade, ONNX Runtime's optimizer.</summary>
+    public CleanupOptions Cleanup { get; init; } = new();
 }

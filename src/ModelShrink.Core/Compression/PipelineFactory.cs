@@ -1,4 +1,5 @@
 using ModelShrink.Core.Passes;
+using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Compression;
@@ -12,7 +13,8 @@ public static class PipelineFactory
     /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
     public static PassPipeline Create(CompressionOptions options)
     {
-        var passes = new List<IPass>();
+        // Clean-up first, for every mode: later passes see initializers, not Constant nodes.
+        var passes = new List<IPass>(CleanupPass.Stage(options.Cleanup));
         switch (options.Quantize)
         {
             case QuantizeMode.None:

@@ -59,6 +59,21 @@ public static class ErrorCodes
     /// <summary>The model cannot be processed in the requested mode (an op or opset the pass cannot handle).</summary>
     public const string UnsupportedModel = "MSH2001";
 
+    /// <summary>The opset upgrade cannot rewrite an operator between the two opsets (the message names the op and both opsets).</summary>
+    public const string OpsetUpgradeUnsupported = "MSH2101";
+
+    /// <summary>The requested target opset, or the model's own opset, is outside the range the opset upgrade supports.</summary>
+    public const string OpsetOutOfRange = "MSH2102";
+
+    /// <summary>Warning: the model's opset is already above the requested target; it is left as it is, never lowered.</summary>
+    public const string OpsetNotLowered = "MSH2103";
+
+    /// <summary>Warning: a value's element type could not be inferred; a constant the upgrade created assumes float32.</summary>
+    public const string ElementTypeAssumed = "MSH2104";
+
+    /// <summary>ONNX Runtime's offline optimizer refused the model or wrote nothing usable.</summary>
+    public const string OrtOptimizerFailed = "MSH2105";
+
     /// <summary>The build request is unreadable or of an unknown version (a task/engine mismatch).</summary>
     public const string BadRequest = "MSH3000";
 

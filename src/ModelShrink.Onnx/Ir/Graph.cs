@@ -124,6 +124,39 @@ public sealed class Graph
     }
 
     /// <summary>
+    /// Gives <paramref name="value"/>, defined in this graph, the name <paramref name="newName"/>,
+    /// which must be unused anywhere in the model (an initializer's tensor is renamed with it).
+    /// Readers hold the value itself, so they follow; this is how a pass keeps a graph output's
+    /// name when the node that computed it goes away.
+    /// </summary>
+    public void RenameValue(Value value, string newName)
+    {
+        if (value.Graph != this)
+        {
+            throw new InvalidOperationException($"'{value.Name}' is not defined in graph '{Name}'");
+        }
+
+        if (value.Name == newName)
+        {
+            return;
+        }
+
+        if (FindValue(newName) is not null || !Names.TryAdd(newName))
+        {
+            throw new InvalidOperationException($"value name '{newName}' is already used in the model");
+        }
+
+        Forget(value);
+        value.Name = newName;
+        if (value.Initializer is { } tensor)
+        {
+            value.Initializer = tensor.WithName(newName);
+        }
+
+        scope.Add(newName, value);
+    }
+
+    /// <summary>
     /// Adds a node reading <paramref name="inputs"/> and producing new values named after
     /// <paramref name="outputNames"/> (made unique), placed before <paramref name="before"/> or at the end.
     /// </summary>

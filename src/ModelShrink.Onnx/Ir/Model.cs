@@ -30,15 +30,26 @@ public sealed class Model
     }
 
     /// <summary>The main graph.</summary>
-    public Graph Graph { get; }
+    public Graph Graph { get; private set; }
 
     /// <summary>The file the model was loaded from, if any.</summary>
     public string? Path { get; }
 
     /// <summary>The operator sets the model imports.</summary>
-    public OpsetImports Opsets { get; }
+    public OpsetImports Opsets { get; private set; }
 
-    internal ModelProto Proto { get; }
+    internal ModelProto Proto { get; private set; }
+
+    /// <summary>
+    /// Takes over the graph, opset imports and model-level fields of <paramref name="other"/>, e.g.
+    /// a copy that an outside tool rewrote and that was loaded back. <see cref="Path"/> stays.
+    /// </summary>
+    public void ReplaceWith(Model other)
+    {
+        Proto = other.Proto;
+        Graph = other.Graph;
+        Opsets = other.Opsets;
+    }
 
     /// <summary>The ONNX IR version (ir_version).</summary>
     public long IrVersion
