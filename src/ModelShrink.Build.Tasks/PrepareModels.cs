@@ -94,7 +94,35 @@ namespace ModelShrink.Build.Tasks
                 text.AppendLine(name + "=" + metadata[name]);
             }
 
+            // A changed holdout set changes the measured accuracy: its files are part of the record.
+            var holdout = model.GetMetadata("Holdout");
+            if (!string.IsNullOrWhiteSpace(holdout))
+            {
+                text.AppendLine("holdout-files=" + DataFingerprint(Path.Combine(ProjectDirectory, holdout.Trim())));
+            }
+
             return text.ToString();
+        }
+
+        // Names, sizes and write times of the data files: cheap, and any edit changes it.
+        private static string DataFingerprint(string path)
+        {
+            var files = File.Exists(path)
+                ? new[] { new FileInfo(path) }
+                : Directory.Exists(path)
+                    ? new DirectoryInfo(path).GetFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal).ToArray()
+                    : Array.Empty<FileInfo>();
+            var text = new StringBuilder();
+            foreach (var file in files)
+            {
+                text.Append(file.FullName).Append('|').Append(file.Length).Append('|').Append(file.LastWriteTimeUtc.Ticks).Append(';');
+            }
+
+            using (var sha = System.Security.Cryptography.SHA256.Create())
+            {
+                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(text.ToString()));
+                return files.Length + " files, " + BitConverter.ToString(hash, 0, 8).Replace("-", "").ToLowerInvariant();
+            }
         }
 
         // Rewriting an unchanged file would bump its timestamp; returns whether the content changed.

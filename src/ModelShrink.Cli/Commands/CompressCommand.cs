@@ -1,46 +1,60 @@
 using System.CommandLine;
+using System.Globalization;
 using ModelShrink.Cli.Output;
+using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Text;
+using ModelShrink.Core.Validation;
+using ModelShrink.Core.Validation.Metrics;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Cli.Commands;
 
-/// <summary><c>modelshrink compress MODEL -o OUT [--quantize MODE] [--json]</c>: write a compressed copy of a model.</summary>
+/// <summary>
+/// <c>modelshrink compress MODEL -o OUT [--quantize MODE] [--holdout H] [--max-drop X] [--max-size SIZE] [--json]</c>:
+/// write a compressed copy of a model, validated and checked against its budgets. The result is
+/// staged beside OUT and moved into place only when no budget is broken.
+/// </summary>
 public static class CompressCommand
 {
+    private static readonly Argument<string> Model = new("MODEL") { Description = "The .onnx file to compress (only read, never changed)." };
+    private static readonly Option<string> OutputFile = new("--output", "-o") { Description = "Where to write the compressed model.", Required = true };
+    private static readonly Option<string> Quantize = new("--quantize")
+    {
+        Description = $"Quantization mode: {string.Join(", ", PipelineFactory.SupportedModes)} (case-insensitive).",
+        DefaultValueFactory = _ => nameof(QuantizeMode.None),
+    };
+    private static readonly Option<long?> Opset = new("--opset")
+    {
+        Description = $"Raise the model's ai.onnx opset to N ({UpgradeOpsetPass.MinOpset}-{UpgradeOpsetPass.MaxOpset}) after clean-up, rewriting ops whose definition changed; a model already at or above N is left as it is.",
+    };
+    private static readonly Option<bool> OrtOptimize = new("--ort-optimize") { Description = "Also run ONNX Runtime's basic offline graph optimizations after clean-up." };
+    private static readonly Option<string?> Holdout = new("--holdout") { Description = "Holdout data to validate the result on: test_data_set_N folders, .npz/.npy, or a folder of them." };
+    private static readonly Option<string?> MetricName = new("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr." };
+    private static readonly Option<string?> MetricOutput = new("--metric-output") { Description = "The model output to score (default: the first numeric output)." };
+    private static readonly Option<string?> MaxDrop = new("--max-drop") { Description = "Largest allowed drop of the headline metric, in absolute points (0.01 = one percentage point)." };
+    private static readonly Option<string?> MinAgreement = new("--min-agreement") { Description = "Smallest allowed top-1 agreement with the original (0-1)." };
+    private static readonly Option<string?> MinCosine = new("--min-cosine") { Description = "Smallest allowed cosine similarity with the original's outputs (0-1)." };
+    private static readonly Option<string?> MaxSize = new("--max-size") { Description = "Size budget, e.g. 5MB (B, KB, MB, GB; 1 KB = 1024 B)." };
+    private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var model = new Argument<string>("MODEL") { Description = "The .onnx file to compress (only read, never changed)." };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write the compressed model.", Required = true };
-        var quantize = new Option<string>("--quantize")
+        var command = new Command("compress", "Clean up and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
-            Description = $"Quantization mode: {string.Join(", ", PipelineFactory.SupportedModes)} (case-insensitive).",
-            DefaultValueFactory = _ => nameof(QuantizeMode.None),
-        };
-        var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
-        var opset = new Option<long?>("--opset")
-        {
-            Description = $"Raise the model's ai.onnx opset to N ({UpgradeOpsetPass.MinOpset}-{UpgradeOpsetPass.MaxOpset}) after clean-up, rewriting ops whose definition changed; a model already at or above N is left as it is.",
-        };
-        var ortOptimize = new Option<bool>("--ort-optimize") { Description = "Also run ONNX Runtime's basic offline graph optimizations after clean-up." };
-        var command = new Command("compress", "Clean up and quantize a model, writing the result to --output.")
-        {
-            model, output, quantize, json, opset, ortOptimize,
+            Model, OutputFile, Quantize, Opset, OrtOptimize, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
         };
 
         command.SetAction(parse =>
         {
-            var options = new CompressionOptions
-            {
-                Quantize = ParseEnum<QuantizeMode>(parse.GetValue(quantize)!, "--quantize"),
-                Cleanup = new CleanupOptions { TargetOpset = parse.GetValue(opset), UseOrtOptimizer = parse.GetValue(ortOptimize) },
-            };
-            var result = Compressor.Run(parse.GetValue(model)!, parse.GetValue(output)!, options);
+            var source = parse.GetValue(Model)!;
+            var output = parse.GetValue(OutputFile)!;
+            var result = StagedRun(source, output, Settings(parse));
             var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
+            if (parse.GetValue(Json))
             {
                 JsonOutput.Write(stdout, result);
             }
@@ -49,7 +63,12 @@ public static class CompressCommand
                 CompressionText.Write(stdout, result);
             }
 
-            return 0;
+            foreach (var diagnostic in result.Diagnostics)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(diagnostic);
+            }
+
+            return result.Failed ? CommandHost.ErrorExit : 0;
         });
         return command;
     }
@@ -60,4 +79,68 @@ public static class CompressCommand
             ? value
             : throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
                 $"'{text}' is not a valid value for {option}; choose one of {EnumNames.List<T>()}", setting: option);
+
+    private static JobSettings Settings(ParseResult parse)
+    {
+        var compression = new CompressionOptions
+        {
+            Quantize = ParseEnum<QuantizeMode>(parse.GetValue(Quantize)!, "--quantize"),
+            Cleanup = new CleanupOptions { TargetOpset = parse.GetValue(Opset), UseOrtOptimizer = parse.GetValue(OrtOptimize) },
+        };
+        long? maxSize = parse.GetValue(MaxSize) is { } sizeText
+            ? (ByteSize.TryParse(sizeText, out var bytes) ? bytes : throw Invalid("--max-size", $"'{sizeText}' is not a size such as 5MB"))
+            : null;
+        var metric = parse.GetValue(MetricName) is { } metricText ? ParseEnum<Metric>(metricText, "--metric") : (Metric?)null;
+        return new JobSettings(
+            compression,
+            new SizeBudget(maxSize, Number(parse, MaxSizeRatio, "--max-size-ratio")),
+            new AccuracyBudget(Number(parse, MaxDrop, "--max-drop"), Number(parse, MinAgreement, "--min-agreement"), Number(parse, MinCosine, "--min-cosine")),
+            parse.GetValue(Holdout),
+            new ValidationOptions(parse.GetValue(MetricOutput), metric));
+    }
+
+    // The job writes into a staging folder beside OUT; only a result within its budgets is moved into place.
+    private static JobResult StagedRun(string source, string output, JobSettings settings)
+    {
+        var target = Path.GetFullPath(output);
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".modelshrink-staging-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(staging);
+            var staged = Path.Combine(staging, Path.GetFileName(target));
+            if (string.Equals(Path.GetFullPath(source), target, StringComparison.Ordinal))
+            {
+                throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
+                    "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");
+            }
+
+            var result = CompressionJob.Run(source, staged, settings, source);
+            if (!result.Failed)
+            {
+                foreach (var file in Directory.GetFiles(staging))
+                {
+                    File.Move(file, Path.Combine(Path.GetDirectoryName(target)!, Path.GetFileName(file)), overwrite: true);
+                }
+            }
+
+            return result with { Compression = result.Compression with { Output = output } };
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private static double? Number(ParseResult parse, Option<string?> option, string name) =>
+        parse.GetValue(option) is { } text
+            ? double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value >= 0
+                ? value
+                : throw Invalid(name, $"'{text}' is not a non-negative number such as 0.01")
+            : null;
+
+    private static ModelShrinkException Invalid(string option, string problem) =>
+        ModelShrinkException.Error(ErrorCodes.InvalidArgument, $"{option}: {problem}", setting: option);
 }

@@ -28,6 +28,12 @@ public sealed record BuildResponseItem
     /// <summary>The main output model's size on disk.</summary>
     public long CompressedBytes { get; init; }
 
+    /// <summary>The headline metric measured on the holdout data, or empty without holdout data.</summary>
+    public string Metric { get; init; } = "";
+
+    /// <summary>Its value for the compressed model.</summary>
+    public double? MetricValue { get; init; }
+
     /// <summary>One line for the build log: size before -> after and what was done.</summary>
     public string Summary { get; init; } = "";
 }

@@ -35,37 +35,37 @@ public static class BuildRunner
         {
             cancellation.ThrowIfCancellationRequested();
             var itemDiagnostics = new List<Diagnostic>();
-            items.Add(RunItem(item, runtime, itemDiagnostics, cancellation));
+            items.Add(RunItem(item, runtime, Path.GetDirectoryName(request.ProjectFile) ?? ".", itemDiagnostics, cancellation));
             diagnostics.AddRange(itemDiagnostics.Select(d => ToResponse(d, item.ItemSpec)));
         }
 
         return new BuildResponse { Items = items, Diagnostics = diagnostics };
     }
 
-    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, List<Diagnostic> diagnostics, CancellationToken cancellation)
+    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation)
     {
         var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
         try
         {
-            var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec);
+            var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec, projectDirectory);
             diagnostics.AddRange(ProviderWarnings(settings, runtime, item.ItemSpec));
             Directory.CreateDirectory(staging);
             var modelFile = settings.OutputName + ".onnx";
-            var result = Compressor.Run(item.Source, Path.Combine(staging, modelFile), settings.Compression, cancellation);
-            diagnostics.AddRange(result.Warnings);
-
-            var budget = settings.Size.Check(result.CompressedBytes, result.OriginalBytes, item.ItemSpec).ToArray();
-            diagnostics.AddRange(budget);
-            if (budget.Any(d => d.Severity == DiagnosticSeverity.Error))
+            var job = CompressionJob.Run(item.Source, Path.Combine(staging, modelFile), settings.Job, item.ItemSpec, cancellation);
+            diagnostics.AddRange(job.Diagnostics);
+            if (job.Failed)
             {
                 return Failed(item);
             }
 
-            VariantPlanner.Plan(settings.OutputName, modelFile, settings.Compression.Quantize, settings.Providers)
+            var result = job.Compression;
+            var quantize = settings.Job.Compression.Quantize;
+            VariantPlanner.Plan(settings.OutputName, modelFile, quantize, settings.Providers)
                 .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
             var files = Publish(staging, item.OutputDirectory);
+            var metric = job.Validation is { } v ? $", {v.Metric} {v.Value:0.####} (drop {AccuracyBudget.Drop(v):0.####})" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
-                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(settings.Compression.Quantize)}, " +
+                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(quantize)}{metric}, " +
                 $"providers {string.Join(", ", settings.Providers)}";
             return new BuildResponseItem
             {
@@ -74,6 +74,8 @@ public static class BuildRunner
                 Files = files,
                 OriginalBytes = result.OriginalBytes,
                 CompressedBytes = result.CompressedBytes,
+                Metric = job.Validation?.Metric.ToString() ?? "",
+                MetricValue = job.Validation?.Value,
                 Summary = summary,
             };
         }

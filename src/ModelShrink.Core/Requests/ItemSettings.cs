@@ -2,22 +2,30 @@ using System.Globalization;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Text;
+using ModelShrink.Core.Validation;
+using ModelShrink.Core.Validation.Metrics;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Requests;
 
 /// <summary>The typed settings of one &lt;CompressModel&gt; item, parsed from its metadata.</summary>
 /// <param name="OutputName">The base name of the outputs (<c>name.onnx</c>, <c>name.runtime.json</c>).</param>
-/// <param name="Compression">What to do to the model.</param>
-/// <param name="Size">The size budget.</param>
 /// <param name="Providers">The execution providers to emit variants for, in the order the app should try them.</param>
-public sealed record ItemSettings(string OutputName, CompressionOptions Compression, SizeBudget Size, IReadOnlyList<ExecutionProvider> Providers)
+/// <param name="Job">What to do and check: compression, budgets, holdout validation.</param>
+public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProvider> Providers, JobSettings Job)
 {
     /// <summary>Every metadata name an item may carry (case-insensitive). Anything else is refused (MSH3001).</summary>
-    public static readonly IReadOnlyList<string> KnownMetadata = ["Quantize", "OutputName", "MaxSize", "MaxSizeRatio", "BudgetSeverity", "Providers"];
+    public static readonly IReadOnlyList<string> KnownMetadata =
+    [
+        "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
+        "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine",
+    ];
 
-    /// <summary>Parses an item's metadata; <paramref name="file"/> names the model in errors.</summary>
-    public static ItemSettings Parse(IReadOnlyDictionary<string, string> metadata, string source, string file)
+    /// <summary>
+    /// Parses an item's metadata; <paramref name="file"/> names the model in errors and relative
+    /// paths (Holdout) resolve against <paramref name="projectDirectory"/>.
+    /// </summary>
+    public static ItemSettings Parse(IReadOnlyDictionary<string, string> metadata, string source, string file, string projectDirectory)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in metadata)
@@ -56,14 +64,6 @@ public sealed record ItemSettings(string OutputName, CompressionOptions Compress
                 : throw Invalid(file, "MaxSize", $"'{maxSizeText}' is not a size such as 20MB (units B, KB, MB, GB; 1 KB = 1024 B; no space)");
         }
 
-        double? maxRatio = null;
-        if (values.TryGetValue("MaxSizeRatio", out var ratioText))
-        {
-            maxRatio = double.TryParse(ratioText, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var ratio) && ratio > 0
-                ? ratio
-                : throw Invalid(file, "MaxSizeRatio", $"'{ratioText}' is not a positive number such as 0.3");
-        }
-
         var severity = ParseEnum<BudgetSeverity>(values.GetValueOrDefault("BudgetSeverity") ?? nameof(BudgetSeverity.Error), file, "BudgetSeverity");
         var providers = (values.GetValueOrDefault("Providers") ?? "CPU")
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -71,7 +71,27 @@ public sealed record ItemSettings(string OutputName, CompressionOptions Compress
             .Distinct()
             .ToArray();
 
-        return new ItemSettings(outputName, new CompressionOptions { Quantize = quantize }, new SizeBudget(maxSize, maxRatio, severity), providers);
+        var holdout = values.GetValueOrDefault("Holdout") is { } holdoutText ? Path.GetFullPath(holdoutText, projectDirectory) : null;
+        var metric = values.GetValueOrDefault("Metric") is { } metricText ? ParseEnum<Metric>(metricText, file, "Metric") : (Metric?)null;
+        var job = new JobSettings(
+            new CompressionOptions { Quantize = quantize },
+            new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
+            new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
+            holdout,
+            new ValidationOptions(values.GetValueOrDefault("MetricOutput"), metric));
+        return new ItemSettings(outputName, providers, job);
+    }
+
+    private static double? Fraction(Dictionary<string, string> values, string setting, string file, bool allowAboveOne = false)
+    {
+        if (!values.TryGetValue(setting, out var text))
+        {
+            return null;
+        }
+
+        return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value >= 0 && (allowAboveOne || value <= 1)
+            ? value
+            : throw Invalid(file, setting, $"'{text}' is not a number {(allowAboveOne ? "of 0 or more" : "from 0 to 1")} such as 0.01");
     }
 
     private static T ParseEnum<T>(string text, string file, string setting) where T : struct, Enum =>

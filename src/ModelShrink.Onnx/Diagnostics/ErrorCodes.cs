@@ -112,4 +112,13 @@ public static class ErrorCodes
 
     /// <summary>The requested output or metric cannot be scored (no such output, no labels, no class axis).</summary>
     public const string ValidationOutput = "MSH4005";
+
+    /// <summary>The compressed model's headline metric fell further below the original's than MaxAccuracyDrop allows.</summary>
+    public const string AccuracyDropExceeded = "MSH4100";
+
+    /// <summary>Top-1 agreement with the original is under MinAgreement.</summary>
+    public const string AgreementBelowMinimum = "MSH4101";
+
+    /// <summary>Cosine similarity with the original is under MinCosine.</summary>
+    public const string CosineBelowMinimum = "MSH4102";
 }

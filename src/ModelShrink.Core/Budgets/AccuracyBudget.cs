@@ -1,0 +1,56 @@
+using ModelShrink.Core.Validation;
+using ModelShrink.Core.Validation.Metrics;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Budgets;
+
+/// <summary>
+/// The accuracy limits of one model, checked on the holdout result: MaxAccuracyDrop (in absolute
+/// points of the headline metric, e.g. 0.01 = one percentage point below the original; for
+/// Agreement and Cosine the original scores 1), MinAgreement and MinCosine.
+/// </summary>
+public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, double? MinCosine, BudgetSeverity Severity = BudgetSeverity.Error)
+{
+    /// <summary>Whether any limit is set.</summary>
+    public bool IsSet => MaxDrop is not null || MinAgreement is not null || MinCosine is not null;
+
+    /// <summary>How far the candidate fell from the original on the headline metric (positive = worse).</summary>
+    public static double Drop(ValidationResult result)
+    {
+        var baseline = result.Values.Baseline(result.Metric) ?? (result.Metric.HigherIsBetter() ? (result.Metric == Metric.Snr ? double.PositiveInfinity : 1) : 0);
+        return result.Metric.HigherIsBetter() ? baseline - result.Value : result.Value - baseline;
+    }
+
+    /// <summary>The diagnostics for <paramref name="result"/>.</summary>
+    public IEnumerable<Diagnostic> Check(ValidationResult result, string file)
+    {
+        var severity = Severity == BudgetSeverity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+        if (MaxDrop is { } maxDrop && result.Metric != Metric.Snr && Drop(result) > maxDrop + 1e-12)
+        {
+            yield return new Diagnostic(ErrorCodes.AccuracyDropExceeded,
+                $"{result.Metric} is {Describe(result.Metric, result.Value)} against the original's {Describe(result.Metric, result.Value + (result.Metric.HigherIsBetter() ? Drop(result) : -Drop(result)))}: a drop of {Drop(result):0.####}, over the MaxAccuracyDrop budget of {maxDrop:0.####} (output '{result.Output}', {result.Values.Samples} samples)",
+                file, "MaxAccuracyDrop", severity);
+        }
+
+        if (MinAgreement is { } minAgreement && (result.Values.Agreement ?? 0) < minAgreement)
+        {
+            yield return new Diagnostic(ErrorCodes.AgreementBelowMinimum,
+                result.Values.Agreement is { } agreement
+                    ? $"top-1 agreement with the original is {Percent(agreement)}, under the MinAgreement budget of {Percent(minAgreement)} (output '{result.Output}', {result.Values.Samples} samples)"
+                    : $"output '{result.Output}' has no class axis, so MinAgreement cannot be checked; use MinCosine",
+                file, "MinAgreement", severity);
+        }
+
+        if (MinCosine is { } minCosine && result.Values.Cosine < minCosine)
+        {
+            yield return new Diagnostic(ErrorCodes.CosineBelowMinimum,
+                $"cosine similarity with the original is {result.Values.Cosine:0.######}, under the MinCosine budget of {minCosine:0.######} (output '{result.Output}')",
+                file, "MinCosine", severity);
+        }
+    }
+
+    private static string Describe(Metric metric, double value) =>
+        metric.IsClassification() ? Percent(value) : value.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Percent(double value) => (value * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "%";
+}

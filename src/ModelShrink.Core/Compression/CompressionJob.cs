@@ -1,0 +1,53 @@
+using ModelShrink.Core.Budgets;
+using ModelShrink.Core.Validation;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Compression;
+
+/// <summary>Everything one compression is checked against, besides what it does.</summary>
+/// <param name="Compression">What to do to the model.</param>
+/// <param name="Size">Size limits.</param>
+/// <param name="Accuracy">Accuracy limits (need <paramref name="Holdout"/>).</param>
+/// <param name="Holdout">Holdout data to validate the result on, or null.</param>
+/// <param name="Validation">Which output and metric to score.</param>
+public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size, AccuracyBudget Accuracy, string? Holdout, ValidationOptions Validation);
+
+/// <summary>What a job produced and found.</summary>
+/// <param name="Compression">The written model and what each pass did.</param>
+/// <param name="Validation">The holdout comparison, when there was holdout data.</param>
+/// <param name="Diagnostics">Warnings and budget failures.</param>
+public sealed record JobResult(CompressionResult Compression, ValidationResult? Validation, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    /// <summary>Whether an error-level diagnostic (a broken budget) means the output must not be used.</summary>
+    public bool Failed => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+}
+
+/// <summary>
+/// One compression as both the CLI and the build run it: compress, validate on holdout data, check
+/// every budget. The caller writes the output to a staging place and moves it into
+/// view only when the result has not <see cref="JobResult.Failed"/>.
+/// </summary>
+public static class CompressionJob
+{
+    /// <summary>Runs the job; <paramref name="display"/> names the model in diagnostics.</summary>
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default)
+    {
+        if (settings.Accuracy.IsSet && settings.Holdout is null)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.InvalidMetadata,
+                "an accuracy budget (MaxAccuracyDrop, MinAgreement, MinCosine) needs holdout data to measure against", display, "Holdout");
+        }
+
+        var compression = Compressor.Run(source, output, settings.Compression, cancellation);
+        var diagnostics = new List<Diagnostic>(compression.Warnings);
+        diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display));
+        ValidationResult? validation = null;
+        if (settings.Holdout is not null)
+        {
+            validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation);
+            diagnostics.AddRange(settings.Accuracy.Check(validation, display));
+        }
+
+        return new JobResult(compression, validation, diagnostics);
+    }
+}
