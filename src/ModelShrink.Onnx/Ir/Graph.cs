@@ -81,6 +81,32 @@ public sealed class Graph
         return value;
     }
 
+    /// <summary>
+    /// Gives a value defined in this graph a new name, unused anywhere in the model. Readers follow
+    /// (they hold the value, not its name); an initializer's tensor is renamed with it. Used to put
+    /// a new node between a value and the graph output that must keep its name.
+    /// </summary>
+    public void RenameValue(Value value, string newName)
+    {
+        if (value.Graph != this)
+        {
+            throw new InvalidOperationException($"'{value.Name}' is not defined in graph '{Name}'");
+        }
+
+        if (!Names.TryAdd(newName))
+        {
+            throw new InvalidOperationException($"value name '{newName}' is already used in the model");
+        }
+
+        Forget(value);
+        value.Name = newName;
+        scope.Add(newName, value);
+        if (value.Initializer is { } tensor)
+        {
+            value.Initializer = tensor.WithName(newName);
+        }
+    }
+
     /// <summary>Appends a graph input of the given type.</summary>
     public Value AddInput(string name, TypeProto type)
     {
