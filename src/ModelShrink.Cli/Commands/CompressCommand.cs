@@ -5,7 +5,10 @@ using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Cli.Commands;
 
-/// <summary><c>modelshrink compress MODEL -o OUT [--quantize MODE] [--json]</c>: write a compressed copy of a model.</summary>
+/// <summary>
+/// <c>modelshrink compress MODEL -o OUT [--quantize MODE] [--json] [--keep-io-types true|false]
+/// [--fp16-block-ops A,B] [--fp16-block-nodes n1,n2]</c>: write a compressed copy of a model.
+/// </summary>
 public static class CompressCommand
 {
     /// <summary>Builds the command.</summary>
@@ -19,16 +22,19 @@ public static class CompressCommand
             DefaultValueFactory = _ => nameof(QuantizeMode.None),
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
+        var fp16 = new Fp16CliOptions();
         var command = new Command("compress", "Clean up and quantize a model, writing the result to --output.")
         {
             model, output, quantize, json,
         };
+        fp16.All.ToList().ForEach(command.Options.Add);
 
         command.SetAction(parse =>
         {
             var options = new CompressionOptions
             {
                 Quantize = ParseEnum<QuantizeMode>(parse.GetValue(quantize)!, "--quantize"),
+                Fp16 = fp16.Read(parse),
             };
             var result = Compressor.Run(parse.GetValue(model)!, parse.GetValue(output)!, options);
             var stdout = parse.InvocationConfiguration.Output;

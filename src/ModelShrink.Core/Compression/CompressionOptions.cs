@@ -8,4 +8,7 @@ public sealed record CompressionOptions
 {
     /// <summary>The quantization mode.</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
+
+    /// <summary>Options of the fp16 pass (used when <see cref="Quantize"/> is <see cref="QuantizeMode.Fp16"/>).</summary>
+    public Passes.Fp16.Fp16Options Fp16 { get; init; } = new();
 }
