@@ -11,7 +11,7 @@ public static class OrtRunner
 {
     /// <summary>
     /// Runs the model at <paramref name="modelPath"/> on <paramref name="inputs"/> (in graph-input
-    /// order) and returns every float output (float16 ones widened to float32), by name, flattened.
+    /// order, then initializers to override, by name) and returns every float output (float16 ones widened to float32), by name, flattened.
     /// </summary>
     public static Dictionary<string, float[]> Run(string modelPath, IReadOnlyList<Tensor> inputs)
     {
@@ -27,7 +27,9 @@ public static class OrtRunner
             }
 
             using var runOptions = new RunOptions();
-            using var results = session.Run(runOptions, names.Take(inputs.Count).ToArray(), values, session.OutputNames);
+            // Tensors past the graph inputs override initializers (listed as inputs), by their names.
+            var inputNames = names.Take(inputs.Count).Concat(inputs.Skip(names.Count).Select(t => t.Name)).ToArray();
+            using var results = session.Run(runOptions, inputNames, values, session.OutputNames);
             var outputs = new Dictionary<string, float[]>();
             for (var i = 0; i < results.Count; i++)
             {

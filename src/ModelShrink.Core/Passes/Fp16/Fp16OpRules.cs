@@ -27,6 +27,20 @@ internal static class Fp16OpRules
     /// <summary>Whether the op belongs to the default ONNX domain.</summary>
     public static bool IsOnnxDomain(Node node) => node.Domain is "" or "ai.onnx";
 
+    /// <summary>
+    /// Whether the op's schema (at the model's default opset) admits no float16 where it takes
+    /// float32, so it stays float32 whatever the block lists say: Range, NonMaxSuppression, Celu and
+    /// DynamicQuantizeLinear in every opset, CumSum before opset 14, QuantizeLinear and
+    /// DequantizeLinear before opset 19.
+    /// </summary>
+    public static bool SchemaForbidsFloat16(Node node, long opset) => IsOnnxDomain(node) && node.OpType switch
+    {
+        "Range" or "NonMaxSuppression" or "Celu" or "DynamicQuantizeLinear" => true,
+        "CumSum" => opset < 14,
+        "QuantizeLinear" or "DequantizeLinear" => opset < 19,
+        _ => false,
+    };
+
     /// <summary>What input <paramref name="slot"/> of a node running in <paramref name="half"/> precision needs.</summary>
     public static SlotNeed InputNeed(Node node, int slot, bool half)
     {

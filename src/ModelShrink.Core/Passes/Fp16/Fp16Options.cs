@@ -15,12 +15,13 @@ public sealed record Fp16Options
         "Imputer", "LabelEncoder", "LinearClassifier", "LinearRegressor", "Normalizer", "OneHotEncoder",
         "SVMClassifier", "SVMRegressor", "Scaler", "TreeEnsemble", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "ZipMap",
 
-        // Results change in float16: box scores and ties (NonMaxSuppression, TopK, RoiAlign), element
-        // counts from fractional bounds (Range), long running sums (CumSum), and the rest of the list
-        // the reference converters carry (Min, Max, Upsample, RandomUniformLike).
+        // The reference converters' list: no float16 in the schema (Range, NonMaxSuppression; these
+        // stay float32 even when unblocked), results that change in float16 (box scores and ties in
+        // TopK and RoiAlign, long running sums in CumSum), and ops their runtimes lacked kernels for
+        // (Min, Max, Upsample, RandomUniformLike).
         "NonMaxSuppression", "TopK", "RoiAlign", "Range", "CumSum", "Min", "Max", "Upsample", "RandomUniformLike",
 
-        // Quantization: scales and zero points are float32 by schema in the opsets that exporters use.
+        // Quantization: float32 only by schema before opset 19, and scales lose precision in float16.
         "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
 
         // Signal processing: sums over whole frames, float/double-only kernels.

@@ -72,7 +72,8 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         var converter = new HalfConverter(options.MinPositiveValue, options.MaxFiniteValue);
         var casts = new CastFactory();
 
-        counters[WeightsConverted] = ConvertWeights(graphs, plan, converter, context.Cancellation);
+        var clampedWeights = new List<(Value Weight, long Count)>();
+        counters[WeightsConverted] = ConvertWeights(graphs, plan, converter, clampedWeights, context.Cancellation);
         counters[OverridableWeightsKept] = model.Graph.Initializers.Count(v => v.IsGraphInput && plan.IsFloat32(v) && !plan.IsConvertibleWeight(v));
         var outputCasts = CastModelOutputs(model.Graph, plan, casts);
 
@@ -96,7 +97,7 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
             {
                 var output = node.Outputs.Count > 0 ? node.Outputs[0] : null;
                 var outputIsFloat = plan.IsFloat32(output) && Fp16OpRules.OutputFollowsNode(node, 0);
-                counters[AttributesRetyped] += Fp16OpRules.RetypeAttributes(node, converter.Convert, outputIsFloat);
+                counters[AttributesRetyped] += Fp16OpRules.RetypeAttributes(node, t => converter.Convert(t).Tensor, outputIsFloat);
             }
         }
 
@@ -113,11 +114,7 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         counters[CastsInserted] = casts.Inserted + outputCasts;
         counters[CastsRemoved] = cleanup.Total;
         counters[ValuesClamped] = converter.Clamped;
-        if (converter.Clamped > 0)
-        {
-            context.Warn(ErrorCodes.Fp16ValuesClamped,
-                $"{converter.Clamped} weight values lie outside float16's range and were clamped to [{options.MinPositiveValue:G3}, {options.MaxFiniteValue:G6}] in magnitude");
-        }
+        WarnAboutClamping(clampedWeights, converter.Clamped, context);
 
         // Counting nodes in float16 changes nothing by itself (a second run finds them all converted).
         var modified = retyped + counters[WeightsConverted] + counters[CastsInserted] + counters[CastsRemoved] + counters[AttributesRetyped] > 0;
@@ -142,7 +139,8 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
     }
 
     // Weights some float16 reader needs are converted in parallel, then written back one by one.
-    private static long ConvertWeights(List<Graph> graphs, PrecisionPlan plan, HalfConverter converter, CancellationToken cancellation)
+    private static long ConvertWeights(List<Graph> graphs, PrecisionPlan plan, HalfConverter converter, List<(Value, long)> clamped,
+        CancellationToken cancellation)
     {
         var weights = graphs.SelectMany(g => g.Values)
             .Where(v => plan.IsFloat32(v) && plan.IsConvertibleWeight(v) && plan.HomeIsHalf(v) && v.ConstantTensor is not null)
@@ -151,15 +149,20 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         for (var i = 0; i < weights.Count; i++)
         {
             var weight = weights[i];
+            if (converted[i].Clamped > 0)
+            {
+                clamped.Add((weight, converted[i].Clamped));
+            }
+
             if (weight.Initializer is not null)
             {
-                weight.Graph.ReplaceInitializer(weight, converted[i]);
+                weight.Graph.ReplaceInitializer(weight, converted[i].Tensor);
             }
             else
             {
                 var constant = weight.Producer!;
                 constant.Attributes.Clear();
-                constant.Attributes.Add(Attribute.FromTensor("value", converted[i]));
+                constant.Attributes.Add(Attribute.FromTensor("value", converted[i].Tensor));
             }
         }
 
@@ -275,6 +278,23 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         }
 
         return plan.SourceType(value);
+    }
+
+    // Clamping keeps a model finite, but a large constant (a scale such as 2^20) changes what its
+    // readers compute: name the weights and their readers so the user can block them.
+    private void WarnAboutClamping(List<(Value Weight, long Count)> weights, long total, PassContext context)
+    {
+        if (total == 0)
+        {
+            return;
+        }
+
+        var examples = weights.OrderByDescending(w => w.Count).Take(3).Select(w =>
+            $"'{w.Weight.Name}' ({w.Count}, read by {string.Join(", ", w.Weight.Uses.Select(u => $"{u.Node.OpType} '{u.Node.Name}'").Distinct().Take(2))})");
+        context.Warn(ErrorCodes.Fp16ValuesClamped,
+            $"{total} weight value(s) lie outside float16's range and were clamped to [{options.MinPositiveValue:G3}, {options.MaxFiniteValue:G6}] in magnitude: "
+            + $"{string.Join("; ", examples)}; keep those readers in float32 with the fp16 node block list if the clamped values matter",
+            "Fp16BlockNodes");
     }
 
     private void WarnAboutMissingNodes(Model model, PassContext context)

@@ -7,6 +7,9 @@ using Tensor = ModelShrink.Onnx.Tensors.Tensor;
 
 namespace ModelShrink.Core.Passes.Fp16;
 
+/// <summary>A tensor converted to float16 and how many of its values were clamped.</summary>
+internal readonly record struct HalfResult(Tensor Tensor, long Clamped);
+
 /// <summary>
 /// float32 -> float16 tensor data, vectorized, with the reference converters' clamping: non-zero
 /// values smaller in magnitude than the minimum positive value become ±that value (instead of
@@ -27,9 +30,9 @@ internal sealed class HalfConverter(float minPositive, float maxFinite)
     public long Clamped => Interlocked.Read(ref clamped);
 
     /// <summary>Converts every tensor of <paramref name="tensors"/>, several at a time; results in the same order.</summary>
-    public Tensor[] ConvertAll(IReadOnlyList<Tensor> tensors, CancellationToken cancellation)
+    public HalfResult[] ConvertAll(IReadOnlyList<Tensor> tensors, CancellationToken cancellation)
     {
-        var results = new Tensor[tensors.Count];
+        var results = new HalfResult[tensors.Count];
         var options = new ParallelOptions { CancellationToken = cancellation };
 
         // Largest first, so one big tensor does not start last and run alone.
@@ -38,8 +41,8 @@ internal sealed class HalfConverter(float minPositive, float maxFinite)
         return results;
     }
 
-    /// <summary>Converts one float32 tensor to float16 (same name and shape).</summary>
-    public Tensor Convert(Tensor tensor)
+    /// <summary>Converts one float32 tensor to float16 (same name and shape), counting the values clamped.</summary>
+    public HalfResult Convert(Tensor tensor)
     {
         if (tensor.DataType != DataType.Float)
         {
@@ -49,6 +52,7 @@ internal sealed class HalfConverter(float minPositive, float maxFinite)
         var source = tensor.GetRawData();
         var count = checked((int)tensor.ElementCount);
         var output = new byte[count * 2];
+        long tensorClamped = 0;
         if (count >= ParallelElements)
         {
             var chunks = (count + ChunkElements - 1) / ChunkElements;
@@ -56,7 +60,7 @@ internal sealed class HalfConverter(float minPositive, float maxFinite)
             {
                 var start = c * ChunkElements;
                 var length = Math.Min(ChunkElements, count - start);
-                ConvertChunk(Floats(source.Span).Slice(start, length), Halves(output).Slice(start, length));
+                Interlocked.Add(ref tensorClamped, ConvertChunk(Floats(source.Span).Slice(start, length), Halves(output).Slice(start, length)));
             });
         }
         else
@@ -66,23 +70,25 @@ internal sealed class HalfConverter(float minPositive, float maxFinite)
             for (var start = 0; start < count; start += ChunkElements)
             {
                 var length = Math.Min(ChunkElements, count - start);
-                ConvertChunk(from.Slice(start, length), to.Slice(start, length));
+                tensorClamped += ConvertChunk(from.Slice(start, length), to.Slice(start, length));
             }
         }
 
-        return Tensor.FromRawData(tensor.Name, DataType.Float16, tensor.Dims.ToArray(), output);
+        Interlocked.Add(ref clamped, tensorClamped);
+        return new HalfResult(Tensor.FromRawData(tensor.Name, DataType.Float16, tensor.Dims.ToArray(), output), tensorClamped);
     }
 
     private static ReadOnlySpan<float> Floats(ReadOnlySpan<byte> bytes) => MemoryMarshal.Cast<byte, float>(bytes);
 
     private static Span<Half> Halves(byte[] bytes) => MemoryMarshal.Cast<byte, Half>(bytes.AsSpan());
 
-    private void ConvertChunk(ReadOnlySpan<float> source, Span<Half> destination)
+    // Returns how many values were clamped.
+    private int ConvertChunk(ReadOnlySpan<float> source, Span<Half> destination)
     {
         if (!HasOutOfRange(source))
         {
             TensorPrimitives.ConvertToHalf(source, destination);
-            return;
+            return 0;
         }
 
         var buffer = ArrayPool<float>.Shared.Rent(source.Length);
@@ -107,8 +113,8 @@ internal sealed class HalfConverter(float minPositive, float maxFinite)
                 }
             }
 
-            Interlocked.Add(ref clamped, changed);
             TensorPrimitives.ConvertToHalf(fixedValues, destination);
+            return changed;
         }
         finally
         {

@@ -14,6 +14,7 @@ internal sealed class PrecisionPlan
 {
     private readonly IReadOnlyDictionary<Value, DataType> types;
     private readonly Fp16Options options;
+    private readonly long opset;
     private readonly HashSet<string> blockedOps;
     private readonly HashSet<string> blockedNodes;
     private readonly Dictionary<Value, bool> weightHomes = [];
@@ -23,6 +24,7 @@ internal sealed class PrecisionPlan
     {
         this.types = types;
         this.options = options;
+        opset = model.Opsets.Default;
         blockedOps = options.OpBlockList.ToHashSet(StringComparer.Ordinal);
         blockedNodes = options.NodeBlockList.ToHashSet(StringComparer.Ordinal);
         foreach (var graph in model.Graph.EnumerateGraphs())
@@ -45,7 +47,8 @@ internal sealed class PrecisionPlan
 
     /// <summary>
     /// Whether a node runs in float16: every ONNX-domain node but Constant (a weight, see
-    /// <see cref="IsConvertibleWeight"/>) and those blocked by op type or name. Nodes of other
+    /// <see cref="IsConvertibleWeight"/>), those blocked by op type or name, those whose schema has
+    /// no float16, and Casts to float32 read only in float32. Nodes of other
     /// domains (ONNX-ML, contrib ops, model-local functions) stay float32: their kernels' types are unknown.
     /// </summary>
     public bool RunsInHalf(Node node)
@@ -53,7 +56,7 @@ internal sealed class PrecisionPlan
         if (!runsInHalf.TryGetValue(node, out var half))
         {
             half = Fp16OpRules.IsOnnxDomain(node) && !node.IsConstant && !blockedOps.Contains(node.OpType)
-                && !blockedNodes.Contains(node.Name) && !IsCastForFloat32Readers(node);
+                && !blockedNodes.Contains(node.Name) && !Fp16OpRules.SchemaForbidsFloat16(node, opset) && !IsCastForFloat32Readers(node);
             runsInHalf[node] = half;
         }
 
