@@ -5,8 +5,8 @@ public sealed record Fp16Options
 {
     /// <summary>
     /// Ops kept in float32 by default. ONNX-ML ops, and ops that are wrong or inaccurate in float16
-    /// (the list onnxconverter-common and ONNX Runtime's float16 tool use), plus quantization ops
-    /// (their scales are float32 by schema) and signal-processing ops (long sums, float-only kernels).
+    /// (the list onnxconverter-common and ONNX Runtime's float16 tool use), plus random generators
+    /// (no float16 CPU kernel), quantization ops (float32 scales) and signal-processing ops (long sums).
     /// </summary>
     public static IReadOnlyList<string> DefaultOpBlockList { get; } =
     [
@@ -20,6 +20,10 @@ public sealed record Fp16Options
         // TopK and RoiAlign, long running sums in CumSum), and ops their runtimes lacked kernels for
         // (Min, Max, Upsample, RandomUniformLike).
         "NonMaxSuppression", "TopK", "RoiAlign", "Range", "CumSum", "Min", "Max", "Upsample", "RandomUniformLike",
+
+        // Generators without a float16 input: ONNX Runtime's CPU provider has no float16 kernel for
+        // them and cannot put its own Casts in front, so a float16 dtype would not load.
+        "RandomNormal", "RandomUniform",
 
         // Quantization: float32 only by schema before opset 19, and scales lose precision in float16.
         "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",

@@ -52,6 +52,13 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
     public PassResult Run(Model model, PassContext context)
     {
         Validate(context);
+        if (model.Opsets.Default is > 0 and < 6)
+        {
+            // Before opset 6, Cast names its target type with a string; nobody exports that any more.
+            throw context.Error(ErrorCodes.UnsupportedModel,
+                $"the fp16 pass needs ONNX opset 6 or newer (Cast with an integer 'to'); the model imports opset {model.Opsets.Default}");
+        }
+
         var counters = new Dictionary<string, long>
         {
             [WeightsConverted] = 0, [ValuesClamped] = 0, [NodesHalf] = 0, [NodesKept] = 0,
@@ -123,18 +130,18 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
 
     private void Validate(PassContext context)
     {
+        if (!(options.MaxFiniteValue > SmallestHalf && options.MaxFiniteValue <= (float)Half.MaxValue))
+        {
+            throw context.Error(ErrorCodes.InvalidArgument,
+                $"the fp16 maximum finite value {options.MaxFiniteValue:G6} must lie in float16's range (up to 65504)",
+                nameof(Fp16Options.MaxFiniteValue));
+        }
+
         if (!(options.MinPositiveValue >= SmallestHalf && options.MinPositiveValue < options.MaxFiniteValue))
         {
             throw context.Error(ErrorCodes.InvalidArgument,
                 $"the fp16 minimum positive value {options.MinPositiveValue:G6} must be at least float16's smallest ({SmallestHalf:G3}) and below the maximum finite value",
                 nameof(Fp16Options.MinPositiveValue));
-        }
-
-        if (!(options.MaxFiniteValue <= (float)Half.MaxValue))
-        {
-            throw context.Error(ErrorCodes.InvalidArgument,
-                $"the fp16 maximum finite value {options.MaxFiniteValue:G6} must be at most float16's largest (65504)",
-                nameof(Fp16Options.MaxFiniteValue));
         }
     }
 
