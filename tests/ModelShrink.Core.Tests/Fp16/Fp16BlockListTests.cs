@@ -106,4 +106,42 @@ public sealed class Fp16BlockListTests
         Assert.AreEqual(ErrorCodes.Fp16BlockedNodeNotFound, warning.Code);
         StringAssert.Contains(warning.Message, "'no-such-node'");
     }
+
+    [TestMethod]
+    public void OpsOfOtherDomainsStayFloat32BetweenCasts()
+    {
+        using var temp = new TempDirectory();
+        var gelu = Node("Gelu", ["r"], ["g"]);
+        gelu.Domain = "com.microsoft";
+        var graph = Graph("contrib", [Node("Relu", ["x"], ["r"]), gelu, Node("Add", ["g", "k"], ["y"])],
+            [Info("x", DataType.Float, 4)], [Info("y", DataType.Float, 4)], [Floats("k", [], 0.5f)]);
+        var source = Save(temp, "contrib", graph);
+        var model = Onnx.Protobuf.ModelProto.Parser.ParseFrom(File.ReadAllBytes(source));
+        model.OpsetImport.Add(new Onnx.Protobuf.OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        File.WriteAllBytes(source, Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        var converted = Fp16Harness.ConvertFile(source, temp);
+
+        var node = converted.Model.Graph.Nodes.Single(n => n.OpType == "Gelu");
+        Assert.IsTrue(node.Inputs[0]!.Producer!.Is("Cast") && node.Inputs[0]!.Producer!.GetInt("to", 0) == (long)DataType.Float);
+        Assert.AreEqual(1L, converted.Result.Counters[Fp16Pass.NodesKept]);
+        var x = Tensor.FromArray("x", [4], [-1f, 0.5f, 1f, 2f]);
+        Assert.IsLessThanOrEqualTo(0.01, Fp16Harness.MaxAbsDiff(source, converted.Path, [x]));
+    }
+
+    [TestMethod]
+    public void AValueOfUnknownTypeReadByAFloat16NodeIsReported()
+    {
+        using var temp = new TempDirectory();
+        var make = Node("MakeSomething", [], ["m"]);
+        make.Domain = "com.example";
+        var source = Save(temp, "unknown", Graph("unknown", [make, Node("Add", ["x", "m"], ["y"])],
+            [Info("x", DataType.Float, 4)], [Info("y", DataType.Float, 4)]));
+
+        var converted = Fp16Harness.ConvertFile(source, temp);
+
+        var warning = converted.Context.Diagnostics.Single();
+        Assert.AreEqual(ErrorCodes.Fp16UnknownElementType, warning.Code);
+        StringAssert.Contains(warning.Message, "'m'");
+    }
 }

@@ -241,4 +241,25 @@ public sealed class Fp16GraphTests
             CollectionAssert.AreEqual(expected[name], actual[name], name); // small integers and halves: exact in float16
         }
     }
+
+    [TestMethod]
+    public void SequencesOfFloat32TensorsConvertLikeTensors()
+    {
+        using var temp = new TempDirectory();
+        var source = Save(temp, "sequence", Graph("sequence",
+        [
+            Node("SplitToSequence", ["x"], ["s"], Int("axis", 0), Int("keepdims", 0)),
+            Node("SequenceAt", ["s", "zero"], ["a"]),
+            Node("SequenceLength", ["s"], ["n"]), Node("Cast", ["n"], ["nf"], Int("to", (long)DataType.Float)),
+            Node("Add", ["a", "nf"], ["t"]), Node("Relu", ["t"], ["y"]),
+        ],
+        [Info("x", DataType.Float, 2, 3)], [Info("y", DataType.Float, 3)], [Int64s("zero", [], 0)]));
+
+        var converted = Fp16Harness.ConvertFile(source, temp);
+
+        Assert.IsEmpty(converted.Context.Diagnostics);
+        Assert.AreEqual((long)DataType.Float16, converted.Model.Graph.Nodes.Single(n => n.Is("Cast") && n.Inputs[0]!.Name == "n").GetInt("to", 0));
+        var x = Tensor.FromArray("x", [2, 3], [-1f, 0.5f, 2f, 3f, 4f, 5f]);
+        Assert.AreEqual(0, Fp16Harness.MaxAbsDiff(source, converted.Path, [x]));
+    }
 }

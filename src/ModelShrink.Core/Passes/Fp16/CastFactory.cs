@@ -49,6 +49,27 @@ internal sealed class CastFactory
         return output;
     }
 
+    /// <summary>
+    /// A copy of a float32 tensor type, or sequence of float32 tensors type, with float16 elements;
+    /// null for any other type.
+    /// </summary>
+    public static TypeProto? AsFloat16(TypeProto? type)
+    {
+        if (type?.TensorType is { ElemType: (int)DataType.Float })
+        {
+            return WithElementType(type, DataType.Float16);
+        }
+
+        if (type?.SequenceType?.ElemType?.TensorType is { ElemType: (int)DataType.Float })
+        {
+            var copy = type.Clone();
+            copy.SequenceType.ElemType.TensorType.ElemType = (int)DataType.Float16;
+            return copy;
+        }
+
+        return null;
+    }
+
     /// <summary>A copy of a tensor type with another element type; null when there is no tensor type.</summary>
     public static TypeProto? WithElementType(TypeProto? type, DataType elementType)
     {

@@ -8,7 +8,8 @@ namespace ModelShrink.Core.Passes.Fp16;
 /// model has them (inputs, outputs, value_info, initializers), otherwise derived from the op that
 /// computes the value. Exporters rarely write value_info for intermediate values, and the fp16
 /// pass must know which ones are float32, so this is the small part of ONNX type inference it needs
-/// (element types only, no shapes). Sequence, map and optional values are not tracked.
+/// (element types only, no shapes). A sequence value gets its elements' type (so sequences of
+/// float32 tensors convert like tensors); maps and optionals are not tracked.
 /// </summary>
 internal sealed class ElementTypeInference
 {
@@ -112,7 +113,8 @@ internal sealed class ElementTypeInference
             "Constant" => node.ConstantValue()?.DataType,
             "Cast" => (DataType)node.GetInt("to", 0),
             "CastLike" => TypeOf(node.Inputs.ElementAtOrDefault(1)),
-            "Shape" or "Size" or "NonZero" or "ArgMax" or "ArgMin" or "NonMaxSuppression" => DataType.Int64,
+            "Shape" or "Size" or "NonZero" or "ArgMax" or "ArgMin" or "NonMaxSuppression" or "SequenceLength" => DataType.Int64,
+            "SequenceEmpty" => (DataType)node.GetInt("dtype", (long)DataType.Float),
             "TopK" or "MaxPool" or "Unique" when index > 0 => DataType.Int64,
             "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor"
                 or "IsNaN" or "IsInf" or "RegexFullMatch" => DataType.Bool,

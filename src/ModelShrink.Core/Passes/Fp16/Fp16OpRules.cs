@@ -48,9 +48,10 @@ internal static class Fp16OpRules
         {
             switch (node.OpType)
             {
-                // Only the shape or the value is read, and Cast accepts every type: reading the
-                // value as it is avoids a Cast in front (and Cast -> Cast chains).
+                // Only the shape or the value is read, and Cast (CastLike's input) accepts every
+                // type: reading the value as it is avoids a Cast in front (and Cast -> Cast chains).
                 case "Shape" or "Size" or "Cast":
+                case "CastLike" when slot == 0:
                     return SlotNeed.Any;
 
                 // 'scales' is tensor(float) in every opset, whatever X is.
@@ -89,7 +90,7 @@ internal static class Fp16OpRules
         {
             case "Cast":
                 return ReplaceTypeAttribute(node, "to", required: true);
-            case "RandomNormal" or "RandomUniform":
+            case "RandomNormal" or "RandomUniform" or "SequenceEmpty":
                 return ReplaceTypeAttribute(node, "dtype", required: outputIsFloat);
             case "RandomNormalLike" or "RandomUniformLike" or "EyeLike" or "Bernoulli":
                 return ReplaceTypeAttribute(node, "dtype", required: false);

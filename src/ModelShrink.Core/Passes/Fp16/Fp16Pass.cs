@@ -262,9 +262,9 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         var count = 0;
         foreach (var value in values)
         {
-            if (plan.IsFloat32(value) && value.Type?.TensorType is { ElemType: (int)DataType.Float } && plan.HomeIsHalf(value))
+            if (plan.IsFloat32(value) && plan.HomeIsHalf(value) && CastFactory.AsFloat16(value.Type) is { } retyped)
             {
-                value.Type = CastFactory.WithElementType(value.Type, DataType.Float16);
+                value.Type = retyped;
                 count++;
             }
         }
