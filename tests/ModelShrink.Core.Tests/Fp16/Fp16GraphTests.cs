@@ -262,4 +262,37 @@ public sealed class Fp16GraphTests
         var x = Tensor.FromArray("x", [2, 3], [-1f, 0.5f, 2f, 3f, 4f, 5f]);
         Assert.AreEqual(0, Fp16Harness.MaxAbsDiff(source, converted.Path, [x]));
     }
+
+    [TestMethod]
+    public void ABlockedIfKeepsFloat32BranchOutputsWithCastsInsideTheBranches()
+    {
+        // Both branches read the outer float16 'a'; the If itself is kept float32.
+        using var temp = new TempDirectory();
+        var thenBranch = Graph("then", [Node("Identity", ["a"], ["same"])], [], [Info("same", DataType.Float, 4)]);
+        var elseBranch = Graph("else", [Node("Neg", ["a"], ["n"])], [], [Info("n", DataType.Float, 4)]);
+        var source = Save(temp, "if", Graph("if",
+        [
+            Node("Relu", ["x"], ["a"]),
+            Node("If", ["cond"], ["branch"], GraphAttribute("then_branch", thenBranch), GraphAttribute("else_branch", elseBranch)),
+            Node("Mul", ["branch", "k"], ["y"]),
+        ],
+        [Info("x", DataType.Float, 4), Info("cond", DataType.Bool)], [Info("y", DataType.Float, 4)], [Floats("k", [], 2f)]));
+
+        var converted = Fp16Harness.ConvertFile(source, temp, new Fp16Options { NodeBlockList = ["branch_node"] });
+
+        var node = converted.Model.Graph.Nodes.Single(n => n.Is("If"));
+        foreach (var branch in node.Subgraphs)
+        {
+            var output = branch.Outputs.Single();
+            Assert.AreEqual(branch, output.Graph, "a branch returns an outer value (ONNX Runtime refuses that)");
+            Assert.IsTrue(output.Producer!.Is("Cast") && output.Producer.GetInt("to", 0) == (long)DataType.Float);
+        }
+
+        var x = Tensor.FromArray("x", [4], [-1f, 0.5f, 1.25f, 3f]);
+        foreach (var cond in new[] { true, false })
+        {
+            var c = Tensor.FromArray("cond", [], [cond]);
+            Assert.AreEqual(0, Fp16Harness.MaxAbsDiff(source, converted.Path, [x, c]));
+        }
+    }
 }

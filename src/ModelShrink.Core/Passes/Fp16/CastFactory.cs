@@ -17,7 +17,7 @@ internal sealed class CastFactory
     /// <summary>The Casts made so far, by their output value.</summary>
     public Dictionary<Value, DataType> Outputs { get; } = [];
 
-    /// <summary>How many Cast nodes <see cref="Get"/> inserted.</summary>
+    /// <summary>How many Cast nodes this factory inserted.</summary>
     public int Inserted { get; private set; }
 
     /// <summary>Records a Cast made elsewhere, so readers needing the same conversion share it.</summary>
@@ -38,13 +38,29 @@ internal sealed class CastFactory
             return existing;
         }
 
-        var graph = value.Graph;
+        var output = Create(value.Graph, value, to, reader);
+        Register(value, to, output);
+        return output;
+    }
+
+    /// <summary>
+    /// A Cast of <paramref name="value"/> made in <paramref name="graph"/> itself, not shared: for a
+    /// subgraph output, which must not be an outer value returned as is.
+    /// </summary>
+    public Value CreateIn(Graph graph, Value value, DataType to)
+    {
+        var output = Create(graph, value, to, null);
+        Outputs[output] = to;
+        return output;
+    }
+
+    private Value Create(Graph graph, Value value, DataType to, Node? reader)
+    {
         var suffix = to == DataType.Float16 ? "_fp16" : "_fp32";
         var node = graph.AddNode("Cast", [value], [value.Name + suffix], [Attribute.FromInt("to", (long)to)],
             before: reader is null ? null : AncestorIn(graph, reader));
         var output = node.Outputs[0]!;
         output.Type = WithElementType(value.Type, to);
-        Register(value, to, output);
         Inserted++;
         return output;
     }

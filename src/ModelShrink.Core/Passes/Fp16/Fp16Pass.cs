@@ -250,7 +250,8 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
                 var output = graph.Outputs[i];
                 if (plan.IsFloat32(output) && plan.HomeIsHalf(output) != half)
                 {
-                    graph.Outputs[i] = casts.Get(output, half ? DataType.Float16 : DataType.Float, null);
+                    var to = half ? DataType.Float16 : DataType.Float;
+                    graph.Outputs[i] = output.Graph == graph ? casts.Get(output, to, null) : casts.CreateIn(graph, output, to);
                 }
             }
         }

@@ -27,6 +27,12 @@ internal sealed class PrecisionPlan
         opset = model.Opsets.Default;
         blockedOps = options.OpBlockList.ToHashSet(StringComparer.Ordinal);
         blockedNodes = options.NodeBlockList.ToHashSet(StringComparer.Ordinal);
+        // Every decision is taken on the source graph, before the pass changes anything.
+        foreach (var node in model.Graph.EnumerateNodes())
+        {
+            RunsInHalf(node);
+        }
+
         foreach (var graph in model.Graph.EnumerateGraphs())
         {
             foreach (var value in graph.Values)
