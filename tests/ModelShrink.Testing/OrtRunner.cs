@@ -11,7 +11,7 @@ public static class OrtRunner
 {
     /// <summary>
     /// Runs the model at <paramref name="modelPath"/> on <paramref name="inputs"/> (in graph-input
-    /// order) and returns every float output, by name, flattened.
+    /// order, then initializers to override, by name) and returns every float output (float16 ones widened to float32), by name, flattened.
     /// </summary>
     public static Dictionary<string, float[]> Run(string modelPath, IReadOnlyList<Tensor> inputs)
     {
@@ -27,13 +27,27 @@ public static class OrtRunner
             }
 
             using var runOptions = new RunOptions();
-            using var results = session.Run(runOptions, names.Take(inputs.Count).ToArray(), values, session.OutputNames);
+            // Tensors past the graph inputs override initializers (listed as inputs), by their names.
+            var inputNames = names.Take(inputs.Count).Concat(inputs.Skip(names.Count).Select(t => t.Name)).ToArray();
+            using var results = session.Run(runOptions, inputNames, values, session.OutputNames);
             var outputs = new Dictionary<string, float[]>();
             for (var i = 0; i < results.Count; i++)
             {
-                if (results[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
+                var type = results[i].GetTensorTypeAndShape().ElementDataType;
+                if (type == TensorElementType.Float)
                 {
                     outputs[session.OutputNames[i]] = results[i].GetTensorDataAsSpan<float>().ToArray();
+                }
+                else if (type == TensorElementType.Float16)
+                {
+                    var halves = results[i].GetTensorDataAsSpan<Float16>();
+                    var widened = new float[halves.Length];
+                    for (var j = 0; j < halves.Length; j++)
+                    {
+                        widened[j] = (float)BitConverter.UInt16BitsToHalf(halves[j].value);
+                    }
+
+                    outputs[session.OutputNames[i]] = widened;
                 }
             }
 
@@ -43,6 +57,14 @@ public static class OrtRunner
         {
             values.ForEach(v => v.Dispose());
         }
+    }
+
+    /// <summary>The element types ONNX Runtime reports for the model's inputs and outputs, by name.</summary>
+    public static Dictionary<string, TensorElementType> IoElementTypes(string modelPath)
+    {
+        using var session = new InferenceSession(modelPath);
+        return session.InputMetadata.Concat(session.OutputMetadata)
+            .ToDictionary(p => p.Key, p => p.Value.ElementDataType);
     }
 
     /// <summary>Top-1 class per row of a [rows, classes] output.</summary>
@@ -73,6 +95,8 @@ public static class OrtRunner
         return tensor.DataType switch
         {
             DataType.Float => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<float>(), shape),
+            DataType.Float16 => OrtValue.CreateTensorValueFromMemory(
+                Array.ConvertAll(tensor.ToArray<Half>(), h => new Float16(BitConverter.HalfToUInt16Bits(h))), shape),
             DataType.Int64 => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<long>(), shape),
             DataType.Int32 => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<int>(), shape),
             DataType.Bool => OrtValue.CreateTensorValueFromMemory(tensor.ToArray<bool>(), shape),

@@ -13,4 +13,6 @@ public sealed record CompressionOptions
 
     /// <summary>The clean-up stage that runs first, whatever the mode: opset upgrade, ONNX Runtime's optimizer.</summary>
     public CleanupOptions Cleanup { get; init; } = new();
+    /// <summary>Options of the fp16 pass (used when <see cref="Quantize"/> is <see cref="QuantizeMode.Fp16"/>).</summary>
+    public Passes.Fp16.Fp16Options Fp16 { get; init; } = new();
 }

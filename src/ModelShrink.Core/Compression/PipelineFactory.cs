@@ -8,7 +8,7 @@ namespace ModelShrink.Core.Compression;
 public static class PipelineFactory
 {
     /// <summary>The quantize modes this build of the engine can run.</summary>
-    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None];
+    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None, QuantizeMode.Fp16];
 
     /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
     public static PassPipeline Create(CompressionOptions options)
@@ -18,6 +18,9 @@ public static class PipelineFactory
         switch (options.Quantize)
         {
             case QuantizeMode.None:
+                break;
+            case QuantizeMode.Fp16:
+                passes.Add(new Passes.Fp16.Fp16Pass(options.Fp16));
                 break;
             default:
                 throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,

@@ -121,4 +121,13 @@ public static class ErrorCodes
 
     /// <summary>Cosine similarity with the original is under MinCosine.</summary>
     public const string CosineBelowMinimum = "MSH4102";
+
+    /// <summary>Warning (fp16): float32 weights outside float16's range were clamped to its largest finite or smallest positive value.</summary>
+    public const string Fp16ValuesClamped = "MSH2300";
+
+    /// <summary>Warning (fp16): a node named in the fp16 node block list is not in the model.</summary>
+    public const string Fp16BlockedNodeNotFound = "MSH2301";
+
+    /// <summary>Warning (fp16): a value read by a float16 node has an element type the pass cannot infer (sequence, map, custom op output).</summary>
+    public const string Fp16UnknownElementType = "MSH2302";
 }
