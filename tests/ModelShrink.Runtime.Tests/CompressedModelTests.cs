@@ -90,7 +90,7 @@ public sealed class CompressedModelTests
     {
         File.Copy(Fixtures.Model("digits-mlp"), temp.File("digits.onnx"));
         var path = temp.File(RuntimeConfig.FileName("digits"));
-        VariantPlanner.Plan("digits", "digits.onnx", QuantizeMode.None, providers).Write(path);
+        VariantPlanner.Plan("digits", VariantPlanner.Files("digits", QuantizeMode.None, providers), providers).Write(path);
         return path;
     }
 

@@ -44,7 +44,7 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
         if (MinCosine is { } minCosine && result.Values.Cosine < minCosine)
         {
             yield return new Diagnostic(ErrorCodes.CosineBelowMinimum,
-                $"cosine similarity with the original is {result.Values.Cosine:0.######}, under the MinCosine budget of {minCosine:0.######} (output '{result.Output}')",
+                $"cosine similarity with the original is {result.Values.Cosine:0.#########}, under the MinCosine budget of {minCosine:0.#########} (output '{result.Output}')",
                 file, "MinCosine", severity);
         }
     }

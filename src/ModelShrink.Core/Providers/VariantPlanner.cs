@@ -3,18 +3,41 @@ using ModelShrink.Core.Requests;
 
 namespace ModelShrink.Core.Providers;
 
+/// <summary>One model file a compression writes, and the quantize mode that makes it.</summary>
+/// <param name="File">The file name (beside the runtime config).</param>
+/// <param name="Mode">The quantize mode of its pipeline.</param>
+public sealed record VariantFile(string File, QuantizeMode Mode);
+
 /// <summary>
-/// Decides the runtime variants of a model: which file each provider uses and the session and
-/// provider options it needs. GPU providers come first so the app tries them before CPU.
+/// Decides the runtime variants of a model. CPU runs the requested mode (int8 runs well there);
+/// CUDA and DirectML run float16 well and int8 poorly, so when the requested mode is a
+/// quantization they get a float16 file instead. Providers that want the same file share it.
+/// GPU providers come first in the runtime config, CPU last as the fallback.
 /// </summary>
 public static class VariantPlanner
 {
-    /// <summary>The runtime config for a model compressed with <paramref name="mode"/> into <paramref name="file"/>.</summary>
-    public static RuntimeConfig Plan(string model, string file, QuantizeMode mode, IReadOnlyList<ExecutionProvider> providers)
+    /// <summary>The files to write for <paramref name="providers"/>, the CPU's (requested mode) first.</summary>
+    public static IReadOnlyList<VariantFile> Files(string outputName, QuantizeMode mode, IReadOnlyList<ExecutionProvider> providers)
     {
-        var ordered = providers.Where(p => p != ExecutionProvider.CPU).Append(ExecutionProvider.CPU).Distinct();
-        var variants = ordered.Select(p => new RuntimeVariant(p.ToString(), file, Precision(mode), SessionOptions(p), ProviderOptions(p))).ToArray();
-        return new RuntimeConfig(1, model, variants);
+        var files = new List<VariantFile> { new(outputName + ".onnx", mode) };
+        if (providers.Any(IsGpu) && GpuMode(mode) != mode)
+        {
+            files.Add(new VariantFile(outputName + ".fp16.onnx", QuantizeMode.Fp16));
+        }
+
+        return files;
+    }
+
+    /// <summary>The runtime config for files made by <see cref="Files"/>.</summary>
+    public static RuntimeConfig Plan(string outputName, IReadOnlyList<VariantFile> files, IReadOnlyList<ExecutionProvider> providers)
+    {
+        var ordered = providers.Where(IsGpu).Append(ExecutionProvider.CPU).Distinct();
+        var variants = ordered.Select(provider =>
+        {
+            var file = IsGpu(provider) ? files.First(f => f.Mode == GpuMode(files[0].Mode)) : files[0];
+            return new RuntimeVariant(provider.ToString(), file.File, Precision(file.Mode), SessionOptions(provider), ProviderOptions(provider));
+        }).ToArray();
+        return new RuntimeConfig(1, outputName, variants);
     }
 
     /// <summary>The precision label of a quantize mode's output.</summary>
@@ -26,7 +49,12 @@ public static class VariantPlanner
         _ => "float32",
     };
 
-    // DirectML cannot use memory patterns or parallel execution (ORT's DirectML provider docs).
+    private static bool IsGpu(ExecutionProvider provider) => provider != ExecutionProvider.CPU;
+
+    // Float32 and float16 run well on GPUs as they are; quantized modes become float16 there.
+    private static QuantizeMode GpuMode(QuantizeMode mode) => mode is QuantizeMode.None or QuantizeMode.Fp16 ? mode : QuantizeMode.Fp16;
+
+    // DirectML cannot use memory patterns or parallel execution (ONNX Runtime's DirectML provider docs).
     private static Dictionary<string, string> SessionOptions(ExecutionProvider provider) => provider switch
     {
         ExecutionProvider.DirectML => new() { ["GraphOptimizationLevel"] = "ORT_ENABLE_ALL", ["EnableMemoryPattern"] = "false", ["ExecutionMode"] = "ORT_SEQUENTIAL" },

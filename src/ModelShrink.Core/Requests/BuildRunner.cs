@@ -50,32 +50,42 @@ public static class BuildRunner
             var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec, projectDirectory);
             diagnostics.AddRange(ProviderWarnings(settings, runtime, item.ItemSpec));
             Directory.CreateDirectory(staging);
-            var modelFile = settings.OutputName + ".onnx";
-            var job = CompressionJob.Run(item.Source, Path.Combine(staging, modelFile), settings.Job, item.ItemSpec, cancellation);
-            diagnostics.AddRange(job.Diagnostics);
-            if (job.Failed)
+            var quantize = settings.Job.Compression.Quantize;
+            var files = VariantPlanner.Files(settings.OutputName, quantize, settings.Providers);
+            var jobs = new List<JobResult>();
+            foreach (var file in files)
+            {
+                var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode } };
+                var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
+                var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
+                diagnostics.AddRange(job.Diagnostics);
+                jobs.Add(job);
+            }
+
+            if (jobs.Any(j => j.Failed))
             {
                 return Failed(item);
             }
 
-            var result = job.Compression;
-            var quantize = settings.Job.Compression.Quantize;
-            VariantPlanner.Plan(settings.OutputName, modelFile, quantize, settings.Providers)
+            VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
                 .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
-            var files = Publish(staging, item.OutputDirectory);
-            var metric = job.Validation is { } v ? $", {v.Metric} {v.Value:0.####} (drop {AccuracyBudget.Drop(v):0.####})" : "";
+            var published = Publish(staging, item.OutputDirectory);
+            var main = jobs[0];
+            var result = main.Compression;
+            var metric = main.Validation is { } v ? $", {v.Metric} {v.Value:0.####} (drop {AccuracyBudget.Drop(v):0.####})" : "";
+            var gpu = files.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))}" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
                 $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(quantize)}{metric}, " +
-                $"providers {string.Join(", ", settings.Providers)}";
+                $"providers {string.Join(", ", settings.Providers)}{gpu}";
             return new BuildResponseItem
             {
                 ItemSpec = item.ItemSpec,
                 Succeeded = true,
-                Files = files,
+                Files = published,
                 OriginalBytes = result.OriginalBytes,
                 CompressedBytes = result.CompressedBytes,
-                Metric = job.Validation?.Metric.ToString() ?? "",
-                MetricValue = job.Validation?.Value,
+                Metric = main.Validation?.Metric.ToString() ?? "",
+                MetricValue = main.Validation?.Value,
                 Summary = summary,
             };
         }

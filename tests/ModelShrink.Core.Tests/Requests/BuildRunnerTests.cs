@@ -82,6 +82,56 @@ public sealed class BuildRunnerTests
     }
 
     [TestMethod]
+    public void Fp16IsOneFileThatCpuAndGpuProvidersShare()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "fp16", ["Providers"] = "CPU;CUDA;DirectML" }) with
+        {
+            OnnxRuntimePackages = ["Microsoft.ML.OnnxRuntime.Gpu", "Microsoft.ML.OnnxRuntime.DirectML"],
+        });
+
+        var item = response.Items.Single();
+        Assert.IsTrue(item.Succeeded, string.Join("; ", response.Diagnostics.Select(d => d.Message)));
+        CollectionAssert.AreEqual(new[] { temp.File("out/digits.onnx"), temp.File("out/digits.runtime.json") }, item.Files.ToArray());
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(temp.File("out/digits.runtime.json")));
+        var variants = config.RootElement.GetProperty("variants").EnumerateArray()
+            .Select(v => $"{v.GetProperty("provider").GetString()}:{v.GetProperty("file").GetString()}:{v.GetProperty("precision").GetString()}").ToArray();
+        CollectionAssert.AreEqual(new[] { "CUDA:digits.onnx:float16", "DirectML:digits.onnx:float16", "CPU:digits.onnx:float16" }, variants);
+        Assert.IsLessThan(0.55, item.CompressedBytes / (double)item.OriginalBytes);
+    }
+
+    [TestMethod]
+    public void HoldoutValidationPutsTheMetricInTheResponseAndAnAccuracyBudgetCanFailIt()
+    {
+        using var temp = new TempDirectory();
+        var holdout = Path.Combine(Fixtures.Root, "digits-mlp");
+
+        var passing = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "fp16", ["Holdout"] = holdout, ["MaxAccuracyDrop"] = "0.01" }));
+        var failing = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "fp16", ["Holdout"] = holdout, ["MinCosine"] = "1" }));
+
+        var item = passing.Items.Single();
+        Assert.IsTrue(item.Succeeded);
+        Assert.AreEqual("Accuracy", item.Metric);
+        Assert.AreEqual(252 / 256.0, item.MetricValue!.Value, 2 / 256.0);
+        StringAssert.Contains(item.Summary, "float16, Accuracy 0.98");
+        Assert.IsFalse(failing.Items.Single().Succeeded);
+        Assert.AreEqual(ErrorCodes.CosineBelowMinimum, failing.Diagnostics.Single().Code);
+        StringAssert.StartsWith(failing.Diagnostics.Single().Message, "Models/digits.onnx: cosine similarity with the original is 0.9999");
+    }
+
+    [TestMethod]
+    public void AnAccuracyBudgetWithoutHoldoutDataIsRefused()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["MaxAccuracyDrop"] = "0.01" }));
+
+        Assert.AreEqual(ErrorCodes.InvalidMetadata, response.Diagnostics.Single().Code);
+        Assert.AreEqual("Holdout", response.Diagnostics.Single().Setting);
+    }
+
+    [TestMethod]
     public void AnUnknownRequestVersionIsRefused()
     {
         using var temp = new TempDirectory();
