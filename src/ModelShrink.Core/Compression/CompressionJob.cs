@@ -40,7 +40,8 @@ public static class CompressionJob
 
         var compression = Compressor.Run(source, output, settings.Compression, cancellation);
         var diagnostics = new List<Diagnostic>(compression.Warnings);
-        diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display));
+        var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
+        diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint));
         ValidationResult? validation = null;
         if (settings.Holdout is not null)
         {

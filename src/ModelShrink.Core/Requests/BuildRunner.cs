@@ -55,7 +55,7 @@ public static class BuildRunner
             var jobs = new List<JobResult>();
             foreach (var file in files)
             {
-                var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode } };
+                var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset } };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
                 diagnostics.AddRange(job.Diagnostics);

@@ -95,6 +95,9 @@ public static class ErrorCodes
     /// <summary>Warning: a provider is requested whose ONNX Runtime package the app does not reference.</summary>
     public const string ProviderPackageMissing = "MSH3200";
 
+    /// <summary>The compressed model would need an opset the app's ONNX Runtime version cannot run.</summary>
+    public const string OpsetAboveAppRuntime = "MSH3202";
+
     /// <summary>Warning: the app's ONNX Runtime version is not a NuGet version; outputs target the engine's.</summary>
     public const string OnnxRuntimeVersionUnreadable = "MSH3201";
 
