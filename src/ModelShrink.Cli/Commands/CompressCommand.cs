@@ -22,7 +22,7 @@ public static class CompressCommand
     private static readonly Option<string> OutputFile = new("--output", "-o") { Description = "Where to write the compressed model.", Required = true };
     private static readonly Option<string> Quantize = new("--quantize")
     {
-        Description = $"Quantization mode: {string.Join(", ", PipelineFactory.SupportedModes)} (case-insensitive).",
+        Description = $"Quantization mode: {string.Join(", ", PipelineFactory.RequestableModes)} (case-insensitive; Auto searches for the smallest within the budgets).",
         DefaultValueFactory = _ => nameof(QuantizeMode.None),
     };
     private static readonly Option<long?> Opset = new("--opset")

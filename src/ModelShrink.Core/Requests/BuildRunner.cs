@@ -67,15 +67,25 @@ public static class BuildRunner
                 return Failed(item);
             }
 
+            // Under Auto the CPU file's mode is the search's pick; a GPU file it makes redundant goes.
+            var chosen = jobs[0].Chosen ?? quantize;
+            var final = VariantPlanner.Files(settings.OutputName, chosen, settings.Providers);
+            foreach (var extra in files.Skip(final.Count))
+            {
+                File.Delete(Path.Combine(staging, extra.File));
+            }
+
+            files = final;
+
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
                 .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
             var metric = main.Validation is { } v ? $", {v.Metric} {v.Value:0.####} (drop {AccuracyBudget.Drop(v):0.####})" : "";
-            var gpu = files.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))}" : "";
+            var gpu = files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))}" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
-                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(quantize)}{metric}, " +
+                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{(quantize == QuantizeMode.Auto ? $" (Auto chose {chosen})" : "")}{metric}, " +
                 $"providers {string.Join(", ", settings.Providers)}{gpu}";
             return new BuildResponseItem
             {

@@ -133,4 +133,10 @@ public static class ErrorCodes
 
     /// <summary>Warning (fp16): a value read by a float16 node has an element type the pass cannot infer (sequence, map, custom op output).</summary>
     public const string Fp16UnknownElementType = "MSH2302";
+
+    /// <summary>Quantize=Auto found no candidate within every budget; the message gives the best size and metric reached.</summary>
+    public const string SearchFoundNothing = "MSH4103";
+
+    /// <summary>Warning: Quantize=Auto without holdout data chose by size alone.</summary>
+    public const string SearchUnvalidated = "MSH4104";
 }
