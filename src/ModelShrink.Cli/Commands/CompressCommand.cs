@@ -58,15 +58,7 @@ public static class CompressCommand
             var source = parse.GetValue(Model)!;
             var output = parse.GetValue(OutputFile)!;
             var result = StagedRun(source, output, Settings(parse));
-            var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(Json))
-            {
-                JsonOutput.Write(stdout, result);
-            }
-            else
-            {
-                CompressionText.Write(stdout, result);
-            }
+            JsonOutput.WriteResult(parse, Json, result, CompressionText.Write);
 
             foreach (var diagnostic in result.Diagnostics)
             {
