@@ -23,12 +23,16 @@ public static class CompressCommand
         {
             model, output, quantize, json,
         };
+        var quantization = new QuantizationCliOptions();
+        quantization.AddTo(command);
 
         command.SetAction(parse =>
         {
             var options = new CompressionOptions
             {
                 Quantize = ParseEnum<QuantizeMode>(parse.GetValue(quantize)!, "--quantize"),
+                Int8 = quantization.Int8(parse),
+                Int4 = quantization.Int4(parse),
             };
             var result = Compressor.Run(parse.GetValue(model)!, parse.GetValue(output)!, options);
             var stdout = parse.InvocationConfiguration.Output;

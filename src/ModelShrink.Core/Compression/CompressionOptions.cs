@@ -1,3 +1,6 @@
+using ModelShrink.Core.Passes.Int4WeightOnly;
+using ModelShrink.Core.Passes.Int8Dynamic;
+
 namespace ModelShrink.Core.Compression;
 
 /// <summary>
@@ -8,4 +11,10 @@ public sealed record CompressionOptions
 {
     /// <summary>The quantization mode.</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
+
+    /// <summary>Options of the int8-dynamic pass (<see cref="QuantizeMode.Int8"/>).</summary>
+    public Int8DynamicOptions Int8 { get; init; } = new();
+
+    /// <summary>Options of the int4 pass (<see cref="QuantizeMode.Int4"/>).</summary>
+    public Int4WeightOnlyOptions Int4 { get; init; } = new();
 }

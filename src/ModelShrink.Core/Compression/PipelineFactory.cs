@@ -1,4 +1,6 @@
 using ModelShrink.Core.Passes;
+using ModelShrink.Core.Passes.Int4WeightOnly;
+using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Compression;
@@ -7,7 +9,7 @@ namespace ModelShrink.Core.Compression;
 public static class PipelineFactory
 {
     /// <summary>The quantize modes this build of the engine can run.</summary>
-    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None];
+    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None, QuantizeMode.Int8, QuantizeMode.Int4];
 
     /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
     public static PassPipeline Create(CompressionOptions options)
@@ -16,6 +18,12 @@ public static class PipelineFactory
         switch (options.Quantize)
         {
             case QuantizeMode.None:
+                break;
+            case QuantizeMode.Int8:
+                passes.Add(new Int8DynamicPass(options.Int8));
+                break;
+            case QuantizeMode.Int4:
+                passes.Add(new Int4WeightOnlyPass(options.Int4));
                 break;
             default:
                 throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
