@@ -71,7 +71,7 @@ public sealed class Int8DynamicPass(Int8DynamicOptions options) : IPass
         if (unknown.Length > 0)
         {
             throw context.Error(ErrorCodes.QuantInvalidOption,
-                $"cannot quantize operator type(s) {string.Join(", ", unknown)}; supported: {string.Join(", ", OperatorQuantizers.OpTypes.Order())}",
+                $"cannot quantize operator type(s) {string.Join(", ", unknown)}; supported: {string.Join(", ", OperatorQuantizers.OpTypes.Order(StringComparer.OrdinalIgnoreCase))}",
                 "--op-types");
         }
     }
