@@ -14,7 +14,7 @@ public sealed class QuantizationCliOptions
     private readonly Option<bool> reduceRange = new("--reduce-range") { Description = "int8: 7-bit weights, for CPUs without VNNI." };
     private readonly Option<string[]> opTypes = new("--op-types") { Description = "int8: operator types to quantize, comma-separated (default MatMul,Gemm,Conv,LSTM,GRU,RNN).", AllowMultipleArgumentsPerToken = true };
     private readonly Option<string[]> excludeNodes = new("--exclude-nodes") { Description = "Node names to leave in float, comma-separated.", AllowMultipleArgumentsPerToken = true };
-    private readonly Option<string> int8Form = new("--int8-form") { Description = "int8: auto (per operator, the faster form), integer (MatMulInteger/ConvInteger) or weight-only (DequantizeLinear).", DefaultValueFactory = _ => "auto" };
+    private readonly Option<string> int8Form = new("--int8-form") { Description = "int8: auto (per operator, the faster form), integer (MatMulInteger/ConvInteger), weight-only (int8 storage, float compute) or qdq (DequantizeLinear on weights).", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> blockSize = new("--block-size") { Description = "int4: weights per block along K, a power of two >= 16 (default 32).", DefaultValueFactory = _ => 32 };
     private readonly Option<string> int4Format = new("--int4-format") { Description = "int4: matmulnbits (com.microsoft.MatMulNBits) or qdq (int4 + blocked DequantizeLinear, opset 21).", DefaultValueFactory = _ => "matmulnbits" };
     private readonly Option<bool> int4ZeroPoints = new("--int4-zero-points") { Description = "int4: asymmetric blocks with zero points (default symmetric)." };

@@ -66,9 +66,10 @@ public sealed class Int8DynamicBehaviourTests
         Assert.AreEqual(5, model.Graph.Initializers.Count(v => v.Initializer!.DataType == DataType.Int8 && v.Initializer.Dims.Count >= 2),
             "one int8 copy of each weight, in the main graph");
         Assert.IsFalse(model.Graph.Initializers.Any(v => v.Initializer!.DataType == DataType.Float && v.Initializer.Dims.Count >= 2), "no float weight left");
+        Assert.AreEqual(3, model.Graph.Nodes.Count(n => n.OpType == "Cast"), "the Conv weights are rebuilt once, in the main graph, for both branches");
         foreach (var branch in model.Graph.Nodes.Single(n => n.OpType == "If").Subgraphs)
         {
-            Assert.AreEqual(3, branch.Nodes.Count(n => n.OpType == "DequantizeLinear"), branch.Name);
+            Assert.AreEqual(3, branch.Nodes.Count(n => n.OpType == "Conv"), branch.Name);
             Assert.AreEqual(2, branch.Nodes.Count(n => n.OpType == "MatMulInteger"), branch.Name);
         }
 
@@ -92,31 +93,37 @@ public sealed class Int8DynamicBehaviourTests
     public void EachOperatorTakesItsMeasuredForm()
     {
         using var folder = new TempDirectory();
-        var auto = QuantizedModels.OpCounts(QuantizedModels.Apply(Fixtures.Model("digits-cnn"), new Int8DynamicPass(new Int8DynamicOptions()), folder, "auto.onnx").Path);
-        var integer = QuantizedModels.OpCounts(QuantizedModels.Apply(Fixtures.Model("digits-cnn"),
-            new Int8DynamicPass(new Int8DynamicOptions { Form = Int8Form.Integer }), folder, "integer.onnx").Path);
-        var weightOnly = QuantizedModels.OpCounts(QuantizedModels.Apply(Fixtures.Model("digits-cnn"),
-            new Int8DynamicPass(new Int8DynamicOptions { Form = Int8Form.WeightOnly }), folder, "weight-only.onnx").Path);
+        IReadOnlyDictionary<string, int> Ops(Int8Form form) => QuantizedModels.OpCounts(QuantizedModels.Apply(Fixtures.Model("digits-cnn"),
+            new Int8DynamicPass(new Int8DynamicOptions { Form = form }), folder, $"{form}.onnx").Path);
 
-        // Auto: the 3 Conv keep float compute over dequantized weights, the 2 Gemm become MatMulInteger.
+        var auto = Ops(Int8Form.Auto);
+        var integer = Ops(Int8Form.Integer);
+        var weightOnly = Ops(Int8Form.WeightOnly);
+        var qdq = Ops(Int8Form.Qdq);
+
+        // Auto: the 3 Conv read weights rebuilt by Cast/Mul (folded by ORT at load), the 2 Gemm become MatMulInteger.
         Assert.AreEqual(3, auto["Conv"]);
-        Assert.AreEqual(3, auto["DequantizeLinear"]);
+        Assert.AreEqual(5, auto["Cast"], "3 weight casts and the int32 casts of the 2 MatMulInteger chains");
         Assert.AreEqual(2, auto["MatMulInteger"]);
+        Assert.IsFalse(auto.ContainsKey("DequantizeLinear"));
         Assert.AreEqual(3, integer["ConvInteger"]);
         Assert.AreEqual(2, integer["MatMulInteger"]);
-        Assert.AreEqual(5, weightOnly["DequantizeLinear"]);
+        Assert.AreEqual(5, weightOnly["Cast"]);
         Assert.AreEqual(2, weightOnly["Gemm"]);
         Assert.IsFalse(weightOnly.ContainsKey("MatMulInteger"));
+        Assert.AreEqual(5, qdq["DequantizeLinear"]);
+        Assert.AreEqual(3, qdq["Conv"]);
     }
 
     [TestMethod]
     [DataRow(Int8Form.Integer, WeightType.Int8, false)]
     [DataRow(Int8Form.Integer, WeightType.UInt8, true)]
     [DataRow(Int8Form.WeightOnly, WeightType.UInt8, false)]
+    [DataRow(Int8Form.Qdq, WeightType.Int8, false)]
     public void EveryFormAndWeightTypeRunsInOrtAndAgreesOnTheCnn(Int8Form form, WeightType type, bool reduceRange)
     {
         using var folder = new TempDirectory();
-        var options = new Int8DynamicOptions { Form = form, WeightType = type, ReduceRange = reduceRange, PerChannel = form == Int8Form.WeightOnly };
+        var options = new Int8DynamicOptions { Form = form, WeightType = type, ReduceRange = reduceRange, PerChannel = form != Int8Form.Integer };
         var (path, _, _, _) = QuantizedModels.Apply(Fixtures.Model("digits-cnn"), new Int8DynamicPass(options), folder);
 
         var agreement = QuantizedModels.Agreement(QuantizedModels.Logits(Fixtures.Model("digits-cnn"), "digits-cnn"), QuantizedModels.Logits(path, "digits-cnn"));
@@ -151,11 +158,11 @@ public sealed class Int8DynamicBehaviourTests
     }
 
     [TestMethod]
-    public void PerChannelWeightOnlyRaisesOpset11To13WhenNoOperatorChanged()
+    public void PerChannelDequantizeLinearRaisesOpset11To13WhenNoOperatorChanged()
     {
         using var folder = new TempDirectory();
         var source = QuantizedModels.WriteMatMulModel(folder.File("float.onnx"), 64, 16, opset: 11);
-        var options = new Int8DynamicOptions { PerChannel = true, Form = Int8Form.WeightOnly };
+        var options = new Int8DynamicOptions { PerChannel = true, Form = Int8Form.Qdq };
         var (path, result, context, _) = QuantizedModels.Apply(source, new Int8DynamicPass(options), folder);
         var model = ModelReader.Load(path);
         var input = Tensor.FromArray<float>("x", [2, 64], QuantizedModels.RandomValues(128, 4, 1f));
@@ -172,7 +179,7 @@ public sealed class Int8DynamicBehaviourTests
     {
         using var folder = new TempDirectory();
         var source = WriteModelWithChangedOperator(folder.File("float.onnx"), 11, "Unsqueeze", Attribute.FromInts("axes", [0]));
-        var options = new Int8DynamicOptions { PerChannel = true, Form = Int8Form.WeightOnly };
+        var options = new Int8DynamicOptions { PerChannel = true, Form = Int8Form.Qdq };
         var (path, _, context, model) = QuantizedModels.Apply(source, new Int8DynamicPass(options), folder);
         var input = Tensor.FromArray<float>("x", [2, 64], QuantizedModels.RandomValues(128, 4, 1f));
 
@@ -184,7 +191,7 @@ public sealed class Int8DynamicBehaviourTests
     }
 
     [TestMethod]
-    public void Opset9ModelThatCannotBeRaisedUsesContribDequantizeLinearWithMSH2203()
+    public void Opset9ModelThatCannotBeRaisedGetsWeightOnlyMatMulsAndKeepsItsOpset()
     {
         using var folder = new TempDirectory();
         var source = WriteModelWithChangedOperator(folder.File("float.onnx"), 9, "Slice",
@@ -192,12 +199,30 @@ public sealed class Int8DynamicBehaviourTests
         var (path, result, context, model) = QuantizedModels.Apply(source, new Int8DynamicPass(new Int8DynamicOptions { PerChannel = true }), folder);
         var input = Tensor.FromArray<float>("x", [2, 64], QuantizedModels.RandomValues(128, 4, 1f));
 
+        // MatMulInteger needs opset 10, which Slice's attributes forbid: the weight is rebuilt by Cast/Mul instead.
+        Assert.AreEqual(9L, model.Opsets.Default);
+        Assert.AreEqual(1L, result.Counters["weight-only nodes"]);
+        Assert.AreEqual(1, model.Graph.Nodes.Count(n => n.OpType == "Cast"));
+        Assert.IsEmpty(context.Diagnostics);
+        Assert.IsGreaterThan(0.999, QuantizedModels.Cosine(QuantizedModels.Run(source, input), QuantizedModels.Run(path, input)));
+    }
+
+    [TestMethod]
+    public void Opset9ModelThatCannotBeRaisedUsesContribDequantizeLinearForQdqWithMSH2203()
+    {
+        using var folder = new TempDirectory();
+        var source = WriteModelWithChangedOperator(folder.File("float.onnx"), 9, "Slice",
+            Attribute.FromInts("axes", [1]), Attribute.FromInts("starts", [0]), Attribute.FromInts("ends", [8]));
+        var options = new Int8DynamicOptions { PerChannel = true, Form = Int8Form.Qdq };
+        var (path, result, context, model) = QuantizedModels.Apply(source, new Int8DynamicPass(options), folder);
+        var input = Tensor.FromArray<float>("x", [2, 64], QuantizedModels.RandomValues(128, 4, 1f));
+
         var dequantize = model.Graph.Nodes.Single(n => n.OpType == "DequantizeLinear");
         Assert.AreEqual("com.microsoft", dequantize.Domain);
         Assert.AreEqual(1L, dequantize.GetInt("axis", -1));
         Assert.AreEqual(9L, model.Opsets.Default);
         Assert.AreEqual(1L, model.Opsets["com.microsoft"]);
-        Assert.AreEqual(1L, result.Counters["weight-only nodes"]);
+        Assert.AreEqual(1L, result.Counters["dequantize nodes"]);
         StringAssert.Contains(context.Diagnostics.Single(d => d.Code == ErrorCodes.QuantContribDequantize).Message, "Slice(changed) changed in opset 10");
         Assert.IsGreaterThan(0.999, QuantizedModels.Cosine(QuantizedModels.Run(source, input), QuantizedModels.Run(path, input)));
     }

@@ -12,8 +12,11 @@ public enum Int8Form
     /// <summary>DynamicQuantizeLinear + MatMulInteger/ConvInteger wherever the operator has an integer form.</summary>
     Integer,
 
-    /// <summary>A DequantizeLinear on each weight feeding the unchanged float operator.</summary>
+    /// <summary>Int8 weights rebuilt by Cast/Mul nodes that ONNX Runtime folds at load: smaller file, float speed.</summary>
     WeightOnly,
+
+    /// <summary>A DequantizeLinear on each weight feeding the unchanged float operator (the standard QDQ weight form).</summary>
+    Qdq,
 }
 
 /// <summary>
@@ -60,6 +63,7 @@ public sealed record Int8DynamicOptions
     {
         Int8Form.Integer => QuantForm.Integer,
         Int8Form.WeightOnly => QuantForm.WeightOnly,
+        Int8Form.Qdq => QuantForm.Dequantize,
         _ => null,
     };
 }

@@ -52,7 +52,12 @@ public sealed class Int8DynamicPass(Int8DynamicOptions options) : IPass
         {
             plan.Quantizer.Rewrite(plan, rewriter);
             rewriter.Count("nodes quantized");
-            rewriter.Count(plan.Form == QuantForm.Integer ? "integer nodes" : "weight-only nodes");
+            rewriter.Count(plan.Form switch
+            {
+                QuantForm.Integer => "integer nodes",
+                QuantForm.WeightOnly => "weight-only nodes",
+                _ => "dequantize nodes",
+            });
         }
 
         rewriter.Finish();

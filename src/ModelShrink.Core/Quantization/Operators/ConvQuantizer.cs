@@ -5,11 +5,12 @@ using Attribute = ModelShrink.Onnx.Ir.Attribute;
 namespace ModelShrink.Core.Quantization.Operators;
 
 /// <summary>
-/// Conv with a weight W [O, I/group, k...]: per-channel along axis 0. Preferred form: weight-only
-/// (DequantizeLinear feeding the float Conv), because ONNX Runtime's ConvInteger is a plain
-/// im2col + integer GEMM that runs several times slower than its float Conv (measurements in
-/// docs/implementation_notes.md). The integer form is kept for users who ask for it; ORT's
-/// ConvInteger takes uint8 per-tensor weights only, so it uses those whatever the scheme.
+/// Conv with a weight W [O, I/group, k...]: per-channel along axis 0. Preferred form: weight-only,
+/// which ONNX Runtime folds back into its fastest float Conv, because its ConvInteger is a plain
+/// im2col + integer GEMM slower than the float Conv, and dynamically quantized activations lose
+/// accuracy on signal-like inputs (measurements in docs/implementation_notes.md). The integer form
+/// is kept for users who ask for it; ORT's ConvInteger takes uint8 per-tensor weights only, so it
+/// uses those whatever the scheme.
 /// </summary>
 public sealed class ConvQuantizer : IOperatorQuantizer
 {
@@ -47,9 +48,9 @@ public sealed class ConvQuantizer : IOperatorQuantizer
     {
         var node = plan.Node;
         var (input, key) = plan.Weights[0];
-        if (plan.Form == QuantForm.WeightOnly)
+        if (plan.Form != QuantForm.Integer)
         {
-            node.SetInput(input, rewriter.Dequantized(key, node));
+            node.SetInput(input, rewriter.Dequantized(key, node, plan.Form));
             return;
         }
 

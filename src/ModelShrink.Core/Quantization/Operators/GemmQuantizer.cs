@@ -8,7 +8,7 @@ namespace ModelShrink.Core.Quantization.Operators;
 /// Gemm alone; here the integer form is the MatMul chain on B as [K, N] (a transB weight [N, K] is
 /// stored transposed, per-channel along its rows, axis 0), alpha folded into B's scale, and the bias
 /// C (times beta) added in float as a final Add, which ONNX Runtime's fusion takes in as the bias.
-/// A transposed A (transA=1) keeps the float Gemm and a dequantized weight.
+/// A transposed A (transA=1) keeps the float Gemm with a weight-only weight.
 /// </summary>
 public sealed class GemmQuantizer : IOperatorQuantizer
 {
@@ -26,7 +26,12 @@ public sealed class GemmQuantizer : IOperatorQuantizer
             return null;
         }
 
-        var form = node.GetInt("transA", 0) != 0 ? QuantForm.WeightOnly : rewriter.FormFor(this);
+        var form = rewriter.FormFor(this);
+        if (form == QuantForm.Integer && node.GetInt("transA", 0) != 0)
+        {
+            form = QuantForm.WeightOnly;
+        }
+
         var transB = node.GetInt("transB", 0) != 0;
         var axis = rewriter.ChannelAxis(form, transB ? 0 : 1);
         return new NodePlan(node, this, form, [(1, new WeightKey(weight, axis, form == QuantForm.Integer && transB))]);
@@ -37,9 +42,9 @@ public sealed class GemmQuantizer : IOperatorQuantizer
     {
         var node = plan.Node;
         var (input, key) = plan.Weights[0];
-        if (plan.Form == QuantForm.WeightOnly)
+        if (plan.Form != QuantForm.Integer)
         {
-            node.SetInput(input, rewriter.Dequantized(key, node));
+            node.SetInput(input, rewriter.Dequantized(key, node, plan.Form));
             return;
         }
 

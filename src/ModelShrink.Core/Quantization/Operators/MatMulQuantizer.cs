@@ -40,10 +40,10 @@ public sealed class MatMulQuantizer : IOperatorQuantizer
     public void Rewrite(NodePlan plan, QuantizationRewriter rewriter)
     {
         var node = plan.Node;
-        if (plan.Form == QuantForm.WeightOnly)
+        if (plan.Form != QuantForm.Integer)
         {
             var (input, key) = plan.Weights[0];
-            node.SetInput(input, rewriter.Dequantized(key, node));
+            node.SetInput(input, rewriter.Dequantized(key, node, plan.Form));
             return;
         }
 

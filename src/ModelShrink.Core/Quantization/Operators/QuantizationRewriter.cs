@@ -27,10 +27,11 @@ public sealed class QuantizationRewriter
 
     private readonly Dictionary<WeightKey, QuantizedWeight> quantized = [];
     private readonly Dictionary<WeightKey, (Value Data, Value Scale, Value ZeroPoint)> initializers = [];
-    private readonly Dictionary<(WeightKey, Graph), Value> dequantized = [];
+    private readonly Dictionary<(WeightKey, Graph, QuantForm), Value> dequantized = [];
     private readonly Dictionary<(Value, Graph), (Value Data, Value Scale, Value ZeroPoint)> dynamicallyQuantized = [];
     private readonly DequantizeMode dequantizeMode;
     private readonly WeightFinder weights;
+    private readonly bool weightOnlyAvailable;
     private long requiredOpset;
     private bool fellBackToPerTensor;
     private bool usedContrib;
@@ -44,6 +45,7 @@ public sealed class QuantizationRewriter
         weights = new WeightFinder(context);
         var current = model.Opsets.Default;
         IntegerAvailable = current >= 10 || OpsetRaise.CanRaise(model, 10);
+        weightOnlyAvailable = current >= 7 || OpsetRaise.CanRaise(model, 7);
         dequantizeMode = current >= 13 || OpsetRaise.CanRaise(model, 13) ? DequantizeMode.PerAxis
             : IntegerAvailable ? DequantizeMode.PerTensorOnly
             : DequantizeMode.Contrib;
@@ -74,17 +76,25 @@ public sealed class QuantizationRewriter
     /// <summary>Adds <paramref name="amount"/> to a counter.</summary>
     public void Count(string counter, long amount = 1) => Counters[counter] = Counters.GetValueOrDefault(counter) + amount;
 
-    /// <summary>The form for a node of <paramref name="quantizer"/>: the requested one, else its preferred one; integer needs opset 10.</summary>
+    /// <summary>
+    /// The form for a node of <paramref name="quantizer"/>: the requested one, else its preferred one.
+    /// The integer form needs opset 10 (else weight-only), weight-only needs opset 7 (else DequantizeLinear).
+    /// </summary>
     public QuantForm FormFor(IOperatorQuantizer quantizer)
     {
         var form = Settings.Form ?? quantizer.PreferredForm;
-        return form == QuantForm.Integer && !IntegerAvailable ? QuantForm.WeightOnly : form;
+        if (form == QuantForm.Integer && !IntegerAvailable)
+        {
+            form = QuantForm.WeightOnly;
+        }
+
+        return form == QuantForm.WeightOnly && !weightOnlyAvailable ? QuantForm.Dequantize : form;
     }
 
     /// <summary>
     /// The channel axis to quantize along: <paramref name="axis"/> when per-channel was asked and the
-    /// form can express it, else -1 (per tensor). Weight-only per-channel needs DequantizeLinear's
-    /// axis (opset 13); when the opset cannot be raised that far the weight falls back to per tensor.
+    /// form can express it, else -1 (per tensor). The DequantizeLinear form needs the axis attribute
+    /// (opset 13); when the opset cannot be raised that far the weight falls back to per tensor.
     /// </summary>
     public int ChannelAxis(QuantForm form, int axis)
     {
@@ -93,7 +103,7 @@ public sealed class QuantizationRewriter
             return -1;
         }
 
-        if (form == QuantForm.WeightOnly && dequantizeMode == DequantizeMode.PerTensorOnly)
+        if (form == QuantForm.Dequantize && dequantizeMode == DequantizeMode.PerTensorOnly)
         {
             fellBackToPerTensor = true;
             return -1;
@@ -160,14 +170,49 @@ public sealed class QuantizationRewriter
         return values;
     }
 
+    /// <summary>The float weight rebuilt from its quantized form, for a weight-only or DequantizeLinear node.</summary>
+    public Value Dequantized(WeightKey key, Node consumer, QuantForm form) =>
+        form == QuantForm.WeightOnly ? Folded(key) : DequantizeLinear(key, consumer);
+
+    /// <summary>
+    /// The float weight rebuilt as Mul(Cast(q) [- zero point], scale) with the scale and zero point
+    /// shaped to broadcast along the channel axis: one chain per weight, placed at the start of the
+    /// weight's own graph, so subgraphs that share the weight share its folded float copy.
+    /// </summary>
+    private Value Folded(WeightKey key)
+    {
+        if (!dequantized.TryGetValue((key, key.Weight.Graph, QuantForm.WeightOnly), out var value))
+        {
+            var weight = quantized[key];
+            var graph = key.Weight.Graph;
+            var name = key.Weight.Name;
+            var shape = weight.PerTensor ? [] : Enumerable.Range(0, weight.Dims.Length - weight.Axis).Select(i => i == 0 ? (long)weight.Scales.Length : 1L).ToArray();
+            var first = graph.Nodes[0];
+            var data = AddInitializer(graph, weight.DataTensor(graph.UniqueName(name + "_quantized")));
+            var scale = AddInitializer(graph, weight.ScaleTensor(graph.UniqueName(name + "_scale"), shape));
+            value = AddNode(first, "Cast", [data], [name + "_cast"], name + "_Cast", Attribute.FromInt("to", (long)DataType.Float)).Outputs[0]!;
+            if (weight.ZeroPoints.Any(z => z != 0))
+            {
+                var zeroPoint = AddInitializer(graph, Tensor.FromArray<float>(graph.UniqueName(name + "_zero_point"), shape,
+                    Array.ConvertAll(weight.ZeroPoints, z => (float)z)));
+                value = AddNode(first, "Sub", [value, zeroPoint], [name + "_centered"], name + "_Sub").Outputs[0]!;
+            }
+
+            value = AddNode(first, "Mul", [value, scale], [name + "_dequantized"], name + "_Mul").Outputs[0]!;
+            dequantized[(key, graph, QuantForm.WeightOnly)] = value;
+        }
+
+        return value;
+    }
+
     /// <summary>
     /// The float weight rebuilt by a DequantizeLinear in <paramref name="consumer"/>'s graph (one per
     /// weight and graph, placed before its first consumer there).
     /// </summary>
-    public Value Dequantized(WeightKey key, Node consumer)
+    private Value DequantizeLinear(WeightKey key, Node consumer)
     {
         var graph = consumer.Graph;
-        if (!dequantized.TryGetValue((key, graph), out var value))
+        if (!dequantized.TryGetValue((key, graph, QuantForm.Dequantize), out var value))
         {
             var (data, scale, zeroPoint) = Initializers(key);
             var axis = quantized[key].Axis;
@@ -186,7 +231,7 @@ public sealed class QuantizationRewriter
 
             value = graph.AddNode("DequantizeLinear", [data, scale, zeroPoint], [key.Weight.Name + "_dequantized"], attributes,
                 domain, graph.UniqueNodeName(key.Weight.Name + "_DequantizeLinear"), consumer).Outputs[0]!;
-            dequantized[(key, graph)] = value;
+            dequantized[(key, graph, QuantForm.Dequantize)] = value;
         }
 
         return value;
@@ -215,10 +260,11 @@ public sealed class QuantizationRewriter
     public Value AddInitializer(Graph graph, Tensor tensor) =>
         graph.AddInitializer(graph.FindValue(tensor.Name) is null ? tensor : tensor.WithName(graph.UniqueName(tensor.Name)));
 
-    /// <summary>Adds a default-domain node (opset 10 operators at least) before <paramref name="before"/>.</summary>
+    /// <summary>Adds a default-domain node before <paramref name="before"/>, noting the opset its operator needs.</summary>
     public Node AddNode(Node before, string opType, IEnumerable<Value?> inputs, string[] outputs, string name, params Attribute[] attributes)
     {
-        Require(10);
+        // Integer operators arrived in opset 10; Mul/Add/Sub got numpy broadcasting in 7; Cast's `to` became an int in 6.
+        Require(opType is "DynamicQuantizeLinear" or "MatMulInteger" or "ConvInteger" ? 10 : 7);
         var graph = before.Graph;
         return graph.AddNode(opType, inputs, outputs, attributes, "", graph.UniqueNodeName(name), before);
     }

@@ -4,9 +4,10 @@ namespace ModelShrink.Core.Quantization.Operators;
 
 /// <summary>
 /// LSTM, GRU and RNN: the input weights W [directions, gates*hidden, input] and recurrence weights
-/// R [directions, gates*hidden, hidden], per-channel along axis 1 (one scale per gate row). Always
-/// weight-only: ONNX has no integer recurrent operator (ONNX Runtime's DynamicQuantizeLSTM is a
-/// contrib op, and there is none for GRU); the bias B stays float.
+/// R [directions, gates*hidden, hidden], per-channel along axis 1 (one scale per gate row). Never
+/// integer: ONNX has no integer recurrent operator (ONNX Runtime's DynamicQuantizeLSTM is a contrib
+/// op, and there is none for GRU), so a request for the integer form gives weight-only; the bias B
+/// stays float.
 /// </summary>
 public sealed class RecurrentQuantizer : IOperatorQuantizer
 {
@@ -19,16 +20,17 @@ public sealed class RecurrentQuantizer : IOperatorQuantizer
     /// <inheritdoc />
     public NodePlan? Plan(Node node, QuantizationRewriter rewriter)
     {
+        var form = rewriter.FormFor(this) == QuantForm.Dequantize ? QuantForm.Dequantize : QuantForm.WeightOnly;
         var weights = new List<(int Input, WeightKey Key)>();
         foreach (var input in (int[])[1, 2])
         {
             if (rewriter.Weight(node, input, rank: 3) is { } weight)
             {
-                weights.Add((input, new WeightKey(weight, rewriter.ChannelAxis(QuantForm.WeightOnly, 1), false)));
+                weights.Add((input, new WeightKey(weight, rewriter.ChannelAxis(form, 1), false)));
             }
         }
 
-        return weights.Count == 0 ? null : new NodePlan(node, this, QuantForm.WeightOnly, weights);
+        return weights.Count == 0 ? null : new NodePlan(node, this, form, weights);
     }
 
     /// <inheritdoc />
@@ -36,7 +38,7 @@ public sealed class RecurrentQuantizer : IOperatorQuantizer
     {
         foreach (var (input, key) in plan.Weights)
         {
-            plan.Node.SetInput(input, rewriter.Dequantized(key, plan.Node));
+            plan.Node.SetInput(input, rewriter.Dequantized(key, plan.Node, plan.Form));
         }
     }
 }
