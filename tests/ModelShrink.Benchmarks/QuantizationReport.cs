@@ -27,14 +27,17 @@ public static class QuantizationReport
         ("int8 weight-only", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.WeightOnly } }),
         ("int8 qdq", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.Qdq } }),
         ("int4", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions() }),
+        ("int4 accuracy-level 4", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { AccuracyLevel = 4 } }),
+        ("int4 qdq", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { Format = Int4Format.Qdq } }),
     ];
 
-    /// <summary>Prints the report as a markdown table.</summary>
+    /// <summary>Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.</summary>
     public static void Run(string[] names)
     {
         var corpus = Environment.GetEnvironmentVariable("MODELSHRINK_CORPUS") ?? "/work/shared/corpus";
         var models = (names.Length > 0 ? names : [.. Fixtures.All, "ppocr-cls", "silero-vad"])
-            .Select(n => (Name: n, Path: Fixtures.All.Contains(n) ? Fixtures.Model(n) : Path.Combine(corpus, n, "model.onnx")))
+            .Select(n => (Name: Path.GetFileName(n), Path: Fixtures.All.Contains(n) ? Fixtures.Model(n)
+                : Directory.Exists(n) ? Path.Combine(n, "model.onnx") : Path.Combine(corpus, n, "model.onnx")))
             .Where(m => File.Exists(m.Path))
             .ToArray();
         using var folder = new TempDirectory();
@@ -52,7 +55,17 @@ public static class QuantizationReport
             foreach (var (variant, options) in Variants)
             {
                 var output = folder.File($"{name}-{variant.Replace(' ', '-')}.onnx");
-                var result = Compressor.Run(path, output, options);
+                CompressionResult result;
+                try
+                {
+                    result = Compressor.Run(path, output, options);
+                }
+                catch (ModelShrink.Diagnostics.ModelShrinkException e)
+                {
+                    Console.WriteLine($"| {name} | {variant} | refused: {e.Diagnostic.Code} | | | | | |");
+                    continue;
+                }
+
                 var outputs = Outputs(output, sets);
                 var (before, after) = Latencies(path, output, sets[0]);
                 Console.WriteLine($"| {name} | {variant} | {result.SizeRatio:P1} | {Compare(reference, outputs, labels)} | {before:F3} ms -> {after:F3} ms | {after / before:F2}x |");

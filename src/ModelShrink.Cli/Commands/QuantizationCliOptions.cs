@@ -18,11 +18,12 @@ public sealed class QuantizationCliOptions
     private readonly Option<int> blockSize = new("--block-size") { Description = "int4: weights per block along K, a power of two >= 16 (default 32).", DefaultValueFactory = _ => 32 };
     private readonly Option<string> int4Format = new("--int4-format") { Description = "int4: matmulnbits (com.microsoft.MatMulNBits) or qdq (int4 + blocked DequantizeLinear, opset 21).", DefaultValueFactory = _ => "matmulnbits" };
     private readonly Option<bool> int4ZeroPoints = new("--int4-zero-points") { Description = "int4: asymmetric blocks with zero points (default symmetric)." };
+    private readonly Option<int?> int4AccuracyLevel = new("--int4-accuracy-level") { Description = "int4: MatMulNBits accuracy_level; 4 lets ONNX Runtime compute in int8 (faster for large K). Default: unset." };
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { perChannel, weightType, symmetric, reduceRange, opTypes, excludeNodes, int8Form, blockSize, int4Format, int4ZeroPoints })
+        foreach (var option in new Option[] { perChannel, weightType, symmetric, reduceRange, opTypes, excludeNodes, int8Form, blockSize, int4Format, int4ZeroPoints, int4AccuracyLevel })
         {
             command.Options.Add(option);
         }
@@ -50,6 +51,7 @@ public sealed class QuantizationCliOptions
         BlockSize = parse.GetValue(blockSize),
         Format = CompressCommand.ParseEnum<Int4Format>(parse.GetValue(int4Format)!, "--int4-format"),
         ZeroPoints = parse.GetValue(int4ZeroPoints),
+        AccuracyLevel = parse.GetValue(int4AccuracyLevel),
         ExcludeNodes = List(parse.GetValue(excludeNodes)),
     };
 

@@ -4,10 +4,10 @@ using ModelShrink.Onnx.Tensors;
 namespace ModelShrink.Core.Quantization.Operators;
 
 /// <summary>
-/// Gemm (Y = alpha * A' * B' + beta * C) with a 2-D weight B. ONNX Runtime's quantize_dynamic leaves
-/// Gemm alone; here the integer form is the MatMul chain on B as [K, N] (a transB weight [N, K] is
-/// stored transposed, per-channel along its rows, axis 0), alpha folded into B's scale, and the bias
-/// C (times beta) added in float as a final Add, which ONNX Runtime's fusion takes in as the bias.
+/// Gemm (Y = alpha * A' * B' + beta * C) with a 2-D weight B. As in ONNX Runtime's quantize_dynamic,
+/// the integer form is the MatMul chain on B as [K, N] (a transB weight [N, K] is stored transposed,
+/// per-channel along its rows, axis 0), with alpha folded into B's scale and the bias C (times beta)
+/// added in float as a final Add, which ONNX Runtime's fusion takes in as the bias.
 /// A transposed A (transA=1) keeps the float Gemm with a weight-only weight.
 /// </summary>
 public sealed class GemmQuantizer : IOperatorQuantizer
