@@ -78,82 +78,39 @@ public sealed record BlockedInt4Weight(int K, int N, int BlockSize, bool Signed,
 public static class BlockQuantizer
 {
     private const double SmallestNormal = 1.17549435e-38;
-    private const int ColumnTile = 16;
+
+    // Columns per tile: a block of 32 rows by 64 columns is 8 KB of floats, resident in L1.
+    private const int TileColumns = 64;
 
     /// <summary>Quantizes a [K, N] weight into the MatMulNBits layout.</summary>
     public static MatMulNBitsWeight ForMatMulNBits(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric)
     {
         CheckShape(values.Length, k, n, blockSize);
         var blocks = (k + blockSize - 1) / blockSize;
-        var padded = blocks * blockSize;
         var blob = blockSize / 2;
         var b = new byte[(long)n * blocks * blob];
         var scales = new float[(long)n * blocks];
         var zeroRow = (blocks + 1) / 2;
         var zeroPoints = symmetric ? null : new byte[(long)n * zeroRow];
-        var tiles = (n + ColumnTile - 1) / ColumnTile;
-        var nonFinite = 0;
-        ParallelWork.Run(tiles, (long)k * n, tile =>
+        ForEachTile(values, k, n, blockSize, symmetric, (block, n0, width, codes, tileScales, stored) =>
         {
-            var n0 = tile * ColumnTile;
-            var width = Math.Min(ColumnTile, n - n0);
-            var columns = ArrayPool<float>.Shared.Rent(width * padded);
-            var codes = ArrayPool<byte>.Shared.Rent(blockSize);
-            try
+            for (var t = 0; t < width; t++)
             {
-                // Gather the tile's columns into contiguous runs of K (zero-padded to whole blocks).
-                var span = values.Span;
-                Array.Clear(columns, 0, width * padded);
-                for (var row = 0; row < k; row++)
+                var column = n0 + t;
+                var output = b.AsSpan((int)(((long)column * blocks + block) * blob), blob);
+                for (var j = 0; j < blob; j++)
                 {
-                    var source = span.Slice(row * n + n0, width);
-                    for (var t = 0; t < width; t++)
-                    {
-                        columns[t * padded + row] = source[t];
-                    }
+                    output[j] = (byte)(codes[2 * j * width + t] | (codes[(2 * j + 1) * width + t] << 4));
                 }
 
-                for (var t = 0; t < width; t++)
+                scales[(long)column * blocks + block] = tileScales[t];
+                if (zeroPoints is not null)
                 {
-                    var column = n0 + t;
-                    for (var block = 0; block < blocks; block++)
-                    {
-                        var slice = columns.AsSpan(t * padded + block * blockSize, blockSize);
-                        var (min, max, bad) = QuantizeKernels.MinMax(slice);
-                        if (bad)
-                        {
-                            Interlocked.Exchange(ref nonFinite, 1);
-                            return;
-                        }
-
-                        var (scale, zero) = Parameters(min, max, symmetric);
-                        var stored = symmetric ? 8 : zero;
-                        QuantizeKernels.Quantize(slice, codes, scale, stored, 0, 15);
-                        var output = b.AsSpan((int)(((long)column * blocks + block) * blob), blob);
-                        for (var j = 0; j < blob; j++)
-                        {
-                            output[j] = (byte)(codes[2 * j] | (codes[2 * j + 1] << 4));
-                        }
-
-                        scales[(long)column * blocks + block] = scale;
-                        if (zeroPoints is not null)
-                        {
-                            zeroPoints[(long)column * zeroRow + block / 2] |= (byte)(zero << (block % 2 * 4));
-                        }
-                    }
+                    // Blocks 2i and 2i+1 share a byte and may be done by different threads.
+                    InterlockedOr(ref zeroPoints[(long)column * zeroRow + block / 2], (byte)((int)stored[t] << (block % 2 * 4)));
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(columns);
-                ArrayPool<byte>.Shared.Return(codes);
             }
         });
-        if (nonFinite != 0)
-        {
-            throw new WeightQuantizer.NonFiniteWeightException();
-        }
-
         return new MatMulNBitsWeight(k, n, blockSize, b, scales, zeroPoints);
     }
 
@@ -165,52 +122,117 @@ public static class BlockQuantizer
         var codes = new byte[(long)k * n];
         var scales = new float[(long)blocks * n];
         var zeros = symmetric ? null : new byte[(long)blocks * n];
-        var (qmin, qmax) = symmetric ? (-8, 7) : (0, 15);
-        var nonFinite = 0;
-        ParallelWork.Run(blocks, (long)k * n, block =>
+        ForEachTile(values, k, n, blockSize, symmetric, (block, n0, width, tile, tileScales, stored) =>
         {
+            var rows = Math.Min(k, (block + 1) * blockSize) - block * blockSize;
+            for (var row = 0; row < rows; row++)
+            {
+                var target = codes.AsSpan((block * blockSize + row) * n + n0, width);
+                tile.Slice(row * width, width).CopyTo(target);
+                if (symmetric)
+                {
+                    // Signed int4: codes -8..7 around 0, not 0..15 around 8.
+                    for (var t = 0; t < width; t++)
+                    {
+                        target[t] -= 8;
+                    }
+                }
+            }
+
+            tileScales.CopyTo(scales.AsSpan(block * n + n0, width));
+            if (zeros is not null)
+            {
+                for (var t = 0; t < width; t++)
+                {
+                    zeros[block * n + n0 + t] = (byte)stored[t];
+                }
+            }
+        });
+        return new BlockedInt4Weight(k, n, blockSize, symmetric, PackNibbles(codes), scales, zeros is null ? null : PackNibbles(zeros));
+    }
+
+    /// <summary>What to do with one quantized tile: block index, first column, width, codes [BlockSize, width] (0..15), scales and stored zero points.</summary>
+    private delegate void TileAction(int block, int n0, int width, ReadOnlySpan<byte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<float> stored);
+
+    // Cuts the [K, N] weight into tiles of one block of rows by up to TileColumns columns (small
+    // enough to stay in L1), computes each column's parameters over the tile's rows, quantizes the
+    // rows with per-column parameters (vectorized along N), pads rows past K with the zero point,
+    // and hands the codes to `action`. Tiles run in parallel.
+    private static void ForEachTile(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric, TileAction action)
+    {
+        var blocks = (k + blockSize - 1) / blockSize;
+        var tiles = (n + TileColumns - 1) / TileColumns;
+        var nonFinite = 0;
+        ParallelWork.Run(blocks * tiles, (long)k * n, index =>
+        {
+            var block = index / tiles;
+            var n0 = index % tiles * TileColumns;
+            var width = Math.Min(TileColumns, n - n0);
             var first = block * blockSize;
-            var last = Math.Min(k, first + blockSize);
-            var mins = new float[n];
-            var maxs = new float[n];
-            Array.Fill(mins, float.PositiveInfinity);
-            Array.Fill(maxs, float.NegativeInfinity);
-            var span = values.Span;
-            for (var row = first; row < last; row++)
+            var rows = Math.Min(k, first + blockSize) - first;
+            Span<float> mins = stackalloc float[width];
+            Span<float> maxs = stackalloc float[width];
+            Span<float> scales = stackalloc float[width];
+            Span<float> stored = stackalloc float[width];
+            var codes = ArrayPool<byte>.Shared.Rent(blockSize * width);
+            try
             {
-                QuantizeKernels.AccumulateMinMax(span.Slice(row * n, n), mins, maxs);
-            }
-
-            var blockScales = scales.AsSpan(block * n, n);
-            var zeroFloats = new float[n];
-            for (var column = 0; column < n; column++)
-            {
-                if (!float.IsFinite(mins[column]) || !float.IsFinite(maxs[column]))
+                var span = values.Span;
+                mins.Fill(float.PositiveInfinity);
+                maxs.Fill(float.NegativeInfinity);
+                for (var row = first; row < first + rows; row++)
                 {
-                    Interlocked.Exchange(ref nonFinite, 1);
-                    return;
+                    QuantizeKernels.AccumulateMinMax(span.Slice(row * n + n0, width), mins, maxs);
                 }
 
-                var (scale, zero) = Parameters(mins[column], maxs[column], symmetric);
-                blockScales[column] = scale;
-                zeroFloats[column] = zero;
-                if (zeros is not null)
+                for (var t = 0; t < width; t++)
                 {
-                    zeros[block * n + column] = (byte)zero;
-                }
-            }
+                    if (!float.IsFinite(mins[t]) || !float.IsFinite(maxs[t]))
+                    {
+                        Interlocked.Exchange(ref nonFinite, 1);
+                        return;
+                    }
 
-            for (var row = first; row < last; row++)
+                    var (scale, zero) = Parameters(mins[t], maxs[t], symmetric);
+                    scales[t] = scale;
+                    stored[t] = symmetric ? 8 : zero;
+                }
+
+                for (var row = 0; row < rows; row++)
+                {
+                    QuantizeKernels.Quantize(span.Slice((first + row) * n + n0, width), codes.AsSpan(row * width, width), scales, stored, 0, 15);
+                }
+
+                // Rows past K (the last block's zero padding) hold the code of 0: the zero point.
+                for (var row = rows; row < blockSize; row++)
+                {
+                    for (var t = 0; t < width; t++)
+                    {
+                        codes[row * width + t] = (byte)stored[t];
+                    }
+                }
+
+                action(block, n0, width, codes.AsSpan(0, blockSize * width), scales, stored);
+            }
+            finally
             {
-                QuantizeKernels.Quantize(span.Slice(row * n, n), codes.AsSpan(row * n, n), blockScales, zeroFloats, qmin, qmax);
+                ArrayPool<byte>.Shared.Return(codes);
             }
         });
         if (nonFinite != 0)
         {
             throw new WeightQuantizer.NonFiniteWeightException();
         }
+    }
 
-        return new BlockedInt4Weight(k, n, blockSize, symmetric, PackNibbles(codes), scales, zeros is null ? null : PackNibbles(zeros));
+    private static void InterlockedOr(ref byte target, byte bits)
+    {
+        byte seen;
+        do
+        {
+            seen = Volatile.Read(ref target);
+        }
+        while (Interlocked.CompareExchange(ref target, (byte)(seen | bits), seen) != seen);
     }
 
     /// <summary>
@@ -240,15 +262,19 @@ public static class BlockQuantizer
     }
 
     /// <summary>Packs 4-bit codes (one per byte, low nibble used) two per byte, the lower index in the low nibble.</summary>
-    public static byte[] PackNibbles(ReadOnlySpan<byte> codes)
+    public static byte[] PackNibbles(byte[] codes)
     {
         var packed = new byte[(codes.Length + 1) / 2];
+        const int chunk = 1 << 20;
         var pairs = codes.Length / 2;
-        for (var i = 0; i < pairs; i++)
+        ParallelWork.Run((pairs + chunk - 1) / chunk, codes.Length, c =>
         {
-            packed[i] = (byte)((codes[2 * i] & 0xF) | ((codes[2 * i + 1] & 0xF) << 4));
-        }
-
+            var end = Math.Min(pairs, (c + 1) * chunk);
+            for (var i = c * chunk; i < end; i++)
+            {
+                packed[i] = (byte)((codes[2 * i] & 0xF) | ((codes[2 * i + 1] & 0xF) << 4));
+            }
+        });
         if (codes.Length % 2 == 1)
         {
             packed[^1] = (byte)(codes[^1] & 0xF);
