@@ -50,7 +50,7 @@ public class QuantizationBenchmarks
     {
         public Settings()
         {
-            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5));
+            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(15));
             AddColumn(new ThroughputColumn(() => new FileInfo(Path.Combine(Folder, "matmul.onnx")).Length));
             AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }
