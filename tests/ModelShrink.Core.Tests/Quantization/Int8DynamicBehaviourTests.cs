@@ -158,6 +158,37 @@ public sealed class Int8DynamicBehaviourTests
     }
 
     [TestMethod]
+    public void AWeightReadInTwoFormsIsStoredOnce()
+    {
+        // W [32, 16] feeds a MatMul (integer form) and a Gemm with transA=1 (weight-only form).
+        using var folder = new TempDirectory();
+        var model = Model.Create("shared", 7, ("", 13));
+        var graph = model.Graph;
+        var x = graph.AddInput("x", TensorType.Of(DataType.Float, 4, 32));
+        var xt = graph.AddInput("xt", TensorType.Of(DataType.Float, 32, 4));
+        var w = graph.AddInitializer(Tensor.FromArray<float>("W", [32, 16], QuantizedModels.RandomValues(32 * 16, 5, 0.3f)));
+        graph.Outputs.Add(graph.AddNode("MatMul", [x, w], ["y"]).Outputs[0]!);
+        graph.Outputs.Add(graph.AddNode("Gemm", [xt, w], ["z"], [Attribute.FromInt("transA", 1)]).Outputs[0]!);
+        var source = folder.File("shared.onnx");
+        ModelWriter.Save(model, source);
+        var inputs = new[]
+        {
+            Tensor.FromArray<float>("x", [4, 32], QuantizedModels.RandomValues(128, 6, 1f)),
+            Tensor.FromArray<float>("xt", [32, 4], QuantizedModels.RandomValues(128, 7, 1f)),
+        };
+
+        var (path, result, _, quantized) = QuantizedModels.Apply(source, new Int8DynamicPass(new Int8DynamicOptions()), folder);
+        var expected = OrtRunner.Run(source, inputs);
+        var actual = OrtRunner.Run(path, inputs);
+
+        Assert.AreEqual(1L, result.Counters["integer nodes"]);
+        Assert.AreEqual(1L, result.Counters["weight-only nodes"]);
+        Assert.AreEqual(1, quantized.Graph.Initializers.Count(v => v.Initializer!.Dims.Count == 2), "one int8 copy, no float copy");
+        Assert.IsGreaterThan(0.999, QuantizedModels.Cosine(expected["y"], actual["y"]));
+        Assert.IsGreaterThan(0.999, QuantizedModels.Cosine(expected["z"], actual["z"]));
+    }
+
+    [TestMethod]
     public void PerChannelDequantizeLinearRaisesOpset11To13WhenNoOperatorChanged()
     {
         using var folder = new TempDirectory();

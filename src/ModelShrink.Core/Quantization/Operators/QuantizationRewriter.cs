@@ -16,9 +16,9 @@ public sealed record QuantizationSettings(QuantScheme Scheme, bool PerChannel, Q
 
 /// <summary>
 /// The state of one quantization of one model, shared by the operator quantizers: which weights are
-/// quantized (each once, however many nodes read it), the initializers and DequantizeLinear /
-/// DynamicQuantizeLinear nodes made so far (one per weight or activation and graph), what the
-/// model's opset allows, and the counters and warnings for the report.
+/// quantized (each once, however many nodes read it), the initializers, weight-only chains,
+/// DequantizeLinear and DynamicQuantizeLinear nodes made so far (one per weight or activation and
+/// graph), what the model's opset allows, and the counters and warnings for the report.
 /// </summary>
 public sealed class QuantizationRewriter
 {
@@ -26,6 +26,7 @@ public sealed class QuantizationRewriter
     public const string MicrosoftDomain = "com.microsoft";
 
     private readonly Dictionary<WeightKey, QuantizedWeight> quantized = [];
+    private readonly Dictionary<WeightKey, Value> data = [];
     private readonly Dictionary<WeightKey, (Value Data, Value Scale, Value ZeroPoint)> initializers = [];
     private readonly Dictionary<(WeightKey, Graph, QuantForm), Value> dequantized = [];
     private readonly Dictionary<(Value, Graph), (Value Data, Value Scale, Value ZeroPoint)> dynamicallyQuantized = [];
@@ -152,7 +153,10 @@ public sealed class QuantizationRewriter
     /// <summary>The quantized tensor of a planned weight.</summary>
     public QuantizedWeight Quantized(WeightKey key) => quantized[key];
 
-    /// <summary>The initializers (data, scale, zero point) of a quantized weight, made once in the weight's own graph.</summary>
+    /// <summary>
+    /// The initializers (data, scale, zero point) of a quantized weight as integer operators and
+    /// DequantizeLinear take them, made once in the weight's own graph.
+    /// </summary>
     public (Value Data, Value Scale, Value ZeroPoint) Initializers(WeightKey key)
     {
         if (!initializers.TryGetValue(key, out var values))
@@ -161,13 +165,26 @@ public sealed class QuantizationRewriter
             var graph = key.Weight.Graph;
             var name = key.Weight.Name;
             values = (
-                AddInitializer(graph, weight.DataTensor(graph.UniqueName(name + "_quantized"))),
+                Data(key),
                 AddInitializer(graph, weight.ScaleTensor(graph.UniqueName(name + "_scale"))),
                 AddInitializer(graph, weight.ZeroPointTensor(graph.UniqueName(name + "_zero_point"))));
             initializers[key] = values;
         }
 
         return values;
+    }
+
+    // The quantized data initializer, one per weight whichever forms read it.
+    private Value Data(WeightKey key)
+    {
+        if (!data.TryGetValue(key, out var value))
+        {
+            var graph = key.Weight.Graph;
+            value = AddInitializer(graph, quantized[key].DataTensor(graph.UniqueName(key.Weight.Name + "_quantized")));
+            data[key] = value;
+        }
+
+        return value;
     }
 
     /// <summary>The float weight rebuilt from its quantized form, for a weight-only or DequantizeLinear node.</summary>
@@ -188,9 +205,8 @@ public sealed class QuantizationRewriter
             var name = key.Weight.Name;
             var shape = weight.PerTensor ? [] : Enumerable.Range(0, weight.Dims.Length - weight.Axis).Select(i => i == 0 ? (long)weight.Scales.Length : 1L).ToArray();
             var first = graph.Nodes[0];
-            var data = AddInitializer(graph, weight.DataTensor(graph.UniqueName(name + "_quantized")));
             var scale = AddInitializer(graph, weight.ScaleTensor(graph.UniqueName(name + "_scale"), shape));
-            value = AddNode(first, "Cast", [data], [name + "_cast"], name + "_Cast", Attribute.FromInt("to", (long)DataType.Float)).Outputs[0]!;
+            value = AddNode(first, "Cast", [Data(key)], [name + "_cast"], name + "_Cast", Attribute.FromInt("to", (long)DataType.Float)).Outputs[0]!;
             if (weight.ZeroPoints.Any(z => z != 0))
             {
                 var zeroPoint = AddInitializer(graph, Tensor.FromArray<float>(graph.UniqueName(name + "_zero_point"), shape,
