@@ -50,6 +50,10 @@ public static class OpsetRaise
         return blockers;
     }
 
+    /// <summary>The first blockers, for a message: "A; B; C; and 4 more".</summary>
+    public static string Describe(IReadOnlyList<string> blockers) =>
+        blockers.Count <= 3 ? string.Join("; ", blockers) : $"{string.Join("; ", blockers.Take(3))}; and {blockers.Count - 3} more";
+
     /// <summary>Whether the default opset can be raised to <paramref name="target"/> by changing the number alone.</summary>
     public static bool CanRaise(Model model, long target) => Blockers(model, target).Count == 0;
 

@@ -56,28 +56,36 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
             {
                 throw context.Error(ErrorCodes.Int4OpsetTooLow,
                     $"the blocked DequantizeLinear form needs opset {QdqOpset} and opset {model.Opsets.Default} cannot be raised unchanged " +
-                    $"({string.Join("; ", blockers.Take(3))}{(blockers.Count > 3 ? $"; and {blockers.Count - 3} more" : "")}); use --int4-format matmulnbits",
+                    $"({OpsetRaise.Describe(blockers)}); use --int4-format matmulnbits",
                     "--int4-format");
             }
         }
 
+        // Quantize each weight once, in parallel; adding its initializers to the graph waits for the sequential step.
         var weights = targets.Select(t => t.Weight).Distinct().ToArray();
-        var quantized = new object[weights.Length];
-        var failed = new bool[weights.Length];
+        var initializers = new Func<Value?[]>?[weights.Length];
         Parallel.For(0, weights.Length, i =>
         {
-            var tensor = weights[i].ConstantTensor!;
+            var weight = weights[i];
+            var tensor = weight.ConstantTensor!;
             var (k, n) = ((int)tensor.Dims[0], (int)tensor.Dims[1]);
             var values = FloatMemory.Of(tensor);
             try
             {
-                quantized[i] = options.Format == Int4Format.MatMulNBits
-                    ? BlockQuantizer.ForMatMulNBits(values, k, n, blockSize, symmetric: !options.ZeroPoints)
-                    : BlockQuantizer.ForDequantizeLinear(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                if (options.Format == Int4Format.MatMulNBits)
+                {
+                    var q = BlockQuantizer.ForMatMulNBits(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                    initializers[i] = () => NBitsInitializers(weight, q);
+                }
+                else
+                {
+                    var q = BlockQuantizer.ForDequantizeLinear(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                    initializers[i] = () => BlockedInitializers(weight, q);
+                }
             }
             catch (WeightQuantizer.NonFiniteWeightException)
             {
-                failed[i] = true;
+                initializers[i] = null;
             }
         });
 
@@ -85,15 +93,13 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
         var dequantized = new Dictionary<(Value, Graph), Value>();
         for (var i = 0; i < weights.Length; i++)
         {
-            if (failed[i])
+            if (initializers[i] is { } make)
             {
-                finder.Warn(weights[i], ErrorCodes.QuantWeightSkipped, $"weight '{weights[i].Name}' holds NaN or infinite values; it stays float32");
+                inputs[weights[i]] = make();
             }
             else
             {
-                inputs[weights[i]] = options.Format == Int4Format.MatMulNBits
-                    ? NBitsInitializers(weights[i], (MatMulNBitsWeight)quantized[i])
-                    : BlockedInitializers(weights[i], (BlockedInt4Weight)quantized[i]);
+                finder.Warn(weights[i], ErrorCodes.QuantWeightSkipped, $"weight '{weights[i].Name}' holds NaN or infinite values; it stays float32");
             }
         }
 

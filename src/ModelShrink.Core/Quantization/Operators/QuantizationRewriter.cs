@@ -334,7 +334,7 @@ public sealed class QuantizationRewriter
 
             var blockers = OpsetRaise.Blockers(Model, 10);
             Context.Warn(ErrorCodes.QuantContribDequantize,
-                $"the model's opset {current} is below 10 (DequantizeLinear) and cannot be raised unchanged ({Summary(blockers)}); " +
+                $"the model's opset {current} is below 10 (DequantizeLinear) and cannot be raised unchanged ({OpsetRaise.Describe(blockers)}); " +
                 "weights are dequantized with com.microsoft.DequantizeLinear, which only ONNX Runtime runs");
         }
 
@@ -342,7 +342,7 @@ public sealed class QuantizationRewriter
         {
             Context.Warn(ErrorCodes.QuantPerTensorFallback,
                 $"per-channel DequantizeLinear needs opset 13 and the model's opset {current} cannot be raised unchanged " +
-                $"({Summary(OpsetRaise.Blockers(Model, 13))}); weight-only nodes were quantized per tensor");
+                $"({OpsetRaise.Describe(OpsetRaise.Blockers(Model, 13))}); weight-only nodes were quantized per tensor");
         }
     }
 
@@ -361,7 +361,4 @@ public sealed class QuantizationRewriter
     }
 
     private void Require(long opset) => requiredOpset = Math.Max(requiredOpset, opset);
-
-    private static string Summary(IReadOnlyList<string> blockers) =>
-        blockers.Count <= 3 ? string.Join("; ", blockers) : $"{string.Join("; ", blockers.Take(3))}; and {blockers.Count - 3} more";
 }
