@@ -16,8 +16,9 @@ namespace ModelShrink.Benchmarks;
 [Config(typeof(Settings))]
 public class QuantizationBenchmarks
 {
-    // Fixed, so the host process (which computes the MB/s column) finds the file the benchmark process made.
-    private static readonly string Folder = Path.Combine(Path.GetTempPath(), "modelshrink-bench-quant");
+    // The folder and model ModelIoBenchmarks uses, so the 400 MB model is generated once; fixed, so the
+    // host process (which computes the MB/s column) finds the file the benchmark process made.
+    private static readonly string Folder = Path.Combine(Path.GetTempPath(), "modelshrink-bench-io");
     private string source = "";
 
     [GlobalSetup]

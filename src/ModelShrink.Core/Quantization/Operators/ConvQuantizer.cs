@@ -46,14 +46,14 @@ public sealed class ConvQuantizer : IOperatorQuantizer
     /// <inheritdoc />
     public void Rewrite(NodePlan plan, QuantizationRewriter rewriter)
     {
-        var node = plan.Node;
-        var (input, key) = plan.Weights[0];
         if (plan.Form != QuantForm.Integer)
         {
-            node.SetInput(input, rewriter.Dequantized(key, node, plan.Form));
+            rewriter.ReadDequantizedWeights(plan);
             return;
         }
 
+        var node = plan.Node;
+        var key = plan.Weights[0].Key;
         var name = node.Outputs[0]!.Name;
         var x = rewriter.DynamicallyQuantized(node.Inputs[0]!, node);
         var w = rewriter.Initializers(key);

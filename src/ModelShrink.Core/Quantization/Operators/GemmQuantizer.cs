@@ -40,14 +40,14 @@ public sealed class GemmQuantizer : IOperatorQuantizer
     /// <inheritdoc />
     public void Rewrite(NodePlan plan, QuantizationRewriter rewriter)
     {
-        var node = plan.Node;
-        var (input, key) = plan.Weights[0];
         if (plan.Form != QuantForm.Integer)
         {
-            node.SetInput(input, rewriter.Dequantized(key, node, plan.Form));
+            rewriter.ReadDequantizedWeights(plan);
             return;
         }
 
+        var node = plan.Node;
+        var key = plan.Weights[0].Key;
         var alpha = node.GetFloat("alpha", 1f);
         var beta = node.GetFloat("beta", 1f);
         var b = rewriter.Initializers(key);

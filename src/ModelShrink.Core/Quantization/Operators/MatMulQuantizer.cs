@@ -42,8 +42,7 @@ public sealed class MatMulQuantizer : IOperatorQuantizer
         var node = plan.Node;
         if (plan.Form != QuantForm.Integer)
         {
-            var (input, key) = plan.Weights[0];
-            node.SetInput(input, rewriter.Dequantized(key, node, plan.Form));
+            rewriter.ReadDequantizedWeights(plan);
             return;
         }
 

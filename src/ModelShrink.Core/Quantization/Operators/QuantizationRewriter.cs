@@ -187,6 +187,15 @@ public sealed class QuantizationRewriter
         return value;
     }
 
+    /// <summary>Points each planned weight input of a weight-only or DequantizeLinear plan at the rebuilt float weight.</summary>
+    public void ReadDequantizedWeights(NodePlan plan)
+    {
+        foreach (var (input, key) in plan.Weights)
+        {
+            plan.Node.SetInput(input, Dequantized(key, plan.Node, plan.Form));
+        }
+    }
+
     /// <summary>The float weight rebuilt from its quantized form, for a weight-only or DequantizeLinear node.</summary>
     public Value Dequantized(WeightKey key, Node consumer, QuantForm form) =>
         form == QuantForm.WeightOnly ? Folded(key) : DequantizeLinear(key, consumer);

@@ -34,11 +34,5 @@ public sealed class RecurrentQuantizer : IOperatorQuantizer
     }
 
     /// <inheritdoc />
-    public void Rewrite(NodePlan plan, QuantizationRewriter rewriter)
-    {
-        foreach (var (input, key) in plan.Weights)
-        {
-            plan.Node.SetInput(input, rewriter.Dequantized(key, plan.Node, plan.Form));
-        }
-    }
+    public void Rewrite(NodePlan plan, QuantizationRewriter rewriter) => rewriter.ReadDequantizedWeights(plan);
 }
