@@ -35,7 +35,7 @@ public static class AutoSearch
                 var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation);
                 var outcome = new CandidateOutcome(mode.ToString(), options, job);
                 tried.Add(outcome);
-                if (outcome.Fits)
+                if (outcome.Fits && outcome.Applies)
                 {
                     File.Move(candidateFile, output, overwrite: true);
                     var warnings = job.Diagnostics.ToList();
@@ -65,7 +65,7 @@ public static class AutoSearch
 
     private static ModelShrinkException NoFit(IReadOnlyList<CandidateOutcome> tried, string display)
     {
-        var smallest = tried.MinBy(t => t.Result.Compression.CompressedBytes)!;
+        var smallest = tried.Where(t => t.Applies).DefaultIfEmpty(tried[0]).MinBy(t => t.Result.Compression.CompressedBytes)!;
         var best = tried.Where(t => t.Result.Validation is not null).MaxBy(t => -AccuracyBudget.Drop(t.Result.Validation!));
         var failed = tried.SelectMany(t => t.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting)).Distinct();
         var metric = best is null ? "" : $"; best {best.Result.Validation!.Metric} {best.Result.Validation.Value:0.####} ({best.Name})";
