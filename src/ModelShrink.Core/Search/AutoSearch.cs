@@ -27,6 +27,7 @@ public static class AutoSearch
         try
         {
             var tried = new List<CandidateOutcome>();
+            IReadOnlyList<LayerSensitivity> sensitivity = [];
             foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains))
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -35,8 +36,15 @@ public static class AutoSearch
                 var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation);
                 var outcome = new CandidateOutcome(mode.ToString(), options, job);
                 tried.Add(outcome);
+                if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && SensitivityAnalysis.OpTypes(options).Count > 0)
+                {
+                    sensitivity = SensitivityAnalysis.Rank(source, folder, settings with { Compression = options }, display, cancellation);
+                    outcome = KeepSensitiveLayersFloat(source, candidateFile, settings, options, sensitivity, tried, display, cancellation) ?? outcome;
+                }
+
                 if (outcome.Fits && outcome.Applies)
                 {
+                    job = outcome.Result;
                     File.Move(candidateFile, output, overwrite: true);
                     var warnings = job.Diagnostics.ToList();
                     if (settings.Holdout is null)
@@ -51,6 +59,13 @@ public static class AutoSearch
                         Diagnostics = warnings,
                         Chosen = mode,
                         Candidates = tried,
+                        Sensitivity = sensitivity,
+                        KeptFloat = outcome.Options.Quantize switch
+                        {
+                            QuantizeMode.Int8 => outcome.Options.Int8.ExcludeNodes,
+                            QuantizeMode.Int4 => outcome.Options.Int4.ExcludeNodes,
+                            _ => [],
+                        },
                     };
                 }
             }
@@ -61,6 +76,32 @@ public static class AutoSearch
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
+
+    private static bool OnlyAccuracyFailed(JobResult job) =>
+        job.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).All(d => AccuracySettings.Contains(d.Setting));
+
+    // Keeps the 1, 2, 4, ... most sensitive layers in float until the budgets hold; stops when the
+    // size budget breaks, since more float layers only grow the model.
+    private static CandidateOutcome? KeepSensitiveLayersFloat(string source, string file, JobSettings settings, CompressionOptions options,
+        IReadOnlyList<LayerSensitivity> ranked, List<CandidateOutcome> tried, string display, CancellationToken cancellation)
+    {
+        for (var keep = 1; keep <= ranked.Count; keep = keep == ranked.Count ? ranked.Count + 1 : Math.Min(keep * 2, ranked.Count))
+        {
+            var kept = ranked.Take(keep).Select(r => r.Layer).ToArray();
+            var excluding = SensitivityAnalysis.Excluding(options, kept);
+            var job = CompressionJob.Run(source, file, settings with { Compression = excluding }, display, cancellation);
+            var outcome = new CandidateOutcome($"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)", excluding, job);
+            tried.Add(outcome);
+            if (outcome.Fits || !OnlyAccuracyFailed(job))
+            {
+                return outcome.Fits ? outcome : null;
+            }
+        }
+
+        return null;
     }
 
     private static ModelShrinkException NoFit(IReadOnlyList<CandidateOutcome> tried, string display)

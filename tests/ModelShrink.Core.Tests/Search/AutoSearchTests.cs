@@ -76,3 +76,45 @@ public sealed class AutoSearchTests
         holdout,
         new ValidationOptions());
 }
+
+[TestClass]
+public sealed class SensitivitySearchTests
+{
+    private static readonly string Holdout = Path.Combine(Fixtures.Root, "digits-cnn");
+
+    [TestMethod]
+    public void LayersAreRankedByTheDamageEachDoesAlone()
+    {
+        using var temp = new TempDirectory();
+        var settings = new JobSettings(new CompressionOptions { Quantize = QuantizeMode.Int8 }, new SizeBudget(null, null), new AccuracyBudget(null, null, null), Holdout, new ValidationOptions(Metric: ModelShrink.Core.Validation.Metrics.Metric.Cosine));
+
+        var ranked = ModelShrink.Core.Search.SensitivityAnalysis.Rank(Fixtures.Model("digits-cnn"), temp.Path, settings, "digits-cnn", default);
+
+        Assert.HasCount(5, ranked, "3 Conv and 2 Gemm layers");
+        CollectionAssert.AreEquivalent(new[] { "Conv", "Conv", "Conv", "Gemm", "Gemm" }, ranked.Select(r => r.OpType).ToArray());
+        Assert.IsTrue(ranked.Zip(ranked.Skip(1)).All(p => p.First.Drop >= p.Second.Drop), "most sensitive first");
+        Assert.IsTrue(ranked.All(r => r.Drop >= 0 && r.Drop < 0.01), "each layer alone costs a little cosine");
+    }
+
+    [TestMethod]
+    public void WhenInt8BreaksTheBudgetTheMostSensitiveLayerIsKeptFloatAndTheResultStaysInt8()
+    {
+        using var temp = new TempDirectory();
+        var int8 = new CompressionOptions { Quantize = QuantizeMode.Int8 };
+        var probe = new JobSettings(int8, new SizeBudget(null, null), new AccuracyBudget(null, null, null), Holdout, new ValidationOptions(Metric: ModelShrink.Core.Validation.Metrics.Metric.Cosine));
+        var ranked = ModelShrink.Core.Search.SensitivityAnalysis.Rank(Fixtures.Model("digits-cnn"), temp.Path, probe, "digits-cnn", default);
+        var full = CompressionJob.Run(Fixtures.Model("digits-cnn"), temp.File("full.onnx"), probe, "digits-cnn").Validation!.Value;
+        var oneFloat = CompressionJob.Run(Fixtures.Model("digits-cnn"), temp.File("one.onnx"),
+            probe with { Compression = ModelShrink.Core.Search.SensitivityAnalysis.Excluding(int8, [ranked[0].Layer]) }, "digits-cnn").Validation!.Value;
+        Assert.IsGreaterThan(full, oneFloat, "keeping the most sensitive layer float must help");
+
+        var auto = probe with { Compression = new CompressionOptions { Quantize = QuantizeMode.Auto }, Accuracy = new AccuracyBudget(null, null, (full + oneFloat) / 2) };
+        var result = CompressionJob.Run(Fixtures.Model("digits-cnn"), temp.File("out.onnx"), auto, "digits-cnn");
+
+        Assert.AreEqual(QuantizeMode.Int8, result.Chosen);
+        CollectionAssert.AreEqual(new[] { ranked[0].Layer }, result.KeptFloat.ToArray());
+        Assert.AreEqual("Int8 (1 layer float)", result.Candidates[^1].Name);
+        Assert.HasCount(5, result.Sensitivity);
+        Assert.IsGreaterThanOrEqualTo((full + oneFloat) / 2, result.Validation!.Values.Cosine);
+    }
+}
