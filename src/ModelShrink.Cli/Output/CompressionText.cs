@@ -17,6 +17,17 @@ public static class CompressionText
             w.WriteLine($"  {pass.Pass,-16} {(pass.Result.Modified ? counters : "no change")} ({pass.Elapsed.TotalMilliseconds:0} ms)");
         }
 
+        if (job.Candidates.Count > 0)
+        {
+            w.WriteLine($"search: chose {job.Chosen}{(job.KeptFloat.Count > 0 ? $" with {string.Join(", ", job.KeptFloat)} kept float" : "")}");
+            foreach (var candidate in job.Candidates)
+            {
+                var metric = candidate.Result.Validation is { } v ? $", {v.Metric} {v.Value:0.####}" : "";
+                var outcome = !candidate.Applies ? "changes nothing" : candidate.Fits ? "fits" : "breaks a budget";
+                w.WriteLine($"  {candidate.Name,-26} {SummaryText.Size(candidate.Result.Compression.CompressedBytes),10}{metric}: {outcome}");
+            }
+        }
+
         if (job.Validation is { } validation)
         {
             ValidationText.Write(w, validation);
