@@ -11,5 +11,12 @@ dotnet pack src/ModelShrink.Build.Tasks -c Release -p:Version="$version" -nologo
 dotnet pack src/ModelShrink.Runtime -c Release -p:Version="$version" -nologo -v:q
 
 echo "building and running samples/DigitsApp"
-dotnet build samples/DigitsApp -c Release -p:ModelShrinkVersion="$version" -nologo -v:n -clp:NoSummary | grep -E "ModelShrink: |: error |: warning " || true
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! dotnet build samples/DigitsApp -c Release -p:ModelShrinkVersion="$version" -nologo -v:n -clp:NoSummary > "$log" 2>&1; then
+  grep -E ": error |: warning " "$log" | sort -u || tail -20 "$log"
+  echo "the sample's build failed" >&2
+  exit 1
+fi
+grep -E "ModelShrink: |: warning " "$log" | sed 's/^ *//' | sort -u || true
 dotnet run --project samples/DigitsApp -c Release --no-build -p:ModelShrinkVersion="$version"

@@ -55,7 +55,13 @@ public static class BuildRunner
             var jobs = new List<JobResult>();
             foreach (var file in files)
             {
-                var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset } };
+                // Size budgets bind the model the item asked for; a GPU float16 variant is as small as
+                // float16 gets, so it is measured and reported but held to the accuracy budgets only.
+                var variant = settings.Job with
+                {
+                    Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset },
+                    Size = jobs.Count == 0 ? settings.Job.Size : new SizeBudget(null, null),
+                };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
                 diagnostics.AddRange(job.Diagnostics);
