@@ -188,4 +188,32 @@ public sealed class PackageEndToEndTests
         Assert.AreNotEqual(0, build.ExitCode);
         StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3102: the compressed models total 386.43KB, over the ModelShrinkMaxTotalSize budget of 300KB; largest: Models/a.onnx 199.22KB, Models/b.onnx 187.21KB");
     }
+
+    [TestMethod]
+    public void AutoMeetsTheAccuracyBudgetOnTheHoldoutAndAChangedHoldoutReprocessesTheItem()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" Quantize="Auto" Holdout="Models/holdout" MaxAccuracyDrop="0.01" />""");
+        app.AddModel("digits-cnn", "digits.onnx");
+        var holdout = Path.Combine(app.Directory, "Models", "holdout");
+        foreach (var set in Fixtures.DataSets("digits-cnn"))
+        {
+            Directory.CreateDirectory(Path.Combine(holdout, Path.GetFileName(set)));
+            File.Copy(Path.Combine(set, "input_0.pb"), Path.Combine(holdout, Path.GetFileName(set), "input_0.pb"));
+        }
+
+        File.Copy(Path.Combine(Fixtures.Root, "digits-cnn", "labels.json"), Path.Combine(holdout, "labels.json"));
+
+        var first = app.Build();
+        Assert.AreEqual(0, first.ExitCode, first.Output);
+        StringAssert.Contains(first.Output, "(Auto chose Int8), Accuracy 0.9883 (drop 0)");
+        Assert.IsLessThan(60_000L, new FileInfo(Path.Combine(app.Output, "Models", "digits.onnx")).Length);
+        Assert.IsFalse(Directory.Exists(Path.Combine(app.Output, "Models", "holdout")), "holdout data is not shipped");
+
+        Assert.DoesNotContain("ModelShrink: ", app.Build().Output, "nothing changed");
+        File.WriteAllText(Path.Combine(holdout, "labels.json"), File.ReadAllText(Path.Combine(holdout, "labels.json")).Replace("\"labels\": [", "\"labels\":["));
+        var changed = app.Build();
+
+        Assert.AreEqual(0, changed.ExitCode, changed.Output);
+        StringAssert.Contains(changed.Output, "ModelShrink: Models/digits.onnx:");
+    }
 }
