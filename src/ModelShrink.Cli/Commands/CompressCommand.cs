@@ -4,6 +4,7 @@ using ModelShrink.Cli.Output;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Cleanup;
+using ModelShrink.Core.Reports;
 using ModelShrink.Core.Text;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
@@ -40,6 +41,8 @@ public static class CompressCommand
     private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
     private static readonly Fp16CliOptions Fp16 = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
+    private static readonly Option<string?> Report = new("--report") { Description = "Write report.json and report.html for the run into this folder (created if missing), whether or not a budget is broken." };
+    private static readonly Option<bool> Progress = ProgressWriter.Option();
 
     /// <summary>Builds the command.</summary>
     public static Command Create()
@@ -47,6 +50,7 @@ public static class CompressCommand
         var command = new Command("compress", "Clean up and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
             Model, OutputFile, Quantize, Opset, OrtOptimize, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
+            Report, Progress,
         };
         foreach (var option in Fp16.All)
         {
@@ -57,7 +61,11 @@ public static class CompressCommand
         {
             var source = parse.GetValue(Model)!;
             var output = parse.GetValue(OutputFile)!;
-            var result = StagedRun(source, output, Settings(parse));
+            var settings = Settings(parse);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = StagedRun(source, output, settings, ProgressWriter.For(parse, Progress));
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var report = parse.GetValue(Report) is { } folder ? WriteReport(folder, source, output, settings, result, elapsed) : null;
             var stdout = parse.InvocationConfiguration.Output;
             if (parse.GetValue(Json))
             {
@@ -66,6 +74,10 @@ public static class CompressCommand
             else
             {
                 CompressionText.Write(stdout, result);
+                if (report is not null)
+                {
+                    stdout.WriteLine($"report: {report}");
+                }
             }
 
             foreach (var diagnostic in result.Diagnostics)
@@ -105,8 +117,18 @@ public static class CompressCommand
             new ValidationOptions(parse.GetValue(MetricOutput), metric));
     }
 
+    // Today a run tries one candidate; the report takes a list, so the search can add more.
+    private static string WriteReport(string folder, string source, string output, JobSettings settings, JobResult result, TimeSpan elapsed)
+    {
+        var mode = settings.Compression.Quantize;
+        var name = CandidateRun.NameOf(mode);
+        var chosen = result.Failed ? null : name;
+        var report = ReportBuilder.Create(source, settings, [new CandidateRun(name, mode, result, elapsed)], chosen, chosen is null ? null : output);
+        return ReportFiles.WriteTo(report, folder).Html;
+    }
+
     // The job writes into a staging folder beside OUT; only a result within its budgets is moved into place.
-    private static JobResult StagedRun(string source, string output, JobSettings settings)
+    private static JobResult StagedRun(string source, string output, JobSettings settings, IProgress<string>? progress)
     {
         var target = Path.GetFullPath(output);
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".modelshrink-staging-{Guid.NewGuid():N}");
@@ -120,7 +142,7 @@ public static class CompressCommand
                     "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");
             }
 
-            var result = CompressionJob.Run(source, staged, settings, source);
+            var result = CompressionJob.Run(source, staged, settings, source, progress: progress);
             if (!result.Failed)
             {
                 foreach (var file in Directory.GetFiles(staging))

@@ -146,9 +146,10 @@ public static class ReportHtml
     private static void SizeChart(StringBuilder h, CompressionReport r, IReadOnlyDictionary<string, string> ids)
     {
         h.Append("<section id=\"size-chart\">\n<h2>Size before/after</h2>\n");
-        const int width = 760, left = 170, right = 190, row = 28, top = 26, barHeight = 18;
+        const int width = 760, left = 170, right = 190, row = 28, barHeight = 18;
         var plot = width - left - right;
         var budgets = SizeBudgetLines(r);
+        var top = 14 + 13 * budgets.Count;
         var max = Math.Max(1, r.Candidates.Select(c => (double)c.Bytes).Append(r.OriginalBytes).Concat(budgets.Select(b => b.Bytes)).Max());
         var rows = 1 + r.Candidates.Count;
         var height = top + rows * row + 8;
@@ -161,13 +162,14 @@ public static class ReportHtml
             Bar(ids[c.Name], c.Name, c.Bytes, chosen ? Chosen : c.Passed ? Candidate : Failed, chosen ? "bar candidate chosen" : c.Passed ? "bar candidate" : "bar candidate failed");
         }
 
-        foreach (var (id, label, bytes) in budgets)
+        for (var i = 0; i < budgets.Count; i++)
         {
+            var (id, label, bytes) = budgets[i];
             var x = left + bytes / max * plot;
             h.Append("<line id=\"").Append(id).Append("\" class=\"budget\"").Append(Attr("data-bytes", bytes))
-                .Append(Pos("x1", x)).Append(Pos("x2", x)).Append(Pos("y1", top - 6)).Append(Pos("y2", height - 4))
+                .Append(Pos("x1", x)).Append(Pos("x2", x)).Append(Pos("y1", 16 + 13 * i)).Append(Pos("y2", height - 4))
                 .Append(" stroke=\"").Append(BudgetColor).Append("\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>")
-                .Append("<text class=\"budget-label\"").Append(Pos("x", x)).Append(Pos("y", top - 10)).Append(" text-anchor=\"middle\" fill=\"").Append(BudgetColor).Append("\">")
+                .Append("<text class=\"budget-label\"").Append(Pos("x", x + 4)).Append(Pos("y", 12 + 13 * i)).Append(" fill=\"").Append(BudgetColor).Append("\">")
                 .Append(Esc(label)).Append("</text>\n");
         }
 
@@ -235,7 +237,10 @@ public static class ReportHtml
             ys.Add(th);
         }
 
-        var (x0, x1, xStep) = NiceRange(0, xs.Max());
+        // Size ticks are round in the unit they are shown in (KB = 1024 B).
+        var unit = new[] { 1L << 30, 1L << 20, 1L << 10, 1 }.First(u => xs.Max() >= u || u == 1);
+        var (x0, x1, xStep) = NiceRange(0, xs.Max() / unit);
+        (x0, x1, xStep) = (x0 * unit, x1 * unit, xStep * unit);
         var (y0, y1, yStep) = NiceRange(ys.Min(), ys.Max());
         double X(double v) => left + (v - x0) / (x1 - x0) * (width - left - right);
         double Y(double v) => top + (y1 - v) / (y1 - y0) * (height - top - bottom);
@@ -270,12 +275,13 @@ public static class ReportHtml
                 .Append(Esc($"budget: {holdout.Metric} {(holdout.HigherIsBetter ? "\u2265" : "\u2264")} {Fixed(threshold)}")).Append("</text>\n");
         }
 
-        foreach (var (id, label, bytes) in sizeBudgets)
+        for (var i = 0; i < sizeBudgets.Count; i++)
         {
+            var (id, label, bytes) = sizeBudgets[i];
             h.Append("<line id=\"").Append(id).Append("-x\" class=\"budget\"").Append(Attr("data-bytes", bytes))
                 .Append(Pos("x1", X(bytes))).Append(Pos("x2", X(bytes))).Append(Pos("y1", top)).Append(Pos("y2", height - bottom))
                 .Append(" stroke=\"").Append(BudgetColor).Append("\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>")
-                .Append("<text class=\"budget-label\"").Append(Pos("x", X(bytes) + 4)).Append(Pos("y", top + 12)).Append(" fill=\"").Append(BudgetColor).Append("\">")
+                .Append("<text class=\"budget-label\"").Append(Pos("x", X(bytes) + 4)).Append(Pos("y", top + 12 + 13 * i)).Append(" fill=\"").Append(BudgetColor).Append("\">")
                 .Append(Esc(label)).Append("</text>\n");
         }
 
