@@ -39,6 +39,12 @@ public static class ReportFiles
     /// <summary>The file names the CLI writes into its --report folder.</summary>
     public const string JsonName = "report.json", HtmlName = "report.html";
 
+    /// <summary>The endings of the build's report files, <c>NAME.report.json</c> and <c>NAME.report.html</c>.</summary>
+    public const string JsonExtension = ".report.json", HtmlExtension = ".report.html";
+
+    /// <summary>The build's report file of an item whose outputs are named <paramref name="outputName"/>.</summary>
+    public static string BuildName(string outputName, string extension) => outputName + extension;
+
     /// <summary>Writes <paramref name="report"/> to <paramref name="jsonPath"/> and <paramref name="htmlPath"/>, each atomically.</summary>
     public static void Write(CompressionReport report, string jsonPath, string htmlPath)
     {

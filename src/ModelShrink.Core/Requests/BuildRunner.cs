@@ -1,6 +1,7 @@
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Providers;
+using ModelShrink.Core.Reports;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Requests;
@@ -53,18 +54,22 @@ public static class BuildRunner
             var quantize = settings.Job.Compression.Quantize;
             var files = VariantPlanner.Files(settings.OutputName, quantize, settings.Providers);
             var jobs = new List<JobResult>();
+            var elapsed = new List<TimeSpan>();
             foreach (var file in files)
             {
                 var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode } };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
                 diagnostics.AddRange(job.Diagnostics);
                 jobs.Add(job);
+                elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
 
+            var report = WriteReport(item, settings, files[0], jobs[0], elapsed[0], diagnostics);
             if (jobs.Any(j => j.Failed))
             {
-                return Failed(item);
+                return Failed(item) with { Report = report };
             }
 
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
@@ -86,7 +91,8 @@ public static class BuildRunner
                 CompressedBytes = result.CompressedBytes,
                 Metric = main.Validation?.Metric.ToString() ?? "",
                 MetricValue = main.Validation?.Value,
-                Summary = summary,
+                Summary = report is null ? summary : $"{summary}; report {report}",
+                Report = report,
             };
         }
         catch (ModelShrinkException e)
@@ -100,6 +106,30 @@ public static class BuildRunner
             {
                 Directory.Delete(staging, recursive: true);
             }
+        }
+    }
+
+    // NAME.report.json and NAME.report.html in the item's folder, beside its outputs but never copied
+    // to the app (the targets leave *.report.* out). Written whether or not a budget broke; a report
+    // that cannot be written is a warning, not a failed item. Returns the HTML page's path, or null.
+    private static string? WriteReport(BuildRequestItem item, ItemSettings settings, VariantFile mainFile, JobResult main, TimeSpan elapsed, List<Diagnostic> diagnostics)
+    {
+        var name = CandidateRun.NameOf(mainFile.Mode);
+        var chosen = main.Failed ? null : name;
+        var json = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.JsonExtension));
+        var html = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.HtmlExtension));
+        try
+        {
+            var report = ReportBuilder.Create(item.ItemSpec, settings.Job, [new CandidateRun(name, mainFile.Mode, main, elapsed)], chosen,
+                chosen is null ? null : Path.Combine(item.OutputDirectory, mainFile.File),
+                runDiagnostics: diagnostics.Where(d => !main.Diagnostics.Contains(d)).ToArray());
+            ReportFiles.Write(report, json, html);
+            return html;
+        }
+        catch (ModelShrinkException e)
+        {
+            diagnostics.Add(e.Diagnostic with { Severity = DiagnosticSeverity.Warning, Setting = null });
+            return null;
         }
     }
 
