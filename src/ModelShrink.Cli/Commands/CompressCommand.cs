@@ -23,7 +23,7 @@ public static class CompressCommand
     private static readonly Option<string> OutputFile = new("--output", "-o") { Description = "Where to write the compressed model.", Required = true };
     private static readonly Option<string> Quantize = new("--quantize")
     {
-        Description = $"Quantization mode: {string.Join(", ", PipelineFactory.SupportedModes)} (case-insensitive).",
+        Description = $"Quantization mode: {string.Join(", ", PipelineFactory.RequestableModes)} (case-insensitive; Auto searches for the smallest within the budgets).",
         DefaultValueFactory = _ => nameof(QuantizeMode.None),
     };
     private static readonly Option<long?> Opset = new("--opset")
@@ -66,18 +66,10 @@ public static class CompressCommand
             var result = StagedRun(source, output, settings, ProgressWriter.For(parse, Progress));
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             var report = parse.GetValue(Report) is { } folder ? WriteReport(folder, source, output, settings, result, elapsed) : null;
-            var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(Json))
+            JsonOutput.WriteResult(parse, Json, result, CompressionText.Write);
+            if (report is not null && !parse.GetValue(Json))
             {
-                JsonOutput.Write(stdout, result);
-            }
-            else
-            {
-                CompressionText.Write(stdout, result);
-                if (report is not null)
-                {
-                    stdout.WriteLine($"report: {report}");
-                }
+                parse.InvocationConfiguration.Output.WriteLine($"report: {report}");
             }
 
             foreach (var diagnostic in result.Diagnostics)

@@ -23,15 +23,7 @@ public static class InspectCommand
         {
             var path = parse.GetValue(model)!;
             var summary = ModelInspector.Summarize(ModelReader.Load(path), path);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                JsonOutput.Write(output, summary);
-            }
-            else
-            {
-                SummaryText.Write(output, summary);
-            }
+            JsonOutput.WriteResult(parse, json, summary, SummaryText.Write);
 
             return 0;
         });

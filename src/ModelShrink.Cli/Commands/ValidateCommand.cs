@@ -28,15 +28,7 @@ public static class ValidateCommand
             var requested = parse.GetValue(metric) is { } text ? CompressCommand.ParseEnum<Metric>(text, "--metric") : (Metric?)null;
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
                 new ValidationOptions(parse.GetValue(output), requested), progress: ProgressWriter.For(parse, progress));
-            var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                JsonOutput.Write(stdout, result);
-            }
-            else
-            {
-                ValidationText.Write(stdout, result);
-            }
+            JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
 
             return 0;
         });

@@ -17,4 +17,18 @@ public static class JsonOutput
 
     /// <summary>Serializes <paramref name="document"/> to <paramref name="output"/>.</summary>
     public static void Write<T>(TextWriter output, T document) => output.WriteLine(JsonSerializer.Serialize(document, Options));
+
+    /// <summary>Every command's result: one JSON document with --json, else its text form.</summary>
+    public static void WriteResult<T>(System.CommandLine.ParseResult parse, System.CommandLine.Option<bool> json, T document, Action<TextWriter, T> text)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        if (parse.GetValue(json))
+        {
+            Write(output, document);
+        }
+        else
+        {
+            text(output, document);
+        }
+    }
 }

@@ -18,6 +18,12 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
 /// <param name="Diagnostics">Warnings and budget failures.</param>
 public sealed record JobResult(CompressionResult Compression, ValidationResult? Validation, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>The mode that produced the output (the search's pick under Quantize=Auto).</summary>
+    public QuantizeMode? Chosen { get; init; }
+
+    /// <summary>Every candidate the search tried, in order; empty without a search.</summary>
+    public IReadOnlyList<Search.CandidateOutcome> Candidates { get; init; } = [];
+
     /// <summary>Whether an error-level diagnostic (a broken budget) means the output must not be used.</summary>
     public bool Failed => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
 }
@@ -38,9 +44,15 @@ public static class CompressionJob
                 "an accuracy budget (MaxAccuracyDrop, MinAgreement, MinCosine) needs holdout data to measure against", display, "Holdout");
         }
 
+        if (settings.Compression.Quantize == QuantizeMode.Auto)
+        {
+            return Search.AutoSearch.Run(source, output, settings, display, cancellation);
+        }
+
         var compression = Compressor.Run(source, output, settings.Compression, cancellation, progress);
         var diagnostics = new List<Diagnostic>(compression.Warnings);
-        diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display));
+        var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
+        diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint));
         ValidationResult? validation = null;
         if (settings.Holdout is not null)
         {
@@ -48,6 +60,6 @@ public static class CompressionJob
             diagnostics.AddRange(settings.Accuracy.Check(validation, display));
         }
 
-        return new JobResult(compression, validation, diagnostics);
+        return new JobResult(compression, validation, diagnostics) { Chosen = settings.Compression.Quantize };
     }
 }

@@ -8,6 +8,12 @@ namespace ModelShrink.Core.Compression;
 /// </summary>
 public sealed record CompressionOptions
 {
+    /// <summary>
+    /// The highest ai.onnx opset the app's ONNX Runtime runs (from its package version); null = no
+    /// cap. A result that needs more is refused (MSH3202) rather than written.
+    /// </summary>
+    public int? MaxOpset { get; init; }
+
     /// <summary>The quantization mode.</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
 

@@ -23,12 +23,28 @@ public static class Compressor
         var pipeline = PipelineFactory.Create(options);
         progress?.Report($"compressing: loading {input}");
         var model = ModelReader.Load(input);
+        var originalBytes = SizeOnDisk(model);
+        var floatWeights = FloatWeightBytes(model);
         var context = new PassContext(input, cancellation);
         var records = pipeline.Run(model, context, progress);
+        if (options.MaxOpset is { } cap && model.Opsets.Default > cap)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.OpsetAboveAppRuntime,
+                $"the compressed model needs ai.onnx opset {model.Opsets.Default}, but the app's ONNX Runtime runs opsets up to {cap}; raise the app's Microsoft.ML.OnnxRuntime version or lower --opset",
+                input, "Quantize");
+        }
+
         progress?.Report("compressing: writing the result");
         var saved = ModelWriter.Save(model, output);
-        return new CompressionResult(input, output, SizeOnDisk(model), saved.TotalBytes, records, context.Diagnostics);
+        return new CompressionResult(input, output, originalBytes, saved.TotalBytes, records, context.Diagnostics, floatWeights);
     }
+
+    /// <summary>Bytes of float32 weights, wherever the model keeps them.</summary>
+    public static long FloatWeightBytes(Model model) =>
+        model.Graph.EnumerateGraphs()
+            .SelectMany(g => g.Initializers.Select(v => v.Initializer!).Concat(g.Nodes.Where(n => n.IsConstant).Select(n => n.ConstantValue()).OfType<Onnx.Tensors.Tensor>()))
+            .Where(t => t.DataType == Onnx.Tensors.DataType.Float)
+            .Sum(t => t.ByteCount);
 
     /// <summary>Bytes of a model on disk: its file and every external-data file it reads.</summary>
     public static long SizeOnDisk(Model model)

@@ -10,6 +10,9 @@ public static class PipelineFactory
     /// <summary>The quantize modes this build of the engine can run.</summary>
     public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None, QuantizeMode.Fp16];
 
+    /// <summary>Every mode a user may ask for: the supported ones and Auto, which searches among them.</summary>
+    public static IReadOnlyList<QuantizeMode> RequestableModes => [.. SupportedModes, QuantizeMode.Auto];
+
     /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
     public static PassPipeline Create(CompressionOptions options)
     {

@@ -57,7 +57,7 @@ public static class BuildRunner
             var elapsed = new List<TimeSpan>();
             foreach (var file in files)
             {
-                var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode } };
+                var variant = settings.Job with { Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset } };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
@@ -72,15 +72,25 @@ public static class BuildRunner
                 return Failed(item) with { Report = report };
             }
 
+            // Under Auto the CPU file's mode is the search's pick; a GPU file it makes redundant goes.
+            var chosen = jobs[0].Chosen ?? quantize;
+            var final = VariantPlanner.Files(settings.OutputName, chosen, settings.Providers);
+            foreach (var extra in files.Skip(final.Count))
+            {
+                File.Delete(Path.Combine(staging, extra.File));
+            }
+
+            files = final;
+
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
                 .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
             var metric = main.Validation is { } v ? $", {v.Metric} {v.Value:0.####} (drop {AccuracyBudget.Drop(v):0.####})" : "";
-            var gpu = files.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))}" : "";
+            var gpu = files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))}" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
-                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(quantize)}{metric}, " +
+                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{(quantize == QuantizeMode.Auto ? $" (Auto chose {chosen})" : "")}{metric}, " +
                 $"providers {string.Join(", ", settings.Providers)}{gpu}";
             return new BuildResponseItem
             {

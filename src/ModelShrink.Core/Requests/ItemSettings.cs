@@ -51,9 +51,9 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
         }
 
         var quantize = ParseEnum<QuantizeMode>(values.GetValueOrDefault("Quantize") ?? nameof(QuantizeMode.None), file, "Quantize");
-        if (!PipelineFactory.SupportedModes.Contains(quantize))
+        if (!PipelineFactory.RequestableModes.Contains(quantize))
         {
-            throw Invalid(file, "Quantize", $"'{quantize}' is not available yet; choose one of {string.Join(", ", PipelineFactory.SupportedModes)}");
+            throw Invalid(file, "Quantize", $"'{quantize}' is not available yet; choose one of {string.Join(", ", PipelineFactory.RequestableModes)}");
         }
 
         long? maxSize = null;

@@ -95,6 +95,9 @@ public static class ErrorCodes
     /// <summary>Warning: a provider is requested whose ONNX Runtime package the app does not reference.</summary>
     public const string ProviderPackageMissing = "MSH3200";
 
+    /// <summary>The compressed model would need an opset the app's ONNX Runtime version cannot run.</summary>
+    public const string OpsetAboveAppRuntime = "MSH3202";
+
     /// <summary>Warning: the app's ONNX Runtime version is not a NuGet version; outputs target the engine's.</summary>
     public const string OnnxRuntimeVersionUnreadable = "MSH3201";
 
@@ -130,4 +133,10 @@ public static class ErrorCodes
 
     /// <summary>Warning (fp16): a value read by a float16 node has an element type the pass cannot infer (sequence, map, custom op output).</summary>
     public const string Fp16UnknownElementType = "MSH2302";
+
+    /// <summary>Quantize=Auto found no candidate within every budget; the message gives the best size and metric reached.</summary>
+    public const string SearchFoundNothing = "MSH4103";
+
+    /// <summary>Warning: Quantize=Auto without holdout data chose by size alone.</summary>
+    public const string SearchUnvalidated = "MSH4104";
 }

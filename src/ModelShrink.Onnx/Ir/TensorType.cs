@@ -37,4 +37,8 @@ public static class TensorType
 
         return new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } };
     }
+
+    /// <summary>A tensor type of element type <paramref name="type"/> whose shape (and rank) is unknown.</summary>
+    public static TypeProto OfUnknownShape(DataType type) =>
+        new() { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type } };
 }

@@ -32,7 +32,7 @@ public sealed class BuildRunnerTests
         Assert.IsFalse(response.Items.Single().Succeeded);
         var diagnostic = response.Diagnostics.Single();
         Assert.AreEqual(ErrorCodes.MaxSizeExceeded, diagnostic.Code);
-        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB", diagnostic.Message);
+        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB; Fp16 would reach about 99.95KB", diagnostic.Message);
         // Only the report, which the targets never copy to the app.
         CollectionAssert.AreEquivalent(new[] { temp.File("out/digits.report.html"), temp.File("out/digits.report.json") }, Directory.GetFileSystemEntries(temp.File("out")));
     }
@@ -130,6 +130,21 @@ public sealed class BuildRunnerTests
 
         Assert.AreEqual(ErrorCodes.InvalidMetadata, response.Diagnostics.Single().Code);
         Assert.AreEqual("Holdout", response.Diagnostics.Single().Setting);
+    }
+
+    [TestMethod]
+    public void AnOpsetTheAppsOnnxRuntimeCannotRunIsRefused()
+    {
+        using var temp = new TempDirectory();
+        var request = Request(temp, []) with { OnnxRuntimeVersion = "1.11.0" };
+        var model = ModelShrink.Onnx.IO.ModelReader.Load(Fixtures.Model("digits-transformer"));
+
+        var response = BuildRunner.Run(request with { Items = [request.Items[0] with { Source = Fixtures.Model("digits-transformer") }] });
+
+        Assert.AreEqual(17L, model.Opsets.Default);
+        Assert.IsFalse(response.Items.Single().Succeeded);
+        Assert.AreEqual(ErrorCodes.OpsetAboveAppRuntime, response.Diagnostics.Single().Code);
+        StringAssert.Contains(response.Diagnostics.Single().Message, "needs ai.onnx opset 17, but the app's ONNX Runtime runs opsets up to 16");
     }
 
     [TestMethod]

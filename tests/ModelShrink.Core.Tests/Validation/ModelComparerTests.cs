@@ -75,6 +75,24 @@ public sealed class ModelComparerTests
     }
 
     [TestMethod]
+    public void AModelWithAFixedBatchDimensionGetsBatchesOfExactlyThatSize()
+    {
+        using var temp = new TempDirectory();
+        var model = ModelReader.Load(Fixtures.Model("digits-mlp"));
+        var dims = model.Graph.Inputs[0].Type!.TensorType.Shape.Dim;
+        dims[0] = new ModelShrink.Onnx.Protobuf.TensorShapeProto.Types.Dimension { DimValue = 32 };
+        var fixedBatch = temp.File("fixed.onnx");
+        ModelWriter.Save(model, fixedBatch);
+        var npz = temp.File("holdout.npz");
+        WriteNpz("digits-mlp", npz);
+
+        var result = ModelComparer.Compare(fixedBatch, fixedBatch, npz, new ValidationOptions(BatchSize: 100));
+
+        Assert.AreEqual(256L, result.Values.Samples);
+        Assert.AreEqual(252 / 256.0, result.Values.Accuracy);
+    }
+
+    [TestMethod]
     public void AccuracyWithoutLabelsIsAClearError()
     {
         using var temp = new TempDirectory();

@@ -14,6 +14,13 @@ public static class HoldoutReader
     /// </summary>
     public static IHoldoutSource Open(string path, ModelSignature signature, int batchSize = DefaultBatchSize, string setting = "Holdout")
     {
+        // A model with a fixed batch dimension takes batches of exactly that size.
+        var fixedBatch = signature.Inputs.Select(i => i.Shape is { Count: > 0 } shape ? shape[0] : null).Distinct().ToArray();
+        if (fixedBatch is [{ } size] && size > 0)
+        {
+            batchSize = (int)size;
+        }
+
         if (File.Exists(path))
         {
             return path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)

@@ -1,0 +1,42 @@
+using ModelShrink.Core.Compression;
+
+namespace ModelShrink.Core.Budgets;
+
+/// <summary>
+/// What another quantize mode would roughly reach, for the "what might fit" part of a broken size
+/// budget: the model's float32 weights shrink by the mode's width (16, 8 or 4 bits of 32) and
+/// everything else stays. An estimate, and labelled as one.
+/// </summary>
+public static class SizeHints
+{
+    /// <summary>A hint such as "Fp16 would reach about 96KB", or null when no available mode is smaller.</summary>
+    public static string? For(long originalBytes, long floatWeightBytes, QuantizeMode current, long? limit)
+    {
+        var estimates = PipelineFactory.SupportedModes
+            .Select(mode => (Mode: mode, Bytes: Estimate(originalBytes, floatWeightBytes, mode)))
+            .Where(e => e.Bytes is not null && e.Mode != current && e.Bytes < Estimate(originalBytes, floatWeightBytes, current))
+            .OrderBy(e => e.Bytes)
+            .ToArray();
+        if (estimates.Length == 0)
+        {
+            return null;
+        }
+
+        var fitting = limit is { } max ? estimates.Where(e => e.Bytes <= max).ToArray() : estimates;
+        var pick = fitting.Length > 0 ? fitting[^1] : estimates[0];
+        return $"{pick.Mode} would reach about {ByteSize.Format(pick.Bytes!.Value)}";
+    }
+
+    private static long? Estimate(long originalBytes, long floatWeightBytes, QuantizeMode mode)
+    {
+        var rest = originalBytes - floatWeightBytes;
+        return mode switch
+        {
+            QuantizeMode.None => originalBytes,
+            QuantizeMode.Fp16 => rest + floatWeightBytes / 2,
+            QuantizeMode.Int8 or QuantizeMode.Int8Static => rest + floatWeightBytes / 4,
+            QuantizeMode.Int4 => rest + floatWeightBytes / 8,
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,13 @@
+using ModelShrink.Core.Compression;
+
+namespace ModelShrink.Core.Search;
+
+/// <summary>One candidate the search tried: what it was, and what its job produced.</summary>
+/// <param name="Name">A short name for reports (the quantize mode, plus what was kept in float).</param>
+/// <param name="Options">The compression it ran.</param>
+/// <param name="Result">Its job result: sizes, validation, diagnostics.</param>
+public sealed record CandidateOutcome(string Name, CompressionOptions Options, JobResult Result)
+{
+    /// <summary>Whether the candidate met every budget.</summary>
+    public bool Fits => !Result.Failed;
+}

@@ -1,0 +1,81 @@
+using ModelShrink.Core.Calibration;
+using ModelShrink.Onnx.IO;
+using ModelShrink.Testing;
+
+namespace ModelShrink.Core.Tests.Calibration;
+
+[TestClass]
+public sealed class CalibrationTests
+{
+    [TestMethod]
+    public void MinMaxRangesAreTheExtremesOrtComputesForEachActivation()
+    {
+        var model = ModelReader.Load(Fixtures.Model("digits-mlp"));
+        var relus = model.Graph.Nodes.Where(n => n.Is("Relu")).Select(n => n.Outputs[0]!.Name).ToArray();
+
+        var ranges = ActivationCalibration.Measure(model, [.. relus, "logits"], Path.Combine(Fixtures.Root, "digits-mlp"), CalibrationMethod.MinMax, "digits-mlp");
+
+        // The logits are a real output: their extremes come straight from a separate ORT run.
+        var logits = Fixtures.DataSets("digits-mlp").SelectMany(s => OrtRunner.Run(Fixtures.Model("digits-mlp"), Fixtures.Inputs(s))["logits"]).ToArray();
+        Assert.AreEqual(Math.Min(0, logits.Min()), ranges["logits"].Min);
+        Assert.AreEqual(Math.Max(0, logits.Max()), ranges["logits"].Max);
+        foreach (var relu in relus)
+        {
+            Assert.AreEqual(0f, ranges[relu].Min, "a ReLU output is never negative");
+            Assert.IsGreaterThan(0f, ranges[relu].Max);
+        }
+    }
+
+    [TestMethod]
+    public void PercentileAndEntropyRangesLieWithinMinMax()
+    {
+        var model = ModelReader.Load(Fixtures.Model("digits-cnn"));
+        var values = model.Graph.Nodes.Where(n => n.Is("Relu")).Select(n => n.Outputs[0]!.Name).ToArray();
+        var data = Path.Combine(Fixtures.Root, "digits-cnn");
+
+        var minMax = ActivationCalibration.Measure(model, values, data, CalibrationMethod.MinMax, "digits-cnn");
+        var percentile = ActivationCalibration.Measure(model, values, data, CalibrationMethod.Percentile, "digits-cnn");
+        var entropy = ActivationCalibration.Measure(model, values, data, CalibrationMethod.Entropy, "digits-cnn");
+
+        foreach (var value in values)
+        {
+            Assert.IsLessThanOrEqualTo(minMax[value].Max, percentile[value].Max);
+            Assert.IsLessThanOrEqualTo(minMax[value].Max, entropy[value].Max);
+            Assert.IsGreaterThan(0.2f * minMax[value].Max, entropy[value].Max, "entropy keeps the bulk of the distribution");
+        }
+    }
+
+    [TestMethod]
+    public void TheHistogramWidensWithoutLosingCountsAndFindsPercentiles()
+    {
+        var histogram = new AbsHistogram(bins: 1000);
+        var random = new Random(3);
+        var first = Enumerable.Range(0, 10_000).Select(_ => (float)random.NextDouble()).ToArray();
+        var second = Enumerable.Range(0, 10_000).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+
+        histogram.Add(first);
+        histogram.Add(second);
+        var median = histogram.Percentile(50).Max;
+
+        Assert.AreEqual(20_000L, histogram.Count);
+        Assert.AreEqual(-2, histogram.Min, 0.01);
+        Assert.AreEqual(2, histogram.Max, 0.01);
+        // Half of |x| lies below about 0.67 for this mixture (uniform[0,1) and |uniform[-2,2)|).
+        Assert.AreEqual(0.667, median, 0.03);
+    }
+
+    [TestMethod]
+    public void EntropyClipsALoneOutlier()
+    {
+        var histogram = new AbsHistogram();
+        var random = new Random(5);
+        var values = Enumerable.Range(0, 50_000).Select(_ => (float)(random.NextDouble() * 2 - 1)).Append(100f).ToArray();
+
+        histogram.Add(values);
+        var range = histogram.EntropyThreshold();
+
+        Assert.AreEqual(100f, histogram.Max);
+        Assert.IsLessThan(10f, range.Max, "one value at 100 should not stretch the range of values in [-1, 1]");
+        Assert.IsGreaterThanOrEqualTo(0.9f, range.Max);
+    }
+}
