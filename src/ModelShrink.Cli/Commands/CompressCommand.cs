@@ -109,15 +109,9 @@ public static class CompressCommand
             new ValidationOptions(parse.GetValue(MetricOutput), metric));
     }
 
-    // Today a run tries one candidate; the report takes a list, so the search can add more.
-    private static string WriteReport(string folder, string source, string output, JobSettings settings, JobResult result, TimeSpan elapsed)
-    {
-        var mode = settings.Compression.Quantize;
-        var name = CandidateRun.NameOf(mode);
-        var chosen = result.Failed ? null : name;
-        var report = ReportBuilder.Create(source, settings, [new CandidateRun(name, mode, result, elapsed)], chosen, chosen is null ? null : output);
-        return ReportFiles.WriteTo(report, folder).Html;
-    }
+    // Every candidate the run tried (one, or the Auto search's) goes into the report.
+    private static string WriteReport(string folder, string source, string output, JobSettings settings, JobResult result, TimeSpan elapsed) =>
+        ReportFiles.WriteTo(ReportBuilder.ForJob(source, settings, result, elapsed, output), folder).Html;
 
     // The job writes into a staging folder beside OUT; only a result within its budgets is moved into place.
     private static JobResult StagedRun(string source, string output, JobSettings settings, IProgress<string>? progress)

@@ -46,7 +46,7 @@ public static class CompressionJob
 
         if (settings.Compression.Quantize == QuantizeMode.Auto)
         {
-            return Search.AutoSearch.Run(source, output, settings, display, cancellation);
+            return Search.AutoSearch.Run(source, output, settings, display, cancellation, progress);
         }
 
         var compression = Compressor.Run(source, output, settings.Compression, cancellation, progress);

@@ -80,6 +80,29 @@ public static class ReportBuilder
             CurrentEnvironment());
     }
 
+    /// <summary>
+    /// The report of one job as the CLI and the build run it: every candidate the search tried
+    /// (Quantize=Auto), else the job itself as the one candidate, named after its mode.
+    /// <paramref name="elapsed"/> is the job's time; <paramref name="output"/> where its result was
+    /// written when it passed.
+    /// </summary>
+    public static CompressionReport ForJob(string model, JobSettings settings, JobResult job, TimeSpan elapsed, string output, IEnumerable<Diagnostic>? runDiagnostics = null)
+    {
+        if (job.Candidates.Count > 0)
+        {
+            var runs = job.Candidates.Select(c => new CandidateRun(c.Name, c.Options.Quantize, c.Result, c.Elapsed ?? TimeSpan.Zero)).ToArray();
+            var picked = job.Failed ? null : job.Candidates.LastOrDefault(c => c.Fits && c.Options.Quantize == job.Chosen)?.Name;
+            // The search's own warnings (e.g. chosen without holdout data) belong to the run.
+            var searchDiagnostics = job.Diagnostics.Where(d => job.Candidates.All(c => !c.Result.Diagnostics.Contains(d)));
+            return Create(model, settings, runs, picked, picked is null ? null : output, runDiagnostics: (runDiagnostics ?? []).Concat(searchDiagnostics).ToArray());
+        }
+
+        var mode = job.Chosen ?? settings.Compression.Quantize;
+        var name = CandidateRun.NameOf(mode);
+        var chosen = job.Failed ? null : name;
+        return Create(model, settings, [new CandidateRun(name, mode, job, elapsed)], chosen, chosen is null ? null : output, runDiagnostics: runDiagnostics);
+    }
+
     /// <summary>The engine and machine this process runs on.</summary>
     public static ReportEnvironment CurrentEnvironment() => new(
         Version(typeof(ReportBuilder).Assembly),

@@ -124,15 +124,12 @@ public static class BuildRunner
     // that cannot be written is a warning, not a failed item. Returns the HTML page's path, or null.
     private static string? WriteReport(BuildRequestItem item, ItemSettings settings, VariantFile mainFile, JobResult main, TimeSpan elapsed, List<Diagnostic> diagnostics)
     {
-        var name = CandidateRun.NameOf(mainFile.Mode);
-        var chosen = main.Failed ? null : name;
         var json = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.JsonExtension));
         var html = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.HtmlExtension));
         try
         {
-            var report = ReportBuilder.Create(item.ItemSpec, settings.Job, [new CandidateRun(name, mainFile.Mode, main, elapsed)], chosen,
-                chosen is null ? null : Path.Combine(item.OutputDirectory, mainFile.File),
-                runDiagnostics: diagnostics.Where(d => !main.Diagnostics.Contains(d)).ToArray());
+            var report = ReportBuilder.ForJob(item.ItemSpec, settings.Job with { Compression = settings.Job.Compression with { Quantize = mainFile.Mode } },
+                main, elapsed, Path.Combine(item.OutputDirectory, mainFile.File), diagnostics.Where(d => !main.Diagnostics.Contains(d)).ToArray());
             ReportFiles.Write(report, json, html);
             return html;
         }

@@ -20,7 +20,7 @@ public static class AutoSearch
     /// Runs the search; the winner is written to <paramref name="output"/>. Every candidate tried is
     /// in the result's <see cref="JobResult.Candidates"/>.
     /// </summary>
-    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default)
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
         var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-search-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
@@ -32,8 +32,10 @@ public static class AutoSearch
                 cancellation.ThrowIfCancellationRequested();
                 var options = settings.Compression with { Quantize = mode };
                 var candidateFile = Path.Combine(folder, $"{mode}.onnx".ToLowerInvariant());
-                var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation);
-                var outcome = new CandidateOutcome(mode.ToString(), options, job);
+                progress?.Report($"searching: candidate {tried.Count + 1}, {mode}");
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation, progress);
+                var outcome = new CandidateOutcome(mode.ToString(), options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
                 tried.Add(outcome);
                 if (outcome.Fits)
                 {
