@@ -1,3 +1,15 @@
 using BenchmarkDotNet.Running;
+using ModelShrink.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+switch (args.FirstOrDefault())
+{
+    case "report":
+        QuantizationReport.Run(args[1..]);
+        break;
+    case "ort-ops":
+        OrtOptimizedOps.Run(args[1..]);
+        break;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        break;
+}

@@ -40,6 +40,7 @@ public static class CompressCommand
     private static readonly Option<string?> MaxSize = new("--max-size") { Description = "Size budget, e.g. 5MB (B, KB, MB, GB; 1 KB = 1024 B)." };
     private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
     private static readonly Fp16CliOptions Fp16 = new();
+    private static readonly QuantizationCliOptions Quantization = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
     private static readonly Option<string?> Report = new("--report") { Description = "Write report.json and report.html for the run into this folder (created if missing), whether or not a budget is broken." };
     private static readonly Option<bool> Progress = ProgressWriter.Option();
@@ -56,6 +57,8 @@ public static class CompressCommand
         {
             command.Options.Add(option);
         }
+
+        Quantization.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -96,6 +99,8 @@ public static class CompressCommand
             Quantize = ParseEnum<QuantizeMode>(parse.GetValue(Quantize)!, "--quantize"),
             Cleanup = new CleanupOptions { TargetOpset = parse.GetValue(Opset), UseOrtOptimizer = parse.GetValue(OrtOptimize) },
             Fp16 = Fp16.Read(parse),
+            Int8 = Quantization.Int8(parse),
+            Int4 = Quantization.Int4(parse),
         };
         long? maxSize = parse.GetValue(MaxSize) is { } sizeText
             ? (ByteSize.TryParse(sizeText, out var bytes) ? bytes : throw Invalid("--max-size", $"'{sizeText}' is not a size such as 5MB"))

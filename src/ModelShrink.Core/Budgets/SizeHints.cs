@@ -4,8 +4,9 @@ namespace ModelShrink.Core.Budgets;
 
 /// <summary>
 /// What another quantize mode would roughly reach, for the "what might fit" part of a broken size
-/// budget: the model's float32 weights shrink by the mode's width (16, 8 or 4 bits of 32) and
-/// everything else stays. An estimate, and labelled as one.
+/// budget: the model's float32 weights shrink by the mode's width (16 or 8 bits of 32) and
+/// everything else stays. An estimate, and labelled as one. Int4 is left out: it applies to MatMul
+/// weights only, so a whole-model estimate would promise too much.
 /// </summary>
 public static class SizeHints
 {
@@ -35,7 +36,6 @@ public static class SizeHints
             QuantizeMode.None => originalBytes,
             QuantizeMode.Fp16 => rest + floatWeightBytes / 2,
             QuantizeMode.Int8 or QuantizeMode.Int8Static => rest + floatWeightBytes / 4,
-            QuantizeMode.Int4 => rest + floatWeightBytes / 8,
             _ => null,
         };
     }

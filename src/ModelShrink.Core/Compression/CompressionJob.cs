@@ -24,6 +24,12 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
     /// <summary>Every candidate the search tried, in order; empty without a search.</summary>
     public IReadOnlyList<Search.CandidateOutcome> Candidates { get; init; } = [];
 
+    /// <summary>Per-layer sensitivity the search measured (most sensitive first); empty when it measured none.</summary>
+    public IReadOnlyList<Search.LayerSensitivity> Sensitivity { get; init; } = [];
+
+    /// <summary>The layers the search kept in float so the accuracy budget holds.</summary>
+    public IReadOnlyList<string> KeptFloat { get; init; } = [];
+
     /// <summary>Whether an error-level diagnostic (a broken budget) means the output must not be used.</summary>
     public bool Failed => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
 }

@@ -1,4 +1,6 @@
 using ModelShrink.Core.Passes.Cleanup;
+using ModelShrink.Core.Passes.Int4WeightOnly;
+using ModelShrink.Core.Passes.Int8Dynamic;
 
 namespace ModelShrink.Core.Compression;
 
@@ -21,4 +23,9 @@ public sealed record CompressionOptions
     public CleanupOptions Cleanup { get; init; } = new();
     /// <summary>Options of the fp16 pass (used when <see cref="Quantize"/> is <see cref="QuantizeMode.Fp16"/>).</summary>
     public Passes.Fp16.Fp16Options Fp16 { get; init; } = new();
+    /// <summary>Options of the int8-dynamic pass (<see cref="QuantizeMode.Int8"/>).</summary>
+    public Int8DynamicOptions Int8 { get; init; } = new();
+
+    /// <summary>Options of the int4 pass (<see cref="QuantizeMode.Int4"/>).</summary>
+    public Int4WeightOnlyOptions Int4 { get; init; } = new();
 }

@@ -27,6 +27,7 @@ public static class AutoSearch
         try
         {
             var tried = new List<CandidateOutcome>();
+            IReadOnlyList<LayerSensitivity> sensitivity = [];
             foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains))
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -37,8 +38,15 @@ public static class AutoSearch
                 var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation, progress);
                 var outcome = new CandidateOutcome(mode.ToString(), options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
                 tried.Add(outcome);
-                if (outcome.Fits)
+                if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && SensitivityAnalysis.OpTypes(options).Count > 0)
                 {
+                    sensitivity = SensitivityAnalysis.Rank(source, folder, settings with { Compression = options }, display, cancellation);
+                    outcome = KeepSensitiveLayersFloat(source, candidateFile, settings, options, sensitivity, tried, display, cancellation) ?? outcome;
+                }
+
+                if (outcome.Fits && outcome.Applies)
+                {
+                    job = outcome.Result;
                     File.Move(candidateFile, output, overwrite: true);
                     var warnings = job.Diagnostics.ToList();
                     if (settings.Holdout is null)
@@ -53,6 +61,13 @@ public static class AutoSearch
                         Diagnostics = warnings,
                         Chosen = mode,
                         Candidates = tried,
+                        Sensitivity = sensitivity,
+                        KeptFloat = outcome.Options.Quantize switch
+                        {
+                            QuantizeMode.Int8 => outcome.Options.Int8.ExcludeNodes,
+                            QuantizeMode.Int4 => outcome.Options.Int4.ExcludeNodes,
+                            _ => [],
+                        },
                     };
                 }
             }
@@ -65,9 +80,35 @@ public static class AutoSearch
         }
     }
 
+    private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
+
+    private static bool OnlyAccuracyFailed(JobResult job) =>
+        job.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).All(d => AccuracySettings.Contains(d.Setting));
+
+    // Keeps the 1, 2, 4, ... most sensitive layers in float until the budgets hold; stops when the
+    // size budget breaks, since more float layers only grow the model.
+    private static CandidateOutcome? KeepSensitiveLayersFloat(string source, string file, JobSettings settings, CompressionOptions options,
+        IReadOnlyList<LayerSensitivity> ranked, List<CandidateOutcome> tried, string display, CancellationToken cancellation)
+    {
+        for (var keep = 1; keep <= ranked.Count; keep = keep == ranked.Count ? ranked.Count + 1 : Math.Min(keep * 2, ranked.Count))
+        {
+            var kept = ranked.Take(keep).Select(r => r.Layer).ToArray();
+            var excluding = SensitivityAnalysis.Excluding(options, kept);
+            var job = CompressionJob.Run(source, file, settings with { Compression = excluding }, display, cancellation);
+            var outcome = new CandidateOutcome($"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)", excluding, job);
+            tried.Add(outcome);
+            if (outcome.Fits || !OnlyAccuracyFailed(job))
+            {
+                return outcome.Fits ? outcome : null;
+            }
+        }
+
+        return null;
+    }
+
     private static ModelShrinkException NoFit(IReadOnlyList<CandidateOutcome> tried, string display)
     {
-        var smallest = tried.MinBy(t => t.Result.Compression.CompressedBytes)!;
+        var smallest = tried.Where(t => t.Applies).DefaultIfEmpty(tried[0]).MinBy(t => t.Result.Compression.CompressedBytes)!;
         var best = tried.Where(t => t.Result.Validation is not null).MaxBy(t => -AccuracyBudget.Drop(t.Result.Validation!));
         var failed = tried.SelectMany(t => t.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting)).Distinct();
         var metric = best is null ? "" : $"; best {best.Result.Validation!.Metric} {best.Result.Validation.Value:0.####} ({best.Name})";

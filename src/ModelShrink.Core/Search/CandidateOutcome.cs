@@ -13,4 +13,10 @@ public sealed record CandidateOutcome(string Name, CompressionOptions Options, J
 
     /// <summary>Whether the candidate met every budget.</summary>
     public bool Fits => !Result.Failed;
+
+    /// <summary>
+    /// Whether the mode did anything: a quantize pass that found nothing to quantize (int4 on a
+    /// model without MatMul weights) leaves a model no smaller than "None", so it is no candidate.
+    /// </summary>
+    public bool Applies => Options.Quantize == QuantizeMode.None || Result.Compression.Passes.LastOrDefault()?.Result.Modified == true;
 }

@@ -139,4 +139,28 @@ public static class ErrorCodes
 
     /// <summary>Warning: Quantize=Auto without holdout data chose by size alone.</summary>
     public const string SearchUnvalidated = "MSH4104";
+
+    /// <summary>Quantization: a weight is also a graph input, so a caller may replace it at run time; it stays float.</summary>
+    public const string QuantWeightIsGraphInput = "MSH2200";
+
+    /// <summary>Quantization: a weight cannot be quantized (not float32, NaN or infinite values, unexpected shape); it stays float.</summary>
+    public const string QuantWeightSkipped = "MSH2201";
+
+    /// <summary>Quantization: per-channel DequantizeLinear needs opset 13 and the model's opset cannot be raised unchanged; per-tensor was used.</summary>
+    public const string QuantPerTensorFallback = "MSH2202";
+
+    /// <summary>Quantization: the model's opset is below 10 and cannot be raised unchanged; com.microsoft.DequantizeLinear (ONNX Runtime only) was used.</summary>
+    public const string QuantContribDequantize = "MSH2203";
+
+    /// <summary>Quantization: an option value is invalid (unknown operator type, block size, format).</summary>
+    public const string QuantInvalidOption = "MSH2204";
+
+    /// <summary>Quantization: a node named in the exclude or include list does not exist in the model.</summary>
+    public const string QuantNodeNotFound = "MSH2205";
+
+    /// <summary>int4: the blocked DequantizeLinear form needs opset 21 and the model's opset cannot be raised unchanged.</summary>
+    public const string Int4OpsetTooLow = "MSH2206";
+
+    /// <summary>Quantization: nothing in the model could be quantized; the output equals the input.</summary>
+    public const string QuantNothingQuantized = "MSH2207";
 }

@@ -269,7 +269,8 @@ public sealed class Graph
         }
     }
 
-    private string UniqueNodeName(string opType) => Names.UniqueNodeName(opType);
+    /// <summary>A node name not yet used anywhere in the model, derived from <paramref name="hint"/>, and now reserved.</summary>
+    public string UniqueNodeName(string hint) => Names.UniqueNodeName(hint);
 
     private void Forget(Value value)
     {

@@ -32,7 +32,7 @@ public sealed class BuildRunnerTests
         Assert.IsFalse(response.Items.Single().Succeeded);
         var diagnostic = response.Diagnostics.Single();
         Assert.AreEqual(ErrorCodes.MaxSizeExceeded, diagnostic.Code);
-        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB; Fp16 would reach about 99.95KB", diagnostic.Message);
+        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB; Int8 would reach about 50.31KB", diagnostic.Message);
         // Only the report, which the targets never copy to the app.
         CollectionAssert.AreEquivalent(new[] { temp.File("out/digits.report.html"), temp.File("out/digits.report.json") }, Directory.GetFileSystemEntries(temp.File("out")));
     }

@@ -18,9 +18,11 @@ public sealed class AutoSearchTests
 
         var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(0.01, null, null), Holdout), "digits-mlp");
 
+        // digits-mlp has Gemm weights only: int4 (MatMul weights) does not apply; int8 keeps the accuracy.
         Assert.IsFalse(result.Failed);
-        Assert.AreEqual(QuantizeMode.Fp16, result.Chosen);
-        Assert.AreEqual(PipelineFactory.SupportedModes.Contains(QuantizeMode.Int8) ? 2 : 1, result.Candidates.Count);
+        Assert.AreEqual(QuantizeMode.Int8, result.Chosen);
+        CollectionAssert.AreEqual(new[] { "Int4", "Int8" }, result.Candidates.Select(c => c.Name).ToArray());
+        Assert.IsFalse(result.Candidates[0].Applies);
         Assert.AreEqual(new FileInfo(temp.File("out.onnx")).Length, result.Compression.CompressedBytes);
         Assert.IsLessThanOrEqualTo(0.01, AccuracyBudget.Drop(result.Validation!));
         Assert.IsEmpty(Directory.GetDirectories(temp.Path), "the search's scratch folder is gone");
@@ -34,7 +36,7 @@ public sealed class AutoSearchTests
         var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(null, null, 1.0), Holdout), "digits-mlp");
 
         Assert.AreEqual(QuantizeMode.None, result.Chosen);
-        CollectionAssert.AreEqual(new[] { "Fp16", "None" }, result.Candidates.Select(c => c.Name).Where(n => n is "Fp16" or "None").ToArray());
+        CollectionAssert.AreEqual(new[] { "Int4", "Int8", "Fp16", "None" }, result.Candidates.Select(c => c.Name).ToArray());
         Assert.IsFalse(result.Candidates.Single(c => c.Name == "Fp16").Fits);
         Assert.AreEqual(ErrorCodes.CosineBelowMinimum, result.Candidates.Single(c => c.Name == "Fp16").Result.Diagnostics.Single().Code);
         Assert.AreEqual(1.0, result.Validation!.Values.Cosine, 1e-12);
@@ -73,4 +75,46 @@ public sealed class AutoSearchTests
         accuracy,
         holdout,
         new ValidationOptions());
+}
+
+[TestClass]
+public sealed class SensitivitySearchTests
+{
+    private static readonly string Holdout = Path.Combine(Fixtures.Root, "digits-cnn");
+
+    [TestMethod]
+    public void LayersAreRankedByTheDamageEachDoesAlone()
+    {
+        using var temp = new TempDirectory();
+        var settings = new JobSettings(new CompressionOptions { Quantize = QuantizeMode.Int8 }, new SizeBudget(null, null), new AccuracyBudget(null, null, null), Holdout, new ValidationOptions(Metric: ModelShrink.Core.Validation.Metrics.Metric.Cosine));
+
+        var ranked = ModelShrink.Core.Search.SensitivityAnalysis.Rank(Fixtures.Model("digits-cnn"), temp.Path, settings, "digits-cnn", default);
+
+        Assert.HasCount(5, ranked, "3 Conv and 2 Gemm layers");
+        CollectionAssert.AreEquivalent(new[] { "Conv", "Conv", "Conv", "Gemm", "Gemm" }, ranked.Select(r => r.OpType).ToArray());
+        Assert.IsTrue(ranked.Zip(ranked.Skip(1)).All(p => p.First.Drop >= p.Second.Drop), "most sensitive first");
+        Assert.IsTrue(ranked.All(r => r.Drop >= 0 && r.Drop < 0.01), "each layer alone costs a little cosine");
+    }
+
+    [TestMethod]
+    public void WhenInt8BreaksTheBudgetTheMostSensitiveLayerIsKeptFloatAndTheResultStaysInt8()
+    {
+        using var temp = new TempDirectory();
+        var int8 = new CompressionOptions { Quantize = QuantizeMode.Int8 };
+        var probe = new JobSettings(int8, new SizeBudget(null, null), new AccuracyBudget(null, null, null), Holdout, new ValidationOptions(Metric: ModelShrink.Core.Validation.Metrics.Metric.Cosine));
+        var ranked = ModelShrink.Core.Search.SensitivityAnalysis.Rank(Fixtures.Model("digits-cnn"), temp.Path, probe, "digits-cnn", default);
+        var full = CompressionJob.Run(Fixtures.Model("digits-cnn"), temp.File("full.onnx"), probe, "digits-cnn").Validation!.Value;
+        var oneFloat = CompressionJob.Run(Fixtures.Model("digits-cnn"), temp.File("one.onnx"),
+            probe with { Compression = ModelShrink.Core.Search.SensitivityAnalysis.Excluding(int8, [ranked[0].Layer]) }, "digits-cnn").Validation!.Value;
+        Assert.IsGreaterThan(full, oneFloat, "keeping the most sensitive layer float must help");
+
+        var auto = probe with { Compression = new CompressionOptions { Quantize = QuantizeMode.Auto }, Accuracy = new AccuracyBudget(null, null, (full + oneFloat) / 2) };
+        var result = CompressionJob.Run(Fixtures.Model("digits-cnn"), temp.File("out.onnx"), auto, "digits-cnn");
+
+        Assert.AreEqual(QuantizeMode.Int8, result.Chosen);
+        CollectionAssert.AreEqual(new[] { ranked[0].Layer }, result.KeptFloat.ToArray());
+        Assert.AreEqual("Int8 (1 layer float)", result.Candidates[^1].Name);
+        Assert.HasCount(5, result.Sensitivity);
+        Assert.IsGreaterThanOrEqualTo((full + oneFloat) / 2, result.Validation!.Values.Cosine);
+    }
 }

@@ -1,0 +1,207 @@
+using ModelShrink.Core.Quantization;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Tensors;
+using Attribute = ModelShrink.Onnx.Ir.Attribute;
+
+namespace ModelShrink.Core.Passes.Int4WeightOnly;
+
+/// <summary>
+/// "int4": each MatMul whose B is a 2-D float32 weight [K, N] gets it quantized to 4 bits in blocks
+/// of <see cref="Int4WeightOnlyOptions.BlockSize"/> along K, written as com.microsoft.MatMulNBits or
+/// as an int4 weight with a blocked DequantizeLinear (opset 21). K need not be a multiple of the
+/// block size: the last block is zero-padded (MatMulNBits) or short (DequantizeLinear allows a
+/// partial last block), so no weight is refused for its shape. Weights are quantized once each, in
+/// parallel, however many MatMuls share them.
+/// </summary>
+public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
+{
+    private const string MicrosoftDomain = "com.microsoft";
+    private const int QdqOpset = 21;
+
+    /// <inheritdoc />
+    public string Name => "int4";
+
+    /// <inheritdoc />
+    public PassResult Run(Model model, PassContext context)
+    {
+        var blockSize = options.BlockSize;
+        if (blockSize < 16 || (blockSize & (blockSize - 1)) != 0)
+        {
+            throw context.Error(ErrorCodes.QuantInvalidOption,
+                $"int4 block size {blockSize} is not a power of two of at least 16 (MatMulNBits and ONNX Runtime's DequantizeLinear fusion need one)",
+                "--block-size");
+        }
+
+        var finder = new WeightFinder(context);
+        var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
+        var graphs = options.Subgraphs ? model.Graph.EnumerateGraphs().ToArray() : [model.Graph];
+        var targets = graphs.SelectMany(g => g.Nodes)
+            .Where(n => n.Is("MatMul") && !excluded.Contains(n.Name))
+            .Select(n => (Node: n, Weight: finder.Find(n, 1, rank: 2)))
+            .Where(t => t.Weight is not null)
+            .Select(t => (t.Node, Weight: t.Weight!))
+            .ToArray();
+        if (targets.Length == 0)
+        {
+            context.Warn(ErrorCodes.QuantNothingQuantized, "no MatMul has a 2-D float32 weight to quantize; the model is unchanged");
+            return new PassResult(false, new Dictionary<string, long> { ["weights skipped"] = finder.Skipped });
+        }
+
+        var counters = new Dictionary<string, long>();
+        if (options.Format == Int4Format.Qdq && model.Opsets.Default < QdqOpset)
+        {
+            var blockers = OpsetRaise.Blockers(model, QdqOpset);
+            if (blockers.Count > 0)
+            {
+                throw context.Error(ErrorCodes.Int4OpsetTooLow,
+                    $"the blocked DequantizeLinear form needs opset {QdqOpset} and opset {model.Opsets.Default} cannot be raised unchanged " +
+                    $"({OpsetRaise.Describe(blockers)}); use --int4-format matmulnbits",
+                    "--int4-format");
+            }
+        }
+
+        // Quantize each weight once, in parallel; adding its initializers to the graph waits for the sequential step.
+        var weights = targets.Select(t => t.Weight).Distinct().ToArray();
+        var initializers = new Func<Value?[]>?[weights.Length];
+        Parallel.For(0, weights.Length, i =>
+        {
+            var weight = weights[i];
+            var tensor = weight.ConstantTensor!;
+            var (k, n) = ((int)tensor.Dims[0], (int)tensor.Dims[1]);
+            var values = FloatMemory.Of(tensor);
+            try
+            {
+                if (options.Format == Int4Format.MatMulNBits)
+                {
+                    var q = BlockQuantizer.ForMatMulNBits(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                    initializers[i] = () => NBitsInitializers(weight, q);
+                }
+                else
+                {
+                    var q = BlockQuantizer.ForDequantizeLinear(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                    initializers[i] = () => BlockedInitializers(weight, q);
+                }
+            }
+            catch (WeightQuantizer.NonFiniteWeightException)
+            {
+                initializers[i] = null;
+            }
+        });
+
+        var inputs = new Dictionary<Value, Value?[]>();
+        var dequantized = new Dictionary<(Value, Graph), Value>();
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (initializers[i] is { } make)
+            {
+                inputs[weights[i]] = make();
+            }
+            else
+            {
+                finder.Warn(weights[i], ErrorCodes.QuantWeightSkipped, $"weight '{weights[i].Name}' holds NaN or infinite values; it stays float32");
+            }
+        }
+
+        var nodes = 0L;
+        foreach (var (node, weight) in targets)
+        {
+            if (!inputs.TryGetValue(weight, out var values))
+            {
+                continue;
+            }
+
+            if (options.Format == Int4Format.MatMulNBits)
+            {
+                ToMatMulNBits(node, weight, values);
+            }
+            else
+            {
+                if (!dequantized.TryGetValue((weight, node.Graph), out var dq))
+                {
+                    dq = node.Graph.AddNode("DequantizeLinear", values, [weight.Name + "_dequantized"],
+                        [Attribute.FromInt("axis", 0), Attribute.FromInt("block_size", blockSize)], "",
+                        node.Graph.UniqueNodeName(weight.Name + "_DequantizeLinear"), node).Outputs[0]!;
+                    dequantized[(weight, node.Graph)] = dq;
+                }
+
+                node.SetInput(1, dq);
+            }
+
+            nodes++;
+        }
+
+        foreach (var weight in inputs.Keys)
+        {
+            WeightFinder.RemoveIfUnused(weight);
+        }
+
+        if (nodes > 0)
+        {
+            if (options.Format == Int4Format.MatMulNBits && model.Opsets[MicrosoftDomain] is null)
+            {
+                model.Opsets.Set(MicrosoftDomain, 1);
+            }
+            else if (options.Format == Int4Format.Qdq && model.Opsets.Default < QdqOpset)
+            {
+                OpsetRaise.Raise(model, QdqOpset);
+                counters["opset raised to"] = QdqOpset;
+            }
+        }
+
+        counters["nodes quantized"] = nodes;
+        counters["weights quantized"] = inputs.Count;
+        counters["weights skipped"] = finder.Skipped;
+        return new PassResult(nodes > 0, counters);
+    }
+
+    private static Value?[] NBitsInitializers(Value weight, MatMulNBitsWeight q)
+    {
+        var graph = weight.Graph;
+        var b = graph.AddInitializer(Tensor.FromRawData(graph.UniqueName(weight.Name + "_Q4"), DataType.UInt8,
+            [q.N, q.BlocksPerColumn, q.BlobSize], q.B));
+        var scales = graph.AddInitializer(Tensor.FromArray<float>(graph.UniqueName(weight.Name + "_scales"), [q.N, q.BlocksPerColumn], q.Scales));
+        var zeros = q.ZeroPoints is null
+            ? null
+            : graph.AddInitializer(Tensor.FromRawData(graph.UniqueName(weight.Name + "_zero_points"), DataType.UInt8,
+                [q.N, (q.BlocksPerColumn + 1) / 2], q.ZeroPoints));
+        return zeros is null ? [b, scales] : [b, scales, zeros];
+    }
+
+    private static Value?[] BlockedInitializers(Value weight, BlockedInt4Weight q)
+    {
+        var graph = weight.Graph;
+        var type = q.Signed ? DataType.Int4 : DataType.UInt4;
+        var data = graph.AddInitializer(Tensor.FromRawData(graph.UniqueName(weight.Name + "_quantized"), type, [q.K, q.N], q.Data));
+        var scales = graph.AddInitializer(Tensor.FromArray<float>(graph.UniqueName(weight.Name + "_scale"), [q.Blocks, q.N], q.Scales));
+        var zeros = q.ZeroPoints is null
+            ? null
+            : graph.AddInitializer(Tensor.FromRawData(graph.UniqueName(weight.Name + "_zero_point"), DataType.UInt4, [q.Blocks, q.N], q.ZeroPoints));
+        return zeros is null ? [data, scales] : [data, scales, zeros];
+    }
+
+    // The MatMul node itself becomes the MatMulNBits node, so its output keeps its name and type.
+    private void ToMatMulNBits(Node node, Value weight, Value?[] quantized)
+    {
+        var tensor = weight.ConstantTensor!;
+        var a = node.Inputs[0];
+        node.OpType = "MatMulNBits";
+        node.Domain = MicrosoftDomain;
+        node.TruncateInputs(0);
+        node.AddInput(a);
+        foreach (var input in quantized)
+        {
+            node.AddInput(input);
+        }
+
+        node.Attributes.Clear();
+        node.Attributes.Add(Attribute.FromInt("K", tensor.Dims[0]));
+        node.Attributes.Add(Attribute.FromInt("N", tensor.Dims[1]));
+        node.Attributes.Add(Attribute.FromInt("bits", 4));
+        node.Attributes.Add(Attribute.FromInt("block_size", options.BlockSize));
+        if (options.AccuracyLevel is { } level)
+        {
+            node.Attributes.Add(Attribute.FromInt("accuracy_level", level));
+        }
+    }
+}
