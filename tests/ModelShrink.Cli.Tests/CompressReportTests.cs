@@ -78,6 +78,16 @@ public sealed class CompressReportTests
         Assert.IsGreaterThan(0.0, fp16.GetProperty("elapsedMs").GetDouble());
         Assert.AreEqual(new FileInfo(temp.File("out.onnx")).Length, candidates[^1].GetProperty("bytes").GetInt64());
         Assert.IsTrue(root.GetProperty("diagnostics").EnumerateArray().Any(d => d.GetProperty("candidate").GetString() == "Fp16" && d.GetProperty("code").GetString() == "MSH4102"));
+
+        // Int8 missed only the accuracy budget, so the search measured each layer quantized alone.
+        Assert.AreEqual("quantized-alone", root.GetProperty("sensitivityMethod").GetString());
+        var rows = root.GetProperty("sensitivity").EnumerateArray().ToArray();
+        Assert.IsNotEmpty(rows);
+        StringAssert.Contains(result.Stderr, $"sensitivity: layer 1/{rows.Length}, ");
+        Assert.IsTrue(rows.All(r => r.GetProperty("opType").GetString() is "Gemm" or "MatMul"));
+        // Accuracy is higher-is-better: a layer that costs accuracy has a negative delta, and the rows come most damaging first.
+        Assert.IsLessThanOrEqualTo(rows[^1].GetProperty("delta").GetDouble(), rows[0].GetProperty("delta").GetDouble());
+        StringAssert.Contains(File.ReadAllText(temp.File("report/report.html")), "id=\"sensitivity-bar-0\"");
     }
 
     [TestMethod]

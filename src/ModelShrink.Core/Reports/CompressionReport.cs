@@ -78,6 +78,7 @@ public sealed record ReportHoldout(string Data, string Output, string Metric, bo
 /// <param name="Drop">How far it fell from the original's value (positive = worse), or null when undefined (no holdout, Snr).</param>
 /// <param name="Metrics">Every metric measured, or null without holdout data.</param>
 /// <param name="Passed">Whether the candidate is usable: no error-level diagnostic.</param>
+/// <param name="Applied">False when its mode found nothing to change (int4 on a model without MatMul weights), so it is no real candidate.</param>
 /// <param name="BrokenBudgets">The budgets it broke (MaxSize, MaxSizeRatio, MaxAccuracyDrop, MinAgreement, MinCosine), error or warning.</param>
 /// <param name="ElapsedMs">Time for the whole candidate (compression and validation), milliseconds.</param>
 /// <param name="Passes">Each pass that ran, in order.</param>
@@ -91,6 +92,7 @@ public sealed record ReportCandidate(
     double? Drop,
     ReportMetrics? Metrics,
     bool Passed,
+    bool Applied,
     IReadOnlyList<string> BrokenBudgets,
     double ElapsedMs,
     IReadOnlyList<ReportPass> Passes);

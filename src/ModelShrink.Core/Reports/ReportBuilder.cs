@@ -14,7 +14,8 @@ namespace ModelShrink.Core.Reports;
 /// <param name="Mode">The quantize mode it was made with.</param>
 /// <param name="Job">What its job produced and found.</param>
 /// <param name="Elapsed">How long its job took.</param>
-public sealed record CandidateRun(string Name, QuantizeMode Mode, JobResult Job, TimeSpan Elapsed)
+/// <param name="Applied">False when the mode found nothing to change (the search then skips it).</param>
+public sealed record CandidateRun(string Name, QuantizeMode Mode, JobResult Job, TimeSpan Elapsed, bool Applied = true)
 {
     /// <summary>The default name of a candidate made with <paramref name="mode"/>: the mode in lower case.</summary>
     public static string NameOf(QuantizeMode mode) => mode.ToString().ToLowerInvariant();
@@ -90,11 +91,16 @@ public static class ReportBuilder
     {
         if (job.Candidates.Count > 0)
         {
-            var runs = job.Candidates.Select(c => new CandidateRun(c.Name, c.Options.Quantize, c.Result, c.Elapsed ?? TimeSpan.Zero)).ToArray();
+            var runs = job.Candidates.Select(c => new CandidateRun(c.Name, c.Options.Quantize, c.Result, c.Elapsed ?? TimeSpan.Zero, c.Applies)).ToArray();
             var picked = job.Failed ? null : job.Candidates.LastOrDefault(c => c.Fits && c.Options.Quantize == job.Chosen)?.Name;
             // The search's own warnings (e.g. chosen without holdout data) belong to the run.
             var searchDiagnostics = job.Diagnostics.Where(d => job.Candidates.All(c => !c.Result.Diagnostics.Contains(d)));
-            return Create(model, settings, runs, picked, picked is null ? null : output, runDiagnostics: (runDiagnostics ?? []).Concat(searchDiagnostics).ToArray());
+            // The search measures each layer quantized alone; delta = that value minus the original's.
+            var higherIsBetter = job.Candidates.Select(c => c.Result.Validation).FirstOrDefault(v => v is not null)?.Metric.HigherIsBetter() ?? true;
+            // (+ 0.0 turns a negated zero drop into 0 rather than -0.)
+            var rows = job.Sensitivity.Select(s => new SensitivityRow(s.Layer, s.OpType, s.Metric, (higherIsBetter ? -s.Drop : s.Drop) + 0.0)).ToArray();
+            return Create(model, settings, runs, picked, picked is null ? null : output, rows, QuantizedAlone,
+                (runDiagnostics ?? []).Concat(searchDiagnostics).ToArray());
         }
 
         var mode = job.Chosen ?? settings.Compression.Quantize;
@@ -102,6 +108,9 @@ public static class ReportBuilder
         var chosen = job.Failed ? null : name;
         return Create(model, settings, [new CandidateRun(name, mode, job, elapsed)], chosen, chosen is null ? null : output, runDiagnostics: runDiagnostics);
     }
+
+    /// <summary>The sensitivity method of the Auto search: the metric with only one layer quantized.</summary>
+    public const string QuantizedAlone = "quantized-alone";
 
     /// <summary>The engine and machine this process runs on.</summary>
     public static ReportEnvironment CurrentEnvironment() => new(
@@ -173,6 +182,7 @@ public static class ReportBuilder
             drop,
             v is null ? null : Metrics(v.Values),
             !run.Job.Failed,
+            run.Applied,
             run.Job.Diagnostics.Select(x => BudgetCodes.GetValueOrDefault(x.Code)).OfType<string>().Distinct().ToArray(),
             run.Elapsed.TotalMilliseconds,
             compression.Passes.Select(p => new ReportPass(p.Pass, p.Result.Modified, p.Elapsed.TotalMilliseconds, p.Result.Counters)).ToArray());

@@ -14,7 +14,7 @@ namespace ModelShrink.Core.Reports;
 /// </summary>
 public static class ReportHtml
 {
-    private const string Original = "#9aa0a6", Candidate = "#4e79a7", Chosen = "#2e7d32", Failed = "#c62828", BudgetColor = "#c62828";
+    private const string Original = "#9aa0a6", Candidate = "#4e79a7", Chosen = "#2e7d32", Failed = "#c62828", BudgetColor = "#c62828", Inert = "#c8ccd0";
     private const int MaxSensitivityBars = 60;
 
     /// <summary>Renders <paramref name="report"/> as a complete HTML document.</summary>
@@ -159,7 +159,7 @@ public static class ReportHtml
         foreach (var c in r.Candidates)
         {
             var chosen = c.Name == r.Chosen;
-            Bar(ids[c.Name], c.Name, c.Bytes, chosen ? Chosen : c.Passed ? Candidate : Failed, chosen ? "bar candidate chosen" : c.Passed ? "bar candidate" : "bar candidate failed");
+            Bar(ids[c.Name], c.Name, c.Bytes, Color(c, chosen), chosen ? "bar candidate chosen" : !c.Applied ? "bar candidate inert" : c.Passed ? "bar candidate" : "bar candidate failed");
         }
 
         for (var i = 0; i < budgets.Count; i++)
@@ -294,6 +294,35 @@ public static class ReportHtml
                 .Append("<title>").Append(Esc($"original: {Bytes(r.OriginalBytes)}, {holdout.Metric} {Fixed(original)}")).Append("</title></g>\n");
         }
 
+        // Labels go right of their point, else above or below it, else nowhere (the tooltip and the
+        // tables still name it): the chosen point's first, then left to right.
+        var labels = new List<(double X, double Y, double W)>();
+        if (holdout.OriginalValue is { } ov2 && double.IsFinite(ov2))
+        {
+            labels.Add((X(r.OriginalBytes) - 10 - 8 * 6.5, Y(ov2) - 10, 8 * 6.5));
+        }
+
+        var placed = new Dictionary<string, (double X, double Y)>(StringComparer.Ordinal);
+        foreach (var c in points.OrderByDescending(p => p.Name == r.Chosen).ThenBy(p => p.Bytes))
+        {
+            var text = Short(c.Name, 20) + (c.Name == r.Chosen ? " (chosen)" : "");
+            var w = text.Length * 6.5;
+            double px = X(c.Bytes), py = Y(c.MetricValue!.Value);
+            foreach (var (dx, dy) in new[] { (12.0, 4.0), (-6.0, -12.0), (-6.0, 20.0), (-6.0, -26.0), (-6.0, 34.0) })
+            {
+                var (lx, ly) = (px + dx, py + dy);
+                var fits = lx + w <= width - 2 && ly - 10 >= 0 && ly <= height - bottom + 12
+                    && labels.All(l => lx + w < l.X || l.X + l.W < lx || ly + 2 < l.Y - 10 || l.Y + 2 < ly - 10)
+                    && points.All(p => p == c || Math.Abs(X(p.Bytes) - Math.Clamp(X(p.Bytes), lx, lx + w)) > 7 || Math.Abs(Y(p.MetricValue!.Value) - Math.Clamp(Y(p.MetricValue!.Value), ly - 10, ly + 2)) > 7);
+                if (fits)
+                {
+                    labels.Add((lx, ly, w));
+                    placed[c.Name] = (lx, ly);
+                    break;
+                }
+            }
+        }
+
         // The chosen point last, so it is drawn on top.
         foreach (var c in points.OrderBy(p => p.Name == r.Chosen))
         {
@@ -303,10 +332,11 @@ public static class ReportHtml
                 .Append(Attr("data-name", c.Name)).Append(Attr("data-bytes", c.Bytes)).Append(Attr("data-metric", c.MetricValue!.Value))
                 .Append(Attr("data-chosen", chosen ? "true" : "false"))
                 .Append(Pos("cx", px)).Append(Pos("cy", py)).Append(Pos("r", chosen ? 9 : 6))
-                .Append(" fill=\"").Append(chosen ? Chosen : c.Passed ? Candidate : Failed).Append('"')
+                .Append(" fill=\"").Append(Color(c, chosen)).Append('"')
                 .Append(chosen ? " stroke=\"#111\" stroke-width=\"2.5\"" : " stroke=\"white\" stroke-width=\"1\"").Append("/>")
-                .Append("<text class=\"point-label\"").Append(Pos("x", px + 12)).Append(Pos("y", py + 4)).Append('>')
-                .Append(Esc(Short(c.Name, 20) + (chosen ? " (chosen)" : ""))).Append("</text>")
+                .Append(placed.TryGetValue(c.Name, out var at)
+                    ? $"<text class=\"point-label\"{Pos("x", at.X)}{Pos("y", at.Y)}>{Esc(Short(c.Name, 20) + (chosen ? " (chosen)" : ""))}</text>"
+                    : "")
                 .Append("<title>").Append(Esc($"{c.Name}: {Bytes(c.Bytes)}, {holdout.Metric} {Fixed(c.MetricValue!.Value)}")).Append("</title></g>\n");
         }
 
@@ -380,7 +410,7 @@ public static class ReportHtml
             h.Append("<tr id=\"candidate-").Append(ids[c.Name]).Append("\" class=\"").Append(chosen ? "chosen" : c.Passed ? "passed" : "failed").Append('"')
                 .Append(Attr("data-name", c.Name)).Append(Attr("data-mode", c.Mode)).Append(Attr("data-bytes", c.Bytes)).Append(Attr("data-size-ratio", c.SizeRatio))
                 .Append(Attr("data-metric-name", c.Metric)).Append(Attr("data-metric", c.MetricValue)).Append(Attr("data-drop", c.Drop))
-                .Append(Attr("data-passed", c.Passed ? "true" : "false")).Append(Attr("data-chosen", chosen ? "true" : "false"))
+                .Append(Attr("data-passed", c.Passed ? "true" : "false")).Append(Attr("data-applied", c.Applied ? "true" : "false")).Append(Attr("data-chosen", chosen ? "true" : "false"))
                 .Append(Attr("data-broken-budgets", string.Join(",", c.BrokenBudgets))).Append(Attr("data-elapsed-ms", c.ElapsedMs)).Append('>')
                 .Append("<td class=\"text\">").Append(Esc(c.Name)).Append(chosen ? " <span class=\"badge\">chosen</span>" : "").Append("</td>")
                 .Append("<td class=\"text\">").Append(Esc(c.Mode)).Append("</td>");
@@ -390,7 +420,7 @@ public static class ReportHtml
             h.Append("<td class=\"text\">").Append(Esc(c.Metric ?? "\u2014")).Append("</td>");
             Cell(h, "metricValue", c.MetricValue, c.MetricValue is { } v ? Fixed(v) : "\u2014");
             Cell(h, "drop", c.Drop, c.Drop is { } d ? Fixed(d) : "\u2014");
-            h.Append("<td class=\"text\">").Append(c.Passed ? "yes" : "no").Append("</td>")
+            h.Append("<td class=\"text\">").Append(c.Passed ? "yes" : "no").Append(c.Applied ? "" : " (changed nothing)").Append("</td>")
                 .Append("<td class=\"text\">").Append(Esc(c.BrokenBudgets.Count == 0 ? "none" : string.Join(", ", c.BrokenBudgets))).Append("</td>");
             Cell(h, "elapsedMs", c.ElapsedMs, c.ElapsedMs.ToString("0", CultureInfo.InvariantCulture));
             h.Append("</tr>\n");
@@ -533,6 +563,9 @@ public static class ReportHtml
             h.Append("<tr id=\"env-").Append(field).Append('"').Append(Attr("data-value", value)).Append("><th>").Append(Esc(name)).Append("</th><td class=\"text\">")
                 .Append(Esc(value)).Append("</td></tr>\n");
     }
+
+    // Chosen green, failed red, passed blue, a mode that changed nothing grey.
+    private static string Color(ReportCandidate c, bool chosen) => chosen ? Chosen : !c.Applied ? Inert : c.Passed ? Candidate : Failed;
 
     private static void Cell(StringBuilder h, string field, double? value, string text) =>
         h.Append("<td").Append(Attr("data-field", field)).Append(Attr("data-value", value)).Append('>').Append(Esc(text)).Append("</td>");

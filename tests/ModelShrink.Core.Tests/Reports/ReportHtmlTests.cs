@@ -61,7 +61,7 @@ public sealed class ReportHtmlTests
     {
         var html = ReportHtml.Render(SampleReports.Full());
 
-        StringAssert.Contains(html, "<tr id=\"candidate-fp16\" class=\"chosen\" data-name=\"fp16\" data-mode=\"Fp16\" data-bytes=\"96302\" data-size-ratio=\"0.502347\" data-metric-name=\"Accuracy\" data-metric=\"0.984375\" data-drop=\"0.00390625\" data-passed=\"true\" data-chosen=\"true\"");
+        StringAssert.Contains(html, "<tr id=\"candidate-fp16\" class=\"chosen\" data-name=\"fp16\" data-mode=\"Fp16\" data-bytes=\"96302\" data-size-ratio=\"0.502347\" data-metric-name=\"Accuracy\" data-metric=\"0.984375\" data-drop=\"0.00390625\" data-passed=\"true\" data-applied=\"true\" data-chosen=\"true\"");
         StringAssert.Contains(html, "id=\"size-bar-original\" class=\"bar original\" data-name=\"original (source)\" data-bytes=\"191704\"");
         StringAssert.Contains(html, "<circle id=\"point-fp16\" data-name=\"fp16\" data-bytes=\"96302\" data-metric=\"0.984375\" data-chosen=\"true\"");
         StringAssert.Contains(html, "<line id=\"budget-metric\" class=\"budget\" data-metric=\"0.97828125\"");

@@ -41,7 +41,7 @@ public sealed class ReportJsonTests
             "candidates[].metrics.samples", "candidates[].metrics.accuracy", "candidates[].metrics.originalAccuracy", "candidates[].metrics.agreement",
             "candidates[].metrics.topK", "candidates[].metrics.originalTopK", "candidates[].metrics.cosine", "candidates[].metrics.maxAbs",
             "candidates[].metrics.rmse", "candidates[].metrics.snr",
-            "candidates[].passed", "candidates[].brokenBudgets", "candidates[].elapsedMs", "candidates[].passes",
+            "candidates[].passed", "candidates[].applied", "candidates[].brokenBudgets", "candidates[].elapsedMs", "candidates[].passes",
             "candidates[].passes[].name", "candidates[].passes[].modified", "candidates[].passes[].elapsedMs", "candidates[].passes[].counters",
             "sensitivityMethod", "sensitivity", "sensitivity[].layer", "sensitivity[].opType", "sensitivity[].metric", "sensitivity[].delta",
             "diagnostics", "diagnostics[].code", "diagnostics[].severity", "diagnostics[].message", "diagnostics[].setting", "diagnostics[].candidate",

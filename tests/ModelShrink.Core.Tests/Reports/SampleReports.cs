@@ -47,9 +47,9 @@ internal static class SampleReports
         new ReportBudgets(150_000, 0.9, 0.01, 0.98, 0.999, "error"),
         new ReportHoldout("8 test_data_set folder(s) in fixtures/digits-mlp", "logits", "Accuracy", true, 256, 0.98828125, 0.97828125),
         [
-            new ReportCandidate("none", "None", 191704, 1.0, "Accuracy", 0.98828125, 0, Metrics(double.PositiveInfinity), false, ["MaxSizeRatio"], 41.5,
+            new ReportCandidate("none", "None", 191704, 1.0, "Accuracy", 0.98828125, 0, Metrics(double.PositiveInfinity), false, true, ["MaxSizeRatio"], 41.5,
                 [new ReportPass("cleanup", false, 3.25, new Dictionary<string, long> { ["nodes removed"] = 0 })]),
-            new ReportCandidate(candidateName, "Fp16", 96302, 0.502347, "Accuracy", 0.984375, 0.00390625, Metrics(61.2), true, [], 55.75,
+            new ReportCandidate(candidateName, "Fp16", 96302, 0.502347, "Accuracy", 0.984375, 0.00390625, Metrics(61.2), true, true, [], 55.75,
                 [
                     new ReportPass("cleanup", false, 2.5, new Dictionary<string, long> { ["nodes removed"] = 0, ["constants folded"] = 0 }),
                     new ReportPass("fp16", true, 7.125, new Dictionary<string, long> { ["weights converted"] = 6, ["casts inserted"] = 2 }),
