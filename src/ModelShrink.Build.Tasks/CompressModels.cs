@@ -158,6 +158,12 @@ namespace ModelShrink.Build.Tasks
                     File.WriteAllText(stamp, item.Summary);
                 }
             }
+
+            // A failed item has no summary line; its report says what was tried and which budget broke.
+            foreach (var item in response.Items.Where(i => !i.Succeeded && !string.IsNullOrEmpty(i.Report)))
+            {
+                Log.LogMessage(MessageImportance.High, "ModelShrink: " + item.ItemSpec + ": report " + item.Report);
+            }
         }
 
         // Metadata MSBuild and PrepareModels add for the targets; the engine must not see it as user metadata.

@@ -66,6 +66,9 @@ namespace ModelShrink.Build.Tasks.Protocol
 
         [DataMember(Name = "summary")]
         public string Summary { get; set; } = "";
+
+        [DataMember(Name = "report")]
+        public string? Report { get; set; }
     }
 
     /// <summary>One diagnostic.</summary>

@@ -4,6 +4,7 @@ using ModelShrink.Cli.Output;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Cleanup;
+using ModelShrink.Core.Reports;
 using ModelShrink.Core.Text;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
@@ -41,6 +42,8 @@ public static class CompressCommand
     private static readonly Fp16CliOptions Fp16 = new();
     private static readonly QuantizationCliOptions Quantization = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
+    private static readonly Option<string?> Report = new("--report") { Description = "Write report.json and report.html for the run into this folder (created if missing), whether or not a budget is broken." };
+    private static readonly Option<bool> Progress = ProgressWriter.Option();
 
     /// <summary>Builds the command.</summary>
     public static Command Create()
@@ -48,6 +51,7 @@ public static class CompressCommand
         var command = new Command("compress", "Clean up and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
             Model, OutputFile, Quantize, Opset, OrtOptimize, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
+            Report, Progress,
         };
         foreach (var option in Fp16.All)
         {
@@ -60,8 +64,16 @@ public static class CompressCommand
         {
             var source = parse.GetValue(Model)!;
             var output = parse.GetValue(OutputFile)!;
-            var result = StagedRun(source, output, Settings(parse));
+            var settings = Settings(parse);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var result = StagedRun(source, output, settings, ProgressWriter.For(parse, Progress));
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var report = parse.GetValue(Report) is { } folder ? WriteReport(folder, source, output, settings, result, elapsed) : null;
             JsonOutput.WriteResult(parse, Json, result, CompressionText.Write);
+            if (report is not null && !parse.GetValue(Json))
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"report: {report}");
+            }
 
             foreach (var diagnostic in result.Diagnostics)
             {
@@ -102,8 +114,12 @@ public static class CompressCommand
             new ValidationOptions(parse.GetValue(MetricOutput), metric));
     }
 
+    // Every candidate the run tried (one, or the Auto search's) goes into the report.
+    private static string WriteReport(string folder, string source, string output, JobSettings settings, JobResult result, TimeSpan elapsed) =>
+        ReportFiles.WriteTo(ReportBuilder.ForJob(source, settings, result, elapsed, output), folder).Html;
+
     // The job writes into a staging folder beside OUT; only a result within its budgets is moved into place.
-    private static JobResult StagedRun(string source, string output, JobSettings settings)
+    private static JobResult StagedRun(string source, string output, JobSettings settings, IProgress<string>? progress)
     {
         var target = Path.GetFullPath(output);
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".modelshrink-staging-{Guid.NewGuid():N}");
@@ -117,7 +133,7 @@ public static class CompressCommand
                     "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");
             }
 
-            var result = CompressionJob.Run(source, staged, settings, source);
+            var result = CompressionJob.Run(source, staged, settings, source, progress: progress);
             if (!result.Failed)
             {
                 foreach (var file in Directory.GetFiles(staging))

@@ -17,16 +17,17 @@ public static class ValidateCommand
         var metric = new Option<string?>("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr (default: Accuracy with labels, else Agreement, else Cosine)." };
         var output = new Option<string?>("--output") { Description = "The model output to score (default: the first numeric output)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
+        var progress = ProgressWriter.Option();
         var command = new Command("validate", "Run both models on holdout data with ONNX Runtime and score the candidate against the original.")
         {
-            original, candidate, holdout, metric, output, json,
+            original, candidate, holdout, metric, output, json, progress,
         };
 
         command.SetAction(parse =>
         {
             var requested = parse.GetValue(metric) is { } text ? CompressCommand.ParseEnum<Metric>(text, "--metric") : (Metric?)null;
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
-                new ValidationOptions(parse.GetValue(output), requested));
+                new ValidationOptions(parse.GetValue(output), requested), progress: ProgressWriter.For(parse, progress));
             JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
 
             return 0;

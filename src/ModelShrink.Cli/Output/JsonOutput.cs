@@ -11,6 +11,8 @@ public static class JsonOutput
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // Snr is +Infinity when the outputs are identical (quantize None): written as "Infinity", not an internal error.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <summary>Serializes <paramref name="document"/> to <paramref name="output"/>.</summary>

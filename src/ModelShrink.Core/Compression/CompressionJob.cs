@@ -41,8 +41,8 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
 /// </summary>
 public static class CompressionJob
 {
-    /// <summary>Runs the job; <paramref name="display"/> names the model in diagnostics.</summary>
-    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default)
+    /// <summary>Runs the job; <paramref name="display"/> names the model in diagnostics; <paramref name="progress"/>, when given, hears of each step.</summary>
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
         if (settings.Accuracy.IsSet && settings.Holdout is null)
         {
@@ -52,17 +52,17 @@ public static class CompressionJob
 
         if (settings.Compression.Quantize == QuantizeMode.Auto)
         {
-            return Search.AutoSearch.Run(source, output, settings, display, cancellation);
+            return Search.AutoSearch.Run(source, output, settings, display, cancellation, progress);
         }
 
-        var compression = Compressor.Run(source, output, settings.Compression, cancellation);
+        var compression = Compressor.Run(source, output, settings.Compression, cancellation, progress);
         var diagnostics = new List<Diagnostic>(compression.Warnings);
         var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
         diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint));
         ValidationResult? validation = null;
         if (settings.Holdout is not null)
         {
-            validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation);
+            validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
             diagnostics.AddRange(settings.Accuracy.Check(validation, display));
         }
 

@@ -11,8 +11,8 @@ namespace ModelShrink.Core.Compression;
 /// </summary>
 public static class Compressor
 {
-    /// <summary>Compresses <paramref name="input"/> into <paramref name="output"/>.</summary>
-    public static CompressionResult Run(string input, string output, CompressionOptions options, CancellationToken cancellation = default)
+    /// <summary>Compresses <paramref name="input"/> into <paramref name="output"/>; <paramref name="progress"/>, when given, hears of each step.</summary>
+    public static CompressionResult Run(string input, string output, CompressionOptions options, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
         if (SamePath(input, output))
         {
@@ -21,11 +21,12 @@ public static class Compressor
         }
 
         var pipeline = PipelineFactory.Create(options);
+        progress?.Report($"compressing: loading {input}");
         var model = ModelReader.Load(input);
         var originalBytes = SizeOnDisk(model);
         var floatWeights = FloatWeightBytes(model);
         var context = new PassContext(input, cancellation);
-        var records = pipeline.Run(model, context);
+        var records = pipeline.Run(model, context, progress);
         if (options.MaxOpset is { } cap && model.Opsets.Default > cap)
         {
             throw ModelShrinkException.Error(ErrorCodes.OpsetAboveAppRuntime,
@@ -33,6 +34,7 @@ public static class Compressor
                 input, "Quantize");
         }
 
+        progress?.Report("compressing: writing the result");
         var saved = ModelWriter.Save(model, output);
         return new CompressionResult(input, output, originalBytes, saved.TotalBytes, records, context.Diagnostics, floatWeights);
     }

@@ -15,13 +15,14 @@ public sealed class PassPipeline(IReadOnlyList<IPass> passes)
     /// <summary>The passes, in the order they run.</summary>
     public IReadOnlyList<IPass> Passes => passes;
 
-    /// <summary>Runs every pass on <paramref name="model"/> and returns what each did.</summary>
-    public IReadOnlyList<PassRecord> Run(Model model, PassContext context)
+    /// <summary>Runs every pass on <paramref name="model"/> and returns what each did; <paramref name="progress"/> hears of each pass as it starts.</summary>
+    public IReadOnlyList<PassRecord> Run(Model model, PassContext context, IProgress<string>? progress = null)
     {
         var records = new List<PassRecord>(passes.Count);
         foreach (var pass in passes)
         {
             context.Cancellation.ThrowIfCancellationRequested();
+            progress?.Report($"compressing: pass {records.Count + 1}/{passes.Count} {pass.Name}");
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             PassResult result;
             try

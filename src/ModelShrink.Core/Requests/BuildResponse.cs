@@ -36,6 +36,9 @@ public sealed record BuildResponseItem
 
     /// <summary>One line for the build log: size before -> after and what was done.</summary>
     public string Summary { get; init; } = "";
+
+    /// <summary>The item's report page (NAME.report.html, beside NAME.report.json in its intermediate folder), or null when none was written.</summary>
+    public string? Report { get; init; }
 }
 
 /// <summary>A diagnostic in the response.</summary>

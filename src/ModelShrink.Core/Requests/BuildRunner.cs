@@ -1,6 +1,7 @@
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Providers;
+using ModelShrink.Core.Reports;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Requests;
@@ -53,6 +54,7 @@ public static class BuildRunner
             var quantize = settings.Job.Compression.Quantize;
             var files = VariantPlanner.Files(settings.OutputName, quantize, settings.Providers);
             var jobs = new List<JobResult>();
+            var elapsed = new List<TimeSpan>();
             foreach (var file in files)
             {
                 // Size budgets bind the model the item asked for; a GPU float16 variant is as small as
@@ -63,14 +65,17 @@ public static class BuildRunner
                     Size = jobs.Count == 0 ? settings.Job.Size : new SizeBudget(null, null),
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
                 diagnostics.AddRange(job.Diagnostics);
                 jobs.Add(job);
+                elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
 
+            var report = WriteReport(item, settings, files[0], jobs[0], elapsed[0], diagnostics);
             if (jobs.Any(j => j.Failed))
             {
-                return Failed(item);
+                return Failed(item) with { Report = report };
             }
 
             // Under Auto the CPU file's mode is the search's pick; a GPU file it makes redundant goes.
@@ -102,7 +107,8 @@ public static class BuildRunner
                 CompressedBytes = result.CompressedBytes,
                 Metric = main.Validation?.Metric.ToString() ?? "",
                 MetricValue = main.Validation?.Value,
-                Summary = summary,
+                Summary = report is null ? summary : $"{summary}; report {report}",
+                Report = report,
             };
         }
         catch (ModelShrinkException e)
@@ -116,6 +122,27 @@ public static class BuildRunner
             {
                 Directory.Delete(staging, recursive: true);
             }
+        }
+    }
+
+    // NAME.report.json and NAME.report.html in the item's folder, beside its outputs but never copied
+    // to the app (the targets leave *.report.* out). Written whether or not a budget broke; a report
+    // that cannot be written is a warning, not a failed item. Returns the HTML page's path, or null.
+    private static string? WriteReport(BuildRequestItem item, ItemSettings settings, VariantFile mainFile, JobResult main, TimeSpan elapsed, List<Diagnostic> diagnostics)
+    {
+        var json = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.JsonExtension));
+        var html = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.HtmlExtension));
+        try
+        {
+            var report = ReportBuilder.ForJob(item.ItemSpec, settings.Job with { Compression = settings.Job.Compression with { Quantize = mainFile.Mode } },
+                main, elapsed, Path.Combine(item.OutputDirectory, mainFile.File), diagnostics.Where(d => !main.Diagnostics.Contains(d)).ToArray());
+            ReportFiles.Write(report, json, html);
+            return html;
+        }
+        catch (ModelShrinkException e)
+        {
+            diagnostics.Add(e.Diagnostic with { Severity = DiagnosticSeverity.Warning, Setting = null });
+            return null;
         }
     }
 

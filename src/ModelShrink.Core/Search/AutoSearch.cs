@@ -20,7 +20,7 @@ public static class AutoSearch
     /// Runs the search; the winner is written to <paramref name="output"/>. Every candidate tried is
     /// in the result's <see cref="JobResult.Candidates"/>.
     /// </summary>
-    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default)
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
         var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-search-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
@@ -33,13 +33,15 @@ public static class AutoSearch
                 cancellation.ThrowIfCancellationRequested();
                 var options = settings.Compression with { Quantize = mode };
                 var candidateFile = Path.Combine(folder, $"{mode}.onnx".ToLowerInvariant());
-                var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation);
-                var outcome = new CandidateOutcome(mode.ToString(), options, job);
+                progress?.Report($"searching: candidate {tried.Count + 1}, {mode}");
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation, progress);
+                var outcome = new CandidateOutcome(mode.ToString(), options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
                 tried.Add(outcome);
                 if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && SensitivityAnalysis.OpTypes(options).Count > 0)
                 {
-                    sensitivity = SensitivityAnalysis.Rank(source, folder, settings with { Compression = options }, display, cancellation);
-                    outcome = KeepSensitiveLayersFloat(source, candidateFile, settings, options, sensitivity, tried, display, cancellation) ?? outcome;
+                    sensitivity = SensitivityAnalysis.Rank(source, folder, settings with { Compression = options }, display, cancellation, progress);
+                    outcome = KeepSensitiveLayersFloat(source, candidateFile, settings, options, sensitivity, tried, display, cancellation, progress) ?? outcome;
                 }
 
                 if (outcome.Fits && outcome.Applies)
@@ -86,14 +88,17 @@ public static class AutoSearch
     // Keeps the 1, 2, 4, ... most sensitive layers in float until the budgets hold; stops when the
     // size budget breaks, since more float layers only grow the model.
     private static CandidateOutcome? KeepSensitiveLayersFloat(string source, string file, JobSettings settings, CompressionOptions options,
-        IReadOnlyList<LayerSensitivity> ranked, List<CandidateOutcome> tried, string display, CancellationToken cancellation)
+        IReadOnlyList<LayerSensitivity> ranked, List<CandidateOutcome> tried, string display, CancellationToken cancellation, IProgress<string>? progress = null)
     {
         for (var keep = 1; keep <= ranked.Count; keep = keep == ranked.Count ? ranked.Count + 1 : Math.Min(keep * 2, ranked.Count))
         {
             var kept = ranked.Take(keep).Select(r => r.Layer).ToArray();
             var excluding = SensitivityAnalysis.Excluding(options, kept);
-            var job = CompressionJob.Run(source, file, settings with { Compression = excluding }, display, cancellation);
-            var outcome = new CandidateOutcome($"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)", excluding, job);
+            var name = $"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)";
+            progress?.Report($"searching: candidate {tried.Count + 1}, {name}");
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var job = CompressionJob.Run(source, file, settings with { Compression = excluding }, display, cancellation, progress);
+            var outcome = new CandidateOutcome(name, excluding, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
             tried.Add(outcome);
             if (outcome.Fits || !OnlyAccuracyFailed(job))
             {

@@ -8,6 +8,9 @@ namespace ModelShrink.Core.Search;
 /// <param name="Result">Its job result: sizes, validation, diagnostics.</param>
 public sealed record CandidateOutcome(string Name, CompressionOptions Options, JobResult Result)
 {
+    /// <summary>How long the candidate's job took (compression and validation), when measured.</summary>
+    public TimeSpan? Elapsed { get; init; }
+
     /// <summary>Whether the candidate met every budget.</summary>
     public bool Fits => !Result.Failed;
 

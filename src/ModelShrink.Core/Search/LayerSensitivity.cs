@@ -29,7 +29,7 @@ public static class SensitivityAnalysis
     };
 
     /// <summary>The layers of <paramref name="source"/> ranked from most to least sensitive under the settings' compression.</summary>
-    public static IReadOnlyList<LayerSensitivity> Rank(string source, string folder, JobSettings settings, string display, CancellationToken cancellation)
+    public static IReadOnlyList<LayerSensitivity> Rank(string source, string folder, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress = null)
     {
         var ops = OpTypes(settings.Compression);
         var model = ModelReader.Load(source);
@@ -44,6 +44,7 @@ public static class SensitivityAnalysis
         foreach (var (node, _) in layers)
         {
             cancellation.ThrowIfCancellationRequested();
+            progress?.Report($"sensitivity: layer {rows.Count + 1}/{layers.Length}, {node.Name}");
             var only = OnlyLayer(settings.Compression, node.Name, names);
             var file = Path.Combine(folder, $"sensitivity-{rows.Count}.onnx");
             var job = CompressionJob.Run(source, file, settings with { Compression = only, Size = new SizeBudget(null, null), Accuracy = new AccuracyBudget(null, null, null) }, display, cancellation);

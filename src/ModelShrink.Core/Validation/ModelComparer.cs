@@ -26,8 +26,11 @@ public sealed record ValidationResult(string Holdout, string Output, Metric Metr
 /// </summary>
 public static class ModelComparer
 {
-    /// <summary>Compares <paramref name="candidate"/> with <paramref name="original"/> on <paramref name="holdout"/>.</summary>
-    public static ValidationResult Compare(string original, string candidate, string holdout, ValidationOptions? options = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Compares <paramref name="candidate"/> with <paramref name="original"/> on <paramref name="holdout"/>;
+    /// <paramref name="progress"/>, when given, hears "validating: 3/8 batches" lines (at most about a dozen).
+    /// </summary>
+    public static ValidationResult Compare(string original, string candidate, string holdout, ValidationOptions? options = null, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
         options ??= new ValidationOptions();
         var signature = ModelSignature.Of(ModelReader.Load(original));
@@ -44,6 +47,7 @@ public static class ModelComparer
         using var candidateRunner = new ModelRunner(candidate);
         var output = options.Output;
         var accumulator = new MetricAccumulator();
+        var tracker = progress is null ? null : new BatchProgress(progress, source.BatchCount);
         foreach (var batch in source.Batches())
         {
             cancellation.ThrowIfCancellationRequested();
@@ -54,7 +58,10 @@ public static class ModelComparer
             var reference = Find(a!, output, original);
             var scored = Find(b!, output, candidate);
             accumulator.Add(reference.Values, scored.Values, reference.Shape, batch.Labels);
+            tracker?.Done(batch.SampleCount);
         }
+
+        tracker?.Finish();
 
         var values = accumulator.Result();
         if (values.Samples == 0)

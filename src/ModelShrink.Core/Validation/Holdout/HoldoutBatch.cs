@@ -23,4 +23,7 @@ public interface IHoldoutSource
 
     /// <summary>The batches, in order; each is read when enumerated.</summary>
     IEnumerable<HoldoutBatch> Batches();
+
+    /// <summary>How many batches <see cref="Batches"/> yields, when known without reading the data (for progress).</summary>
+    int? BatchCount => null;
 }

@@ -38,6 +38,9 @@ public sealed class OnnxTestDataSource : IHoldoutSource
     public string Description => $"{sets.Length} test_data_set folder(s) in {root}";
 
     /// <inheritdoc />
+    public int? BatchCount => sets.Length;
+
+    /// <inheritdoc />
     public IEnumerable<HoldoutBatch> Batches()
     {
         var offset = 0;
