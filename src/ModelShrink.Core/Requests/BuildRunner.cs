@@ -149,6 +149,17 @@ public static class BuildRunner
     // Moves every staged file into the output folder (each move replaces atomically).
     private static string[] Publish(string staging, string outputDirectory)
     {
+        // Files of an earlier run that this one no longer makes (a GPU variant dropped from
+        // Providers) would otherwise still be copied into the app.
+        var fresh = Directory.GetFiles(staging).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        foreach (var old in Directory.GetFiles(outputDirectory))
+        {
+            if (!fresh.Contains(Path.GetFileName(old)) && !old.Contains(".report.", StringComparison.Ordinal))
+            {
+                File.Delete(old);
+            }
+        }
+
         var published = new List<string>();
         foreach (var file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
         {

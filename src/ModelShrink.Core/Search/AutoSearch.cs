@@ -72,7 +72,7 @@ public static class AutoSearch
                 }
             }
 
-            throw NoFit(tried, display);
+            return NoFit(tried, sensitivity, display);
         }
         finally
         {
@@ -109,14 +109,17 @@ public static class AutoSearch
         return null;
     }
 
-    private static ModelShrinkException NoFit(IReadOnlyList<CandidateOutcome> tried, string display)
+    // Nothing fits: a failed result that still carries every candidate (so the report can show
+    // them), whose one error gives the smallest size and best metric reached and what failed.
+    private static JobResult NoFit(IReadOnlyList<CandidateOutcome> tried, IReadOnlyList<LayerSensitivity> sensitivity, string display)
     {
         var smallest = tried.Where(t => t.Applies).DefaultIfEmpty(tried[0]).MinBy(t => t.Result.Compression.CompressedBytes)!;
         var best = tried.Where(t => t.Result.Validation is not null).MaxBy(t => -AccuracyBudget.Drop(t.Result.Validation!));
         var failed = tried.SelectMany(t => t.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting)).Distinct();
         var metric = best is null ? "" : $"; best {best.Result.Validation!.Metric} {best.Result.Validation.Value:0.####} ({best.Name})";
-        return ModelShrinkException.Error(ErrorCodes.SearchFoundNothing,
+        var error = new Diagnostic(ErrorCodes.SearchFoundNothing,
             $"no candidate fits the budgets: tried {string.Join(", ", tried.Select(t => t.Name))}; smallest {ByteSize.Format(smallest.Result.Compression.CompressedBytes)} ({smallest.Name}){metric}; failed: {string.Join(", ", failed)}",
             display, "Quantize");
+        return smallest.Result with { Diagnostics = [error], Chosen = null, Candidates = tried, Sensitivity = sensitivity };
     }
 }

@@ -148,6 +148,20 @@ public sealed class BuildRunnerTests
     }
 
     [TestMethod]
+    public void AFileAnEarlierRunMadeAndThisOneDoesNotIsRemoved()
+    {
+        using var temp = new TempDirectory();
+        var withGpu = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Int8", ["Providers"] = "CPU;CUDA" }));
+        Assert.IsTrue(File.Exists(temp.File("out/digits.fp16.onnx")), string.Join("; ", withGpu.Diagnostics.Select(d => d.Message)));
+
+        var cpuOnly = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Int8", ["Providers"] = "CPU" }));
+
+        Assert.IsTrue(cpuOnly.Items.Single().Succeeded);
+        Assert.IsFalse(File.Exists(temp.File("out/digits.fp16.onnx")));
+        Assert.IsTrue(File.Exists(temp.File("out/digits.onnx")));
+    }
+
+    [TestMethod]
     public void AnUnknownRequestVersionIsRefused()
     {
         using var temp = new TempDirectory();
