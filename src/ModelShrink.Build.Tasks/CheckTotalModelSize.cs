@@ -61,10 +61,12 @@ namespace ModelShrink.Build.Tasks
             return false;
         }
 
-        // Model files and their external data; the runtime configs are not model bytes.
+        // Model files and their external data; runtime configs and reports are not model bytes.
         private static long ModelBytes(string folder) =>
             Directory.Exists(folder)
-                ? new DirectoryInfo(folder).GetFiles().Where(f => !f.Name.EndsWith(".runtime.json", StringComparison.OrdinalIgnoreCase)).Sum(f => f.Length)
+                ? new DirectoryInfo(folder).GetFiles()
+                    .Where(f => f.Name.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || f.Name.EndsWith(".data", StringComparison.OrdinalIgnoreCase))
+                    .Sum(f => f.Length)
                 : 0;
     }
 }

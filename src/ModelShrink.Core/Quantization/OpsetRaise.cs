@@ -63,27 +63,9 @@ public static class OpsetRaise
     /// </summary>
     public static void Raise(Model model, long target)
     {
-        if (model.Opsets.Default < target)
-        {
-            model.Opsets.Set("", target);
-        }
-
-        model.IrVersion = Math.Max(model.IrVersion, MinimumIrVersion(target));
+        OpsetImports.RaiseDefault(model, Math.Max(model.Opsets.Default, target));
     }
 
-    /// <summary>The lowest IR version that may import a default opset (ONNX's versioning table).</summary>
-    public static long MinimumIrVersion(long opset) => opset switch
-    {
-        <= 8 => 3,
-        9 => 4,
-        10 => 5,
-        11 => 6,
-        <= 14 => 7,
-        <= 18 => 8,
-        <= 20 => 9,
-        21 => 10,
-        _ => 11,
-    };
 
     private static Dictionary<string, Change[]> BuildTable()
     {

@@ -114,6 +114,30 @@ public sealed class OpsetImports
     public IReadOnlyList<KeyValuePair<string, long>> All =>
         entries.Select(e => KeyValuePair.Create(e.Domain, e.Version)).ToArray();
 
+    /// <summary>
+    /// The lowest IR version a model importing default-domain <paramref name="opset"/> may declare
+    /// (ONNX's versioning table: opset 21-22 came with IR 10, opset 23 with IR 11).
+    /// </summary>
+    public static long MinimumIrVersion(long opset) => opset switch
+    {
+        <= 8 => 3,
+        9 => 4,
+        10 => 5,
+        11 => 6,
+        <= 14 => 7,
+        <= 18 => 8,
+        <= 20 => 9,
+        <= 22 => 10,
+        _ => 11,
+    };
+
+    /// <summary>Sets the model's default-domain opset and raises its IR version to match.</summary>
+    public static void RaiseDefault(Model model, long opset)
+    {
+        model.Opsets.Set("", opset);
+        model.IrVersion = Math.Max(model.IrVersion, MinimumIrVersion(opset));
+    }
+
     /// <summary>The default ONNX domain's version (0 if not imported).</summary>
     public long Default => this[""] ?? 0;
 

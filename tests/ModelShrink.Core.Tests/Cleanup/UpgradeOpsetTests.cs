@@ -55,7 +55,7 @@ public sealed class UpgradeOpsetTests
         var result = new UpgradeOpsetPass(to).Run(model, OrtCompare.Context());
 
         Assert.AreEqual(to, model.Opsets.Default);
-        Assert.AreEqual(Math.Max(4L, UpgradeOpsetPass.IrVersionFor(to)), model.IrVersion);
+        Assert.AreEqual(Math.Max(4L, ModelShrink.Onnx.Ir.OpsetImports.MinimumIrVersion(to)), model.IrVersion);
         var clip = model.Graph.Nodes.Single(n => n.Is("Clip"));
         var softmax = model.Graph.Nodes.Single(n => n.Is("Softmax"));
         var logSoftmax = model.Graph.Nodes.Single(n => n.Is("LogSoftmax"));

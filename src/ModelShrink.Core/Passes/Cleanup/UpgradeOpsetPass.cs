@@ -92,8 +92,7 @@ public sealed class UpgradeOpsetPass(long targetOpset) : IPass
             }
         }
 
-        model.Opsets.Set("", targetOpset);
-        model.IrVersion = Math.Max(model.IrVersion, IrVersionFor(targetOpset));
+        OpsetImports.RaiseDefault(model, targetOpset);
         return new PassResult(true, new Dictionary<string, long>
         {
             ["nodes rewritten"] = rewritten,
@@ -102,18 +101,6 @@ public sealed class UpgradeOpsetPass(long targetOpset) : IPass
         });
     }
 
-    /// <summary>The IR version an opset was released with (the lowest that may import it).</summary>
-    public static long IrVersionFor(long opset) => opset switch
-    {
-        <= 8 => 3,
-        9 => 4,
-        10 => 5,
-        11 => 6,
-        <= 14 => 7,
-        <= 18 => 8,
-        <= 20 => 9,
-        _ => 10,
-    };
 
     // The definition the node uses now, the rewrite it needs (null: none), or why it cannot be upgraded.
     private static (int Old, OpUpgrade? Rewrite, string? Problem) Examine(Node node, UpgradeContext upgrade)
