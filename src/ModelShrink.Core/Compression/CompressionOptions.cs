@@ -1,6 +1,7 @@
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
+using ModelShrink.Core.Passes.Reconstruction;
 
 namespace ModelShrink.Core.Compression;
 
@@ -28,4 +29,14 @@ public sealed record CompressionOptions
 
     /// <summary>Options of the int4 pass (<see cref="QuantizeMode.Int4"/>).</summary>
     public Int4WeightOnlyOptions Int4 { get; init; } = new();
+
+    /// <summary>
+    /// Teacher-guided reconstruction after quantization (Int8, Int4): <see cref="ReconstructMode.Bias"/>
+    /// shifts each quantized layer's float bias so its per-channel output mean on <see cref="ReconstructData"/>
+    /// matches the original's. Ignored in modes None and Fp16 (nothing quantized to correct).
+    /// </summary>
+    public ReconstructMode Reconstruct { get; init; } = ReconstructMode.None;
+
+    /// <summary>Data the reconstruction measures on (any holdout layout); callers default it to the holdout data.</summary>
+    public string? ReconstructData { get; init; }
 }

@@ -2,6 +2,7 @@ using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
+using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Compression;
@@ -20,6 +21,21 @@ public static class PipelineFactory
     {
         // Clean-up first, for every mode: later passes see initializers, not Constant nodes.
         var passes = new List<IPass>(CleanupPass.Stage(options.Cleanup));
+        var reconstruct = options.Reconstruct != ReconstructMode.None && options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int4;
+        var teacher = new TeacherModel();
+        if (reconstruct)
+        {
+            if (options.ReconstructData is null)
+            {
+                throw ModelShrinkException.Error(ErrorCodes.ReconstructNeedsData,
+                    $"Reconstruct={options.Reconstruct} measures the original and the quantized model on data; give reconstruct data or holdout data",
+                    setting: "Reconstruct");
+            }
+
+            // The teacher is the model after clean-up (and pruning, when there is any), before quantization.
+            passes.Add(new TeacherSnapshotPass(teacher));
+        }
+
         switch (options.Quantize)
         {
             case QuantizeMode.None:
@@ -37,6 +53,11 @@ public static class PipelineFactory
                 throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
                     $"quantize mode '{options.Quantize}' is not available; choose one of {string.Join(", ", SupportedModes)}",
                     setting: "Quantize");
+        }
+
+        if (reconstruct)
+        {
+            passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(teacher, options.ReconstructData!)));
         }
 
         return new PassPipeline(passes);

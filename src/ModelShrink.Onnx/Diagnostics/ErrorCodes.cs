@@ -163,4 +163,13 @@ public static class ErrorCodes
 
     /// <summary>Quantization: nothing in the model could be quantized; the output equals the input.</summary>
     public const string QuantNothingQuantized = "MSH2207";
+
+    /// <summary>Reconstruction: the teacher model (the original before quantization) was not available to the pass.</summary>
+    public const string ReconstructNoTeacher = "MSH2600";
+
+    /// <summary>Warning: bias correction left quantized layers alone (no float bias with one value per channel to shift).</summary>
+    public const string ReconstructLayerSkipped = "MSH2601";
+
+    /// <summary>Reconstruction was asked for without data to measure on (give reconstruct data or holdout data), or with quantize mode None.</summary>
+    public const string ReconstructNeedsData = "MSH2602";
 }

@@ -1,0 +1,51 @@
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Ir;
+
+namespace ModelShrink.Core.Passes.Reconstruction;
+
+/// <summary>Which teacher-guided reconstruction runs after quantization (CLI --reconstruct, item metadata Reconstruct).</summary>
+public enum ReconstructMode
+{
+    /// <summary>None: the quantized model is written as it is.</summary>
+    None,
+
+    /// <summary>Bias correction (Nagel et al., 2019): each quantized layer's float bias is shifted so its per-channel output mean matches the original's.</summary>
+    Bias,
+}
+
+/// <summary>
+/// The original (teacher) model as it was before quantization: a copy of its bytes taken by
+/// <see cref="TeacherSnapshotPass"/> after clean-up, or set directly (tests, callers holding a teacher).
+/// </summary>
+public sealed class TeacherModel
+{
+    private byte[]? bytes;
+    private string? baseDirectory;
+
+    /// <summary>Whether a copy has been taken.</summary>
+    public bool IsSet => bytes is not null;
+
+    /// <summary>Keeps a copy of <paramref name="model"/> as it is now.</summary>
+    public void Capture(Model model)
+    {
+        bytes = ModelWriter.ToBytes(model);
+        baseDirectory = model.Path is null ? null : Path.GetDirectoryName(model.Path);
+    }
+
+    /// <summary>A fresh, independent IR of the teacher.</summary>
+    public Model Load(string modelFile)
+    {
+        if (bytes is null)
+        {
+            throw new InvalidOperationException("the teacher model was not captured before quantization");
+        }
+
+        using var stream = new MemoryStream(bytes, writable: false);
+        return ModelReader.Load(stream, modelFile, baseDirectory);
+    }
+}
+
+/// <summary>Options of the bias-correction pass.</summary>
+/// <param name="Teacher">The original model, captured before quantization.</param>
+/// <param name="CalibrationData">Data to measure output means on (any holdout layout).</param>
+public sealed record BiasCorrectionOptions(TeacherModel Teacher, string CalibrationData);

@@ -1,0 +1,221 @@
+using ModelShrink.Core.Calibration;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Tensors;
+
+namespace ModelShrink.Core.Passes.Reconstruction;
+
+/// <summary>
+/// Bias correction (Nagel et al., 2019, "Data-Free Quantization", §4.2, with empirical means): after
+/// quantization, each quantized Conv/Gemm/MatMul whose output value has the same name in the teacher
+/// (the float model before quantization) and in the student gets its float bias shifted by
+/// teacher_mean - student_mean of that output, per output channel (Conv: axis 1; Gemm/MatMul: the last
+/// axis), the means taken over the calibration data. One-shot: both models run once over the data and
+/// every layer is corrected from those measurements (corrections of earlier layers are not re-measured
+/// before later ones; see docs/implementation_notes.md).
+/// </summary>
+public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
+{
+    /// <summary>Counter: layers whose bias was shifted.</summary>
+    public const string LayersCorrected = "layers corrected";
+
+    /// <summary>Counter: quantized layers left alone (no float bias to shift, or a bias that is an interface value).</summary>
+    public const string LayersSkipped = "layers skipped";
+
+    private static readonly HashSet<string> LayerOps = ["Conv", "Gemm", "MatMul"];
+
+    /// <inheritdoc/>
+    public string Name => "bias-correction";
+
+    /// <inheritdoc/>
+    public PassResult Run(Model model, PassContext context)
+    {
+        if (!options.Teacher.IsSet)
+        {
+            throw context.Error(ErrorCodes.ReconstructNoTeacher, "bias correction needs the model as it was before quantization, and none was captured", "Reconstruct");
+        }
+
+        var teacher = options.Teacher.Load(context.ModelFile);
+        var student = model.Graph.Values.ToDictionary(v => v.Name, StringComparer.Ordinal);
+        var layers = new List<Layer>();
+        var skipped = new List<string>();
+        foreach (var node in teacher.Graph.Nodes)
+        {
+            if (!LayerOps.Contains(node.OpType) || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count < 2
+                || node.Inputs[1]?.ConstantTensor is not { DataType: DataType.Float } || node.Outputs[0] is not { } output
+                || !student.TryGetValue(output.Name, out var studentOutput) || studentOutput.Producer is not { } producer
+                || !IsQuantized(node, producer))
+            {
+                continue;
+            }
+
+            layers.Add(new Layer(output.Name, node.OpType == "Conv" ? 1 : -1, studentOutput));
+        }
+
+        if (layers.Count == 0)
+        {
+            return PassResult.FromCounters(Counters(0, 0));
+        }
+
+        var teacherMeans = Means(teacher, layers, context);
+        var studentMeans = Means(model, layers, context);
+        var corrected = 0;
+        foreach (var layer in layers)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var t = teacherMeans[layer.Output];
+            var s = studentMeans[layer.Output];
+            if (t.Length != s.Length || FindBias(layer.StudentOutput, t.Length) is not { } bias)
+            {
+                skipped.Add(layer.Output);
+                continue;
+            }
+
+            var values = bias.Value.Initializer!.ToArray<float>();
+            for (var c = 0; c < values.Length; c++)
+            {
+                values[c] += (float)((t[c] - s[c]) * bias.Factor);
+            }
+
+            var target = bias.Value;
+            if (target.Uses.Count > 1)
+            {
+                // A bias shared with other readers gets a copy of its own for this layer.
+                target = target.Graph.AddInitializer(Tensor.FromArray<float>(target.Graph.UniqueName(target.Name + "_corrected"), target.Initializer!.Dims.ToArray(), values));
+                bias.Reader.SetInput(bias.Slot, target);
+            }
+            else
+            {
+                target.Graph.ReplaceInitializer(target, Tensor.FromArray<float>(target.Name, target.Initializer!.Dims.ToArray(), values));
+            }
+
+            corrected++;
+        }
+
+        if (skipped.Count > 0)
+        {
+            context.Warn(ErrorCodes.ReconstructLayerSkipped,
+                $"bias correction skipped {skipped.Count} quantized layer(s) with no float bias to shift: {string.Join(", ", skipped.Take(10))}{(skipped.Count > 10 ? ", ..." : "")}",
+                "Reconstruct");
+        }
+
+        return PassResult.FromCounters(Counters(corrected, skipped.Count));
+    }
+
+    private static Dictionary<string, long> Counters(long corrected, long skipped) =>
+        new() { [LayersCorrected] = corrected, [LayersSkipped] = skipped };
+
+    // The student's node for a teacher layer is "quantized" when its op changed (MatMulNBits, the Mul/Add
+    // end of an integer chain) or its weight is no longer a float constant (weight-only Cast/Mul, DequantizeLinear).
+    private static bool IsQuantized(Node teacher, Node student) =>
+        student.OpType != teacher.OpType || student.Inputs.Count < 2 || student.Inputs[1]?.ConstantTensor is not { DataType: DataType.Float };
+
+    // Per-channel means of every layer output over the calibration data (streaming sums in double).
+    private Dictionary<string, double[]> Means(Model model, IReadOnlyList<Layer> layers, PassContext context)
+    {
+        var axes = layers.ToDictionary(l => l.Output, l => l.Axis, StringComparer.Ordinal);
+        var sums = new Dictionary<string, (double[] Sum, long Count)>(StringComparer.Ordinal);
+        AugmentedRun.ForEachBatch(model, axes.Keys, options.CalibrationData, context.ModelFile, "Reconstruct", output =>
+        {
+            var shape = output.Shape;
+            if (shape.Length == 0)
+            {
+                return;
+            }
+
+            var axis = axes[output.Name] < 0 ? shape.Length - 1 : Math.Min(axes[output.Name], shape.Length - 1);
+            var channels = (int)shape[axis];
+            long inner = 1;
+            for (var i = axis + 1; i < shape.Length; i++)
+            {
+                inner *= shape[i];
+            }
+
+            if (!sums.TryGetValue(output.Name, out var entry) || entry.Sum.Length != channels)
+            {
+                entry = (new double[channels], 0);
+            }
+
+            var data = output.Values;
+            var block = channels * inner;
+            for (long start = 0; start + block <= data.Length; start += block)
+            {
+                for (var c = 0; c < channels; c++)
+                {
+                    double sum = 0;
+                    var offset = start + c * inner;
+                    for (long i = 0; i < inner; i++)
+                    {
+                        sum += data[offset + i];
+                    }
+
+                    entry.Sum[c] += sum;
+                }
+            }
+
+            sums[output.Name] = (entry.Sum, entry.Count + data.Length / Math.Max(1, channels));
+        }, context.Cancellation);
+        return sums.ToDictionary(s => s.Key, s => s.Value.Sum.Select(v => v / Math.Max(1, s.Value.Count)).ToArray(), StringComparer.Ordinal);
+    }
+
+    // The float bias that feeds a layer's output, as a constant with one value per channel: the bias
+    // input of a Conv/Gemm, the constant operand of the Add that ends an integer chain, or of the one Add
+    // that reads a MatMul's output. Gemm's bias is scaled by beta, so its shift is divided by beta.
+    private static Bias? FindBias(Value output, int channels)
+    {
+        var producer = output.Producer!;
+        if (producer.OpType is "Conv" or "Gemm" && producer.Inputs.Count > 2 && Usable(producer.Inputs[2], channels))
+        {
+            var beta = producer.OpType == "Gemm" ? producer.GetFloat("beta", 1f) : 1f;
+            return beta == 0f ? null : new Bias(producer.Inputs[2]!, producer, 2, 1.0 / beta);
+        }
+
+        if (producer.OpType == "Add" && ConstantOperand(producer, output: null, channels) is { } own)
+        {
+            return own;
+        }
+
+        if (output.Uses is [{ Node: { OpType: "Add", Domain: "" or "ai.onnx" } add }] && !output.IsGraphOutput)
+        {
+            return ConstantOperand(add, output, channels);
+        }
+
+        return null;
+    }
+
+    private static Bias? ConstantOperand(Node add, Value? output, int channels)
+    {
+        for (var slot = 0; slot < 2 && slot < add.Inputs.Count; slot++)
+        {
+            if (add.Inputs[slot] is { } operand && operand != output && Usable(operand, channels))
+            {
+                return new Bias(operand, add, slot, 1.0);
+            }
+        }
+
+        return null;
+    }
+
+    // An initializer (not a graph input) of float32 with one value per channel.
+    private static bool Usable(Value? value, int channels) =>
+        value is { Initializer: { DataType: DataType.Float } tensor, IsGraphInput: false }
+        && tensor.ElementCount == channels && tensor.Dims.Count(d => d != 1) <= 1;
+
+    private sealed record Layer(string Output, int Axis, Value StudentOutput);
+
+    private sealed record Bias(Value Value, Node Reader, int Slot, double Factor);
+}
+
+/// <summary>Captures the model, as it is at this point of the pipeline, as the teacher of later reconstruction passes.</summary>
+public sealed class TeacherSnapshotPass(TeacherModel teacher) : IPass
+{
+    /// <inheritdoc/>
+    public string Name => "capture-teacher";
+
+    /// <inheritdoc/>
+    public PassResult Run(Model model, PassContext context)
+    {
+        teacher.Capture(model);
+        return PassResult.Unchanged;
+    }
+}
