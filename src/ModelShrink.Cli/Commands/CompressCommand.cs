@@ -4,6 +4,7 @@ using ModelShrink.Cli.Output;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Cleanup;
+using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Reports;
 using ModelShrink.Core.Text;
 using ModelShrink.Core.Validation;
@@ -32,6 +33,12 @@ public static class CompressCommand
     };
     private static readonly Option<bool> OrtOptimize = new("--ort-optimize") { Description = "Also run ONNX Runtime's basic offline graph optimizations after clean-up." };
     private static readonly Option<string?> Holdout = new("--holdout") { Description = "Holdout data to validate the result on: test_data_set_N folders, .npz/.npy, or a folder of them." };
+    private static readonly Option<string> Reconstruct = new("--reconstruct")
+    {
+        Description = "Teacher-guided reconstruction after int8/int4 quantization: none, or bias (shift each quantized layer's bias so its per-channel output mean matches the original's on --reconstruct-data).",
+        DefaultValueFactory = _ => nameof(ReconstructMode.None),
+    };
+    private static readonly Option<string?> ReconstructData = new("--reconstruct-data") { Description = "Data --reconstruct measures on (same layouts as --holdout); default: the --holdout data." };
     private static readonly Option<string?> MetricName = new("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr." };
     private static readonly Option<string?> MetricOutput = new("--metric-output") { Description = "The model output to score (default: the first numeric output)." };
     private static readonly Option<string?> MaxDrop = new("--max-drop") { Description = "Largest allowed drop of the headline metric, in absolute points (0.01 = one percentage point)." };
@@ -50,7 +57,7 @@ public static class CompressCommand
     {
         var command = new Command("compress", "Clean up and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
-            Model, OutputFile, Quantize, Opset, OrtOptimize, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
+            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
             Report, Progress,
         };
         foreach (var option in Fp16.All)
@@ -101,7 +108,14 @@ public static class CompressCommand
             Fp16 = Fp16.Read(parse),
             Int8 = Quantization.Int8(parse),
             Int4 = Quantization.Int4(parse),
+            Reconstruct = ParseEnum<ReconstructMode>(parse.GetValue(Reconstruct)!, "--reconstruct"),
+            ReconstructData = parse.GetValue(ReconstructData) ?? parse.GetValue(Holdout),
         };
+        if (compression.Reconstruct != ReconstructMode.None && compression.ReconstructData is null)
+        {
+            throw Invalid("--reconstruct", $"'{compression.Reconstruct}' needs data to measure on: give --reconstruct-data or --holdout");
+        }
+
         long? maxSize = parse.GetValue(MaxSize) is { } sizeText
             ? (ByteSize.TryParse(sizeText, out var bytes) ? bytes : throw Invalid("--max-size", $"'{sizeText}' is not a size such as 5MB"))
             : null;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Text;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
@@ -19,6 +20,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
     [
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
         "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine",
+        "Reconstruct", "ReconstructData",
     ];
 
     /// <summary>
@@ -72,9 +74,16 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
             .ToArray();
 
         var holdout = values.GetValueOrDefault("Holdout") is { } holdoutText ? Path.GetFullPath(holdoutText, projectDirectory) : null;
+        var reconstruct = ParseEnum<ReconstructMode>(values.GetValueOrDefault("Reconstruct") ?? nameof(ReconstructMode.None), file, "Reconstruct");
+        var reconstructData = values.GetValueOrDefault("ReconstructData") is { } dataText ? Path.GetFullPath(dataText, projectDirectory) : holdout;
+        if (reconstruct != ReconstructMode.None && reconstructData is null)
+        {
+            throw Invalid(file, "Reconstruct", $"Reconstruct={reconstruct} needs data to measure on: set Holdout or ReconstructData");
+        }
+
         var metric = values.GetValueOrDefault("Metric") is { } metricText ? ParseEnum<Metric>(metricText, file, "Metric") : (Metric?)null;
         var job = new JobSettings(
-            new CompressionOptions { Quantize = quantize },
+            new CompressionOptions { Quantize = quantize, Reconstruct = reconstruct, ReconstructData = reconstructData },
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,

@@ -10,9 +10,11 @@ namespace ModelShrink.Core.Passes.Reconstruction;
 /// quantization, each quantized Conv/Gemm/MatMul whose output value has the same name in the teacher
 /// (the float model before quantization) and in the student gets its float bias shifted by
 /// teacher_mean - student_mean of that output, per output channel (Conv: axis 1; Gemm/MatMul: the last
-/// axis), the means taken over the calibration data. One-shot: both models run once over the data and
-/// every layer is corrected from those measurements (corrections of earlier layers are not re-measured
-/// before later ones; see docs/implementation_notes.md).
+/// axis), the means taken over the calibration data. Layers go in topological order and the student is
+/// re-measured before each, so a layer's shift is measured with every earlier correction in place: one
+/// ONNX Runtime run over the data per layer, plus one for the teacher. Correcting every layer from one
+/// measurement over-corrects (the shift seen downstream already contains upstream errors that upstream
+/// corrections remove) and made digits-transformer worse; see docs/implementation_notes.md.
 /// </summary>
 public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
 {
@@ -58,13 +60,18 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         }
 
         var teacherMeans = Means(teacher, layers, context);
-        var studentMeans = Means(model, layers, context);
         var corrected = 0;
         foreach (var layer in layers)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var t = teacherMeans[layer.Output];
-            var s = studentMeans[layer.Output];
+            if (FindBias(layer.StudentOutput, t.Length) is null)
+            {
+                skipped.Add(layer.Output);
+                continue;
+            }
+
+            var s = Means(model, [layer], context)[layer.Output];
             if (t.Length != s.Length || FindBias(layer.StudentOutput, t.Length) is not { } bias)
             {
                 skipped.Add(layer.Output);

@@ -1,0 +1,248 @@
+using ModelShrink.Core.Calibration;
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Int4WeightOnly;
+using ModelShrink.Core.Passes.Int8Dynamic;
+using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Quantization;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Testing;
+
+namespace ModelShrink.Core.Tests.Reconstruction;
+
+[TestClass]
+public sealed class ReconstructTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    // digits-cnn with lossy int8 (uint8 per-tensor, 7-bit), and digits-transformer with int4 (block 32).
+    private static CompressionOptions Lossy(string fixture) => fixture == "digits-cnn"
+        ? new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { WeightType = WeightType.UInt8, ReduceRange = true } }
+        : new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { BlockSize = 32 } };
+
+    [TestMethod]
+    [DataRow("digits-cnn")]
+    [DataRow("digits-transformer")]
+    public void BiasCorrectionLowersHeldOutMeanErrorOfCorrectedLayersAndKeepsAgreement(string fixture)
+    {
+        using var temp = new TempDirectory();
+        var (calibration, heldOut) = Split(fixture, temp);
+        var source = Fixtures.Model(fixture);
+        var plain = temp.File("plain.onnx");
+        var corrected = temp.File("corrected.onnx");
+        Compressor.Run(source, plain, Lossy(fixture));
+        var result = Compressor.Run(source, corrected, Lossy(fixture) with { Reconstruct = ReconstructMode.Bias, ReconstructData = calibration });
+
+        var counters = result.Passes.Single(p => p.Pass == "bias-correction").Result.Counters;
+        var layers = CorrectedLayers(ModelReader.Load(source), ModelReader.Load(corrected), ModelReader.Load(plain));
+        Assert.AreEqual(counters[BiasCorrectionPass.LayersCorrected], layers.Count);
+        Assert.IsGreaterThan(0, layers.Count);
+
+        // Per-layer error against the teacher (the original), on held-out data, from ONNX Runtime.
+        var teacher = Outputs(ModelReader.Load(source), layers, heldOut);
+        var before = Errors(teacher, Outputs(ModelReader.Load(plain), layers, heldOut));
+        var after = Errors(teacher, Outputs(ModelReader.Load(corrected), layers, heldOut));
+        foreach (var layer in layers)
+        {
+            TestContext.WriteLine($"{fixture} {layer}: |mean error| {before[layer].MeanShift:G4} -> {after[layer].MeanShift:G4}, rmse {before[layer].Rmse:G4} -> {after[layer].Rmse:G4}");
+        }
+
+        var shiftBefore = before.Values.Average(e => e.MeanShift);
+        var shiftAfter = after.Values.Average(e => e.MeanShift);
+        var agreementBefore = Agreement(source, plain, heldOut);
+        var agreementAfter = Agreement(source, corrected, heldOut);
+        TestContext.WriteLine($"{fixture}: layers {layers.Count}, mean |per-channel mean error| {shiftBefore:G4} -> {shiftAfter:G4}, "
+            + $"mean rmse {before.Values.Average(e => e.Rmse):G4} -> {after.Values.Average(e => e.Rmse):G4}, top-1 agreement {agreementBefore:P2} -> {agreementAfter:P2}");
+        Assert.IsLessThan(shiftBefore, shiftAfter, "bias correction lowers the held-out per-channel mean error of the corrected layers");
+        Assert.IsGreaterThanOrEqualTo(agreementBefore, agreementAfter, "bias correction does not lower top-1 agreement with the original");
+    }
+
+    [TestMethod]
+    public void OnlyBiasTensorsChange()
+    {
+        using var temp = new TempDirectory();
+        var (calibration, _) = Split("digits-cnn", temp);
+        var source = Fixtures.Model("digits-cnn");
+        Compressor.Run(source, temp.File("plain.onnx"), Lossy("digits-cnn"));
+        Compressor.Run(source, temp.File("corrected.onnx"), Lossy("digits-cnn") with { Reconstruct = ReconstructMode.Bias, ReconstructData = calibration });
+        var plain = ModelReader.Load(temp.File("plain.onnx"));
+        var corrected = ModelReader.Load(temp.File("corrected.onnx"));
+
+        // Same nodes, same wiring.
+        CollectionAssert.AreEqual(Wiring(plain), Wiring(corrected));
+        var plainWeights = plain.Graph.Initializers.ToDictionary(v => v.Name, v => v.Initializer!);
+        var changed = new List<string>();
+        foreach (var value in corrected.Graph.Initializers)
+        {
+            var before = plainWeights[value.Name];
+            var after = value.Initializer!;
+            Assert.AreEqual(before.DataType, after.DataType);
+            CollectionAssert.AreEqual(before.Dims.ToArray(), after.Dims.ToArray());
+            if (!before.GetRawData().Span.SequenceEqual(after.GetRawData().Span))
+            {
+                changed.Add(value.Name);
+            }
+        }
+
+        Assert.HasCount(plainWeights.Count, corrected.Graph.Initializers);
+        // Every changed tensor is the float bias of a corrected layer: a Conv/Gemm bias input or the constant operand of an Add.
+        var biases = corrected.Graph.Nodes
+            .SelectMany(n => n.OpType switch
+            {
+                "Conv" or "Gemm" => n.Inputs.Skip(2).Take(1),
+                "Add" => n.Inputs,
+                _ => [],
+            })
+            .OfType<Value>().Where(v => v.Initializer is { DataType: Onnx.Tensors.DataType.Float }).Select(v => v.Name).ToHashSet();
+        Assert.IsNotEmpty(changed);
+        Assert.IsTrue(changed.All(biases.Contains), $"changed: {string.Join(", ", changed)}");
+    }
+
+    [TestMethod]
+    public void BiasNeedsDataAndIgnoresUnquantizedModes()
+    {
+        var error = Assert.ThrowsExactly<ModelShrinkException>(() =>
+            PipelineFactory.Create(new CompressionOptions { Quantize = QuantizeMode.Int8, Reconstruct = ReconstructMode.Bias }));
+        Assert.AreEqual(ErrorCodes.ReconstructNeedsData, error.Diagnostic.Code);
+        var passes = PipelineFactory.Create(new CompressionOptions { Quantize = QuantizeMode.Fp16, Reconstruct = ReconstructMode.Bias, ReconstructData = "x" }).Passes;
+        Assert.IsFalse(passes.Any(p => p is BiasCorrectionPass));
+        var order = PipelineFactory.Create(new CompressionOptions { Quantize = QuantizeMode.Int4, Reconstruct = ReconstructMode.Bias, ReconstructData = "x" }).Passes
+            .Select(p => p.Name).ToArray();
+        CollectionAssert.AreEqual(new[] { "capture-teacher", "int4", "bias-correction" }, order[^3..]);
+    }
+
+    private static (string Calibration, string HeldOut) Split(string fixture, TempDirectory temp)
+    {
+        var sets = Fixtures.DataSets(fixture);
+        var calibration = Directory.CreateDirectory(temp.File("calibration")).FullName;
+        var heldOut = Directory.CreateDirectory(temp.File("held-out")).FullName;
+        for (var i = 0; i < 8; i++)
+        {
+            var target = Path.Combine(i < 4 ? calibration : heldOut, Path.GetFileName(sets[i]));
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.GetFiles(sets[i]))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        return (calibration, heldOut);
+    }
+
+    // The biased output of every layer whose bias differs between the plain and corrected students: the
+    // Conv/Gemm output (bias inside, or in the Add that ends an integer chain), or the output of the Add
+    // after a MatMul whose constant operand changed.
+    private static List<string> CorrectedLayers(Model teacher, Model corrected, Model plain)
+    {
+        var plainWeights = plain.Graph.Initializers.ToDictionary(v => v.Name, v => v.Initializer!);
+        var changed = corrected.Graph.Initializers
+            .Where(v => !plainWeights[v.Name].GetRawData().Span.SequenceEqual(v.Initializer!.GetRawData().Span))
+            .Select(v => v.Name).ToHashSet();
+        var values = corrected.Graph.Values.ToDictionary(v => v.Name);
+        var layers = new List<string>();
+        foreach (var name in teacher.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul").Select(n => n.Outputs[0]!.Name))
+        {
+            if (!values.TryGetValue(name, out var value))
+            {
+                continue;
+            }
+
+            if (value.Producer!.Inputs.Any(i => i is not null && changed.Contains(i.Name)))
+            {
+                layers.Add(name);
+            }
+            else if (value.Uses is [{ Node: { OpType: "Add" } add }] && add.Inputs.Any(i => i is not null && changed.Contains(i.Name)))
+            {
+                layers.Add(add.Outputs[0]!.Name);
+            }
+        }
+
+        return layers;
+    }
+
+    private static Dictionary<string, List<(long[] Shape, float[] Values)>> Outputs(Model model, IReadOnlyList<string> layers, string data)
+    {
+        var outputs = layers.ToDictionary(l => l, _ => new List<(long[], float[])>());
+        AugmentedRun.ForEachBatch(model, layers, data, "test", "Holdout", o => outputs[o.Name].Add((o.Shape, o.Values)));
+        return outputs;
+    }
+
+    // Per layer: the mean over channels of |mean over samples and positions of (student - teacher)|, and the RMSE.
+    private static Dictionary<string, (double MeanShift, double Rmse)> Errors(
+        Dictionary<string, List<(long[] Shape, float[] Values)>> teacher, Dictionary<string, List<(long[] Shape, float[] Values)>> student)
+    {
+        var result = new Dictionary<string, (double, double)>();
+        foreach (var (layer, batches) in teacher)
+        {
+            var shape = batches[0].Shape;
+            var axis = shape.Length == 4 ? 1 : shape.Length - 1;
+            var channels = (int)shape[axis];
+            var inner = shape.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
+            var sums = new double[channels];
+            double squares = 0;
+            long count = 0;
+            for (var b = 0; b < batches.Count; b++)
+            {
+                var t = batches[b].Values;
+                var s = student[layer][b].Values;
+                for (long i = 0; i < t.Length; i++)
+                {
+                    var d = (double)s[i] - t[i];
+                    sums[i / inner % channels] += d;
+                    squares += d * d;
+                }
+
+                count += t.Length;
+            }
+
+            var perChannel = count / channels;
+            result[layer] = (sums.Average(x => Math.Abs(x / perChannel)), Math.Sqrt(squares / count));
+        }
+
+        return result;
+    }
+
+    private static double Agreement(string original, string candidate, string heldOut)
+    {
+        var same = 0;
+        var total = 0;
+        foreach (var set in Directory.GetDirectories(heldOut).Order())
+        {
+            var inputs = Fixtures.Inputs(set);
+            var a = OrtRunner.ArgMax(OrtRunner.Run(original, inputs)["logits"], 10);
+            var b = OrtRunner.ArgMax(OrtRunner.Run(candidate, inputs)["logits"], 10);
+            same += a.Zip(b).Count(p => p.First == p.Second);
+            total += a.Length;
+        }
+
+        return (double)same / total;
+    }
+
+    private static string[] Wiring(Model model) =>
+        model.Graph.Nodes.Select(n => $"{n.OpType}({string.Join(",", n.Inputs.Select(i => i?.Name))})->{string.Join(",", n.Outputs.Select(o => o?.Name))}").ToArray();
+}
+
+[TestClass]
+public sealed class ReconstructSettingsTests
+{
+    [TestMethod]
+    public void ItemMetadataReconstructUsesHoldoutUnlessReconstructDataIsGiven()
+    {
+        var project = Path.GetTempPath();
+        var withHoldout = ModelShrink.Core.Requests.ItemSettings.Parse(
+            new Dictionary<string, string> { ["Quantize"] = "Int8", ["Reconstruct"] = "bias", ["Holdout"] = "holdout" }, "m.onnx", "m.onnx", project);
+        Assert.AreEqual(ReconstructMode.Bias, withHoldout.Job.Compression.Reconstruct);
+        Assert.AreEqual(Path.GetFullPath("holdout", project), withHoldout.Job.Compression.ReconstructData);
+
+        var withData = ModelShrink.Core.Requests.ItemSettings.Parse(
+            new Dictionary<string, string> { ["Quantize"] = "Int4", ["Reconstruct"] = "Bias", ["Holdout"] = "holdout", ["ReconstructData"] = "cal" }, "m.onnx", "m.onnx", project);
+        Assert.AreEqual(Path.GetFullPath("cal", project), withData.Job.Compression.ReconstructData);
+
+        Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Requests.ItemSettings.Parse(
+            new Dictionary<string, string> { ["Quantize"] = "Int8", ["Reconstruct"] = "Bias" }, "m.onnx", "m.onnx", project));
+        Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Requests.ItemSettings.Parse(
+            new Dictionary<string, string> { ["Reconstruct"] = "Layerwise" }, "m.onnx", "m.onnx", project));
+        Assert.AreEqual(ReconstructMode.None, ModelShrink.Core.Requests.ItemSettings.Parse(new Dictionary<string, string>(), "m.onnx", "m.onnx", project).Job.Compression.Reconstruct);
+    }
+}
