@@ -101,6 +101,13 @@ namespace ModelShrink.Build.Tasks
                 text.AppendLine("holdout-files=" + DataFingerprint(Path.Combine(ProjectDirectory, holdout.Trim())));
             }
 
+            // Bias correction measures on its data too: changed data, changed biases.
+            var reconstructData = model.GetMetadata("ReconstructData");
+            if (!string.IsNullOrWhiteSpace(reconstructData))
+            {
+                text.AppendLine("reconstruct-files=" + DataFingerprint(Path.Combine(ProjectDirectory, reconstructData.Trim())));
+            }
+
             return text.ToString();
         }
 
