@@ -64,15 +64,15 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         foreach (var layer in layers)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var t = teacherMeans[layer.Output];
-            if (FindBias(layer.StudentOutput, t.Length) is null)
+            var (t, rank, axis) = teacherMeans[layer.Output];
+            if (FindBias(layer.StudentOutput, t.Length, rank, axis) is null)
             {
                 skipped.Add(layer.Output);
                 continue;
             }
 
-            var s = Means(model, [layer], context)[layer.Output];
-            if (t.Length != s.Length || FindBias(layer.StudentOutput, t.Length) is not { } bias)
+            var s = Means(model, [layer], context)[layer.Output].Means;
+            if (t.Length != s.Length || FindBias(layer.StudentOutput, t.Length, rank, axis) is not { } bias)
             {
                 skipped.Add(layer.Output);
                 continue;
@@ -118,10 +118,10 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         student.OpType != teacher.OpType || student.Inputs.Count < 2 || student.Inputs[1]?.ConstantTensor is not { DataType: DataType.Float };
 
     // Per-channel means of every layer output over the calibration data (streaming sums in double).
-    private Dictionary<string, double[]> Means(Model model, IReadOnlyList<Layer> layers, PassContext context)
+    private Dictionary<string, Measured> Means(Model model, IReadOnlyList<Layer> layers, PassContext context)
     {
         var axes = layers.ToDictionary(l => l.Output, l => l.Axis, StringComparer.Ordinal);
-        var sums = new Dictionary<string, (double[] Sum, long Count)>(StringComparer.Ordinal);
+        var sums = new Dictionary<string, (double[] Sum, long Count, int Rank, int Axis)>(StringComparer.Ordinal);
         AugmentedRun.ForEachBatch(model, axes.Keys, options.CalibrationData, context.ModelFile, "Reconstruct", output =>
         {
             var shape = output.Shape;
@@ -140,7 +140,7 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
 
             if (!sums.TryGetValue(output.Name, out var entry) || entry.Sum.Length != channels)
             {
-                entry = (new double[channels], 0);
+                entry = (new double[channels], 0, shape.Length, axis);
             }
 
             var data = output.Values;
@@ -160,41 +160,44 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
                 }
             }
 
-            sums[output.Name] = (entry.Sum, entry.Count + data.Length / Math.Max(1, channels));
+            sums[output.Name] = entry with { Count = entry.Count + data.Length / Math.Max(1, channels) };
         }, context.Cancellation);
-        return sums.ToDictionary(s => s.Key, s => s.Value.Sum.Select(v => v / Math.Max(1, s.Value.Count)).ToArray(), StringComparer.Ordinal);
+        return sums.ToDictionary(s => s.Key,
+            s => new Measured(s.Value.Sum.Select(v => v / Math.Max(1, s.Value.Count)).ToArray(), s.Value.Rank, s.Value.Axis), StringComparer.Ordinal);
     }
 
     // The float bias that feeds a layer's output, as a constant with one value per channel: the bias
     // input of a Conv/Gemm, the constant operand of the Add that ends an integer chain, or of the one Add
     // that reads a MatMul's output. Gemm's bias is scaled by beta, so its shift is divided by beta.
-    private static Bias? FindBias(Value output, int channels)
+    private static Bias? FindBias(Value output, int channels, int rank, int axis)
     {
         var producer = output.Producer!;
-        if (producer.OpType is "Conv" or "Gemm" && producer.Inputs.Count > 2 && Usable(producer.Inputs[2], channels))
+        // Conv's B is 1-D [M] by definition; Gemm's C broadcasts to [M, N] like any Add operand.
+        if (producer.OpType is "Conv" or "Gemm" && producer.Inputs.Count > 2
+            && Usable(producer.Inputs[2], channels, producer.OpType == "Conv" ? 1 : rank, producer.OpType == "Conv" ? 0 : axis))
         {
             var beta = producer.OpType == "Gemm" ? producer.GetFloat("beta", 1f) : 1f;
             return beta == 0f ? null : new Bias(producer.Inputs[2]!, producer, 2, 1.0 / beta);
         }
 
-        if (producer.OpType == "Add" && ConstantOperand(producer, output: null, channels) is { } own)
+        if (producer.OpType == "Add" && ConstantOperand(producer, output: null, channels, rank, axis) is { } own)
         {
             return own;
         }
 
         if (output.Uses is [{ Node: { OpType: "Add", Domain: "" or "ai.onnx" } add }] && !output.IsGraphOutput)
         {
-            return ConstantOperand(add, output, channels);
+            return ConstantOperand(add, output, channels, rank, axis);
         }
 
         return null;
     }
 
-    private static Bias? ConstantOperand(Node add, Value? output, int channels)
+    private static Bias? ConstantOperand(Node add, Value? output, int channels, int rank, int axis)
     {
         for (var slot = 0; slot < 2 && slot < add.Inputs.Count; slot++)
         {
-            if (add.Inputs[slot] is { } operand && operand != output && Usable(operand, channels))
+            if (add.Inputs[slot] is { } operand && operand != output && Usable(operand, channels, rank, axis))
             {
                 return new Bias(operand, add, slot, 1.0);
             }
@@ -203,14 +206,38 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         return null;
     }
 
-    // An initializer (not a graph input) of float32 with one value per channel.
-    private static bool Usable(Value? value, int channels) =>
-        value is { Initializer: { DataType: DataType.Float } tensor, IsGraphInput: false }
-        && tensor.ElementCount == channels && tensor.Dims.Count(d => d != 1) <= 1;
+    // An initializer (not a graph input) of float32 with one value per channel that, broadcast (numpy
+    // rules: aligned on the right) against an output of rank `rank`, lies along the channel axis.
+    private static bool Usable(Value? value, int channels, int rank, int axis)
+    {
+        if (value is not { Initializer: { DataType: DataType.Float } tensor, IsGraphInput: false } || tensor.ElementCount != channels
+            || tensor.Dims.Count > rank)
+        {
+            return false;
+        }
+
+        var along = -1;
+        for (var i = 0; i < tensor.Dims.Count; i++)
+        {
+            if (tensor.Dims[i] != 1)
+            {
+                if (along >= 0)
+                {
+                    return false;
+                }
+
+                along = rank - tensor.Dims.Count + i;
+            }
+        }
+
+        return along == axis || (along < 0 && channels == 1);
+    }
 
     private sealed record Layer(string Output, int Axis, Value StudentOutput);
 
     private sealed record Bias(Value Value, Node Reader, int Slot, double Factor);
+
+    private sealed record Measured(double[] Means, int Rank, int Axis);
 }
 
 /// <summary>Captures the model, as it is at this point of the pipeline, as the teacher of later reconstruction passes.</summary>
