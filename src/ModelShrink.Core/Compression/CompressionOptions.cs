@@ -15,4 +15,7 @@ public sealed record CompressionOptions
     public CleanupOptions Cleanup { get; init; } = new();
     /// <summary>Options of the fp16 pass (used when <see cref="Quantize"/> is <see cref="QuantizeMode.Fp16"/>).</summary>
     public Passes.Fp16.Fp16Options Fp16 { get; init; } = new();
+
+    /// <summary>Pruning, or null for none: runs after the clean-up and before any quantization (CLI <c>--prune</c>, metadata <c>Prune</c>).</summary>
+    public Passes.Pruning.PruneOptions? Prune { get; init; }
 }

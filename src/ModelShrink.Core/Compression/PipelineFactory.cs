@@ -15,6 +15,13 @@ public static class PipelineFactory
     {
         // Clean-up first, for every mode: later passes see initializers, not Constant nodes.
         var passes = new List<IPass>(CleanupPass.Stage(options.Cleanup));
+
+        // Pruning after the clean-up and before any quantization, so quantization scales see the pruned weights.
+        if (options.Prune is { } prune)
+        {
+            passes.Add(new Passes.Pruning.PrunePass(prune));
+        }
+
         switch (options.Quantize)
         {
             case QuantizeMode.None:
@@ -26,6 +33,12 @@ public static class PipelineFactory
                 throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
                     $"quantize mode '{options.Quantize}' is not available; choose one of {string.Join(", ", SupportedModes)}",
                     setting: "Quantize");
+        }
+
+        // Zeros stored sparsely last, once every pass has written its final weights.
+        if (options.Prune is { Storage: not Passes.Pruning.PruneStorage.Dense } storage)
+        {
+            passes.Add(new Passes.Pruning.SparseStoragePass(storage));
         }
 
         return new PassPipeline(passes);

@@ -77,21 +77,42 @@ public sealed class SparseTensor
         }
 
         var raw = dense.GetRawData().Span;
-        var positions = NonZeroPositions(raw, size);
-        var values = new byte[positions.Length * size];
-        for (var i = 0; i < positions.Length; i++)
+        var stored = StoredCountOf(dense);
+        var values = new byte[checked(stored * size)];
+        var indexBytes = new byte[checked(stored * (indexType.BitWidth() / 8))];
+        switch (size)
         {
-            raw.Slice((int)(positions[i] * size), size).CopyTo(values.AsSpan(i * size, size));
+            case 1:
+                Gather(raw, values, indexBytes, indexType);
+                break;
+            case 2:
+                Gather<ushort>(MemoryMarshal.Cast<byte, ushort>(raw), MemoryMarshal.Cast<byte, ushort>(values.AsSpan()), indexBytes, indexType);
+                break;
+            case 4:
+                Gather<uint>(MemoryMarshal.Cast<byte, uint>(raw), MemoryMarshal.Cast<byte, uint>(values.AsSpan()), indexBytes, indexType);
+                break;
+            default:
+                Gather<ulong>(MemoryMarshal.Cast<byte, ulong>(raw), MemoryMarshal.Cast<byte, ulong>(values.AsSpan()), indexBytes, indexType);
+                break;
         }
 
-        var indices = indexType switch
+        var indices = Tensor.FromRawData(dense.Name + "_indices", indexType, [stored], indexBytes);
+        return new SparseTensor(Tensor.FromRawData(dense.Name, dense.DataType, [stored], values), indices, dense.Dims.ToArray(), null);
+    }
+
+    /// <summary>How many elements of <paramref name="dense"/> a sparse form stores: those whose bytes are not all zero.</summary>
+    public static long StoredCountOf(Tensor dense)
+    {
+        var size = ElementSize(dense.DataType)
+            ?? throw new ArgumentException($"tensor '{dense.Name}' of type {dense.DataType.DisplayName()} has no whole-byte elements to store sparsely");
+        var raw = dense.GetRawData().Span;
+        return size switch
         {
-            DataType.Int8 => Tensor.FromArray<sbyte>(dense.Name + "_indices", [positions.Length], Array.ConvertAll(positions, p => (sbyte)p)),
-            DataType.Int16 => Tensor.FromArray<short>(dense.Name + "_indices", [positions.Length], Array.ConvertAll(positions, p => (short)p)),
-            DataType.Int32 => Tensor.FromArray<int>(dense.Name + "_indices", [positions.Length], Array.ConvertAll(positions, p => (int)p)),
-            _ => Tensor.FromArray<long>(dense.Name + "_indices", [positions.Length], positions),
+            1 => Count(raw),
+            2 => Count(MemoryMarshal.Cast<byte, ushort>(raw)),
+            4 => Count(MemoryMarshal.Cast<byte, uint>(raw)),
+            _ => Count(MemoryMarshal.Cast<byte, ulong>(raw)),
         };
-        return new SparseTensor(Tensor.FromRawData(dense.Name, dense.DataType, [positions.Length], values), indices, dense.Dims.ToArray(), null);
     }
 
     /// <summary>The dense tensor: zeros with the stored values at their positions.</summary>
@@ -184,36 +205,46 @@ public sealed class SparseTensor
 
     private static int? ElementSize(DataType type) => type.BitWidth() is var bits and >= 8 and <= 64 && type != DataType.String ? bits / 8 : null;
 
-    private static long[] NonZeroPositions(ReadOnlySpan<byte> raw, int size)
+    private static long Count<T>(ReadOnlySpan<T> elements) where T : unmanaged, IEquatable<T>
     {
-        var positions = new List<long>();
-        switch (size)
-        {
-            case 1:
-                Collect(raw, positions);
-                break;
-            case 2:
-                Collect(MemoryMarshal.Cast<byte, ushort>(raw), positions);
-                break;
-            case 4:
-                Collect(MemoryMarshal.Cast<byte, uint>(raw), positions);
-                break;
-            default:
-                Collect(MemoryMarshal.Cast<byte, ulong>(raw), positions);
-                break;
-        }
-
-        return positions.ToArray();
-    }
-
-    private static void Collect<T>(ReadOnlySpan<T> elements, List<long> positions) where T : unmanaged, IEquatable<T>
-    {
+        long count = 0;
         for (var i = 0; i < elements.Length; i++)
         {
-            if (!elements[i].Equals(default))
+            count += elements[i].Equals(default) ? 0 : 1;
+        }
+
+        return count;
+    }
+
+    // Copies the elements that are not zero into values, and their linear positions into indices.
+    private static void Gather<T>(ReadOnlySpan<T> elements, Span<T> values, Span<byte> indices, DataType indexType) where T : unmanaged, IEquatable<T>
+    {
+        var at = 0;
+        for (var i = 0; i < elements.Length; i++)
+        {
+            if (elements[i].Equals(default))
             {
-                positions.Add(i);
+                continue;
             }
+
+            values[at] = elements[i];
+            switch (indexType)
+            {
+                case DataType.Int8:
+                    indices[at] = (byte)(sbyte)i;
+                    break;
+                case DataType.Int16:
+                    MemoryMarshal.Cast<byte, short>(indices)[at] = (short)i;
+                    break;
+                case DataType.Int32:
+                    MemoryMarshal.Cast<byte, int>(indices)[at] = i;
+                    break;
+                default:
+                    MemoryMarshal.Cast<byte, long>(indices)[at] = i;
+                    break;
+            }
+
+            at++;
         }
     }
 
