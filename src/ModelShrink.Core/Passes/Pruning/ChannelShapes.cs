@@ -108,7 +108,10 @@ internal static class ChannelShapes
             case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Max" or "Min":
                 return Broadcast(node.Inputs.OfType<Value>().Select(v => Of(v, depth + 1)).ToList());
             case "Conv":
-                return Windowed(node, Of(input, depth + 1), node.Inputs[1]?.ConstantTensor?.Dims.ToArray(), isConv: true);
+                var weight = node.Inputs.Count > 1 ? node.Inputs[1]?.ConstantTensor?.Dims.ToArray() : null;
+                return Windowed(node, Of(input, depth + 1) ?? (weight is null ? null : new long?[weight.Length]), weight, isConv: true);
+            case "Concat":
+                return Concatenated(node, node.Inputs.Select(v => v is null ? null : Of(v, depth + 1)).ToList());
             case "MaxPool" or "AveragePool" or "LpPool":
                 return Windowed(node, Of(input, depth + 1), null, isConv: false);
             case "GlobalAveragePool" or "GlobalMaxPool" or "GlobalLpPool":
@@ -116,6 +119,33 @@ internal static class ChannelShapes
             default:
                 return null;
         }
+    }
+
+    // Concat: the inputs' dims, with the sizes along the axis added up.
+    private static long?[]? Concatenated(Node node, List<long?[]?> shapes)
+    {
+        if (shapes.Count == 0 || shapes.Any(s => s is null) || shapes.Select(s => s!.Length).Distinct().Count() != 1)
+        {
+            return null;
+        }
+
+        var rank = shapes[0]!.Length;
+        var axis = (int)node.GetInt("axis", 0);
+        axis = axis < 0 ? axis + rank : axis;
+        if (axis < 0 || axis >= rank)
+        {
+            return null;
+        }
+
+        var result = new long?[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            result[d] = d == axis
+                ? shapes.All(s => s![d] is not null) ? shapes.Sum(s => s![d]!.Value) : null
+                : shapes.Select(s => s![d]).FirstOrDefault(v => v is not null);
+        }
+
+        return result;
     }
 
     // Numpy broadcasting of the known shapes; unknown when any rank is unknown.

@@ -111,17 +111,26 @@ internal sealed class ChannelTrace
         }
 
         Follow(output, start, node);
+        var downstream = Downstream(output);
         while (pending.TryDequeue(out var value))
         {
             if (Visit(value, traced[value]) is { } block)
             {
-                return block;
+                // A residual met on the way is the first cause, whatever stopped the walk after it.
+                return Residual(other => !downstream.Contains(other)) ?? block;
             }
         }
 
+        return Residual(other => !traced.TryGetValue(other, out _));
+    }
+
+    // The first operand the channels met that does not carry them alike: `outside` ones are computed
+    // elsewhere (a residual branch); at the end, every operand must carry the same channels at the same places.
+    private ChannelBlock? Residual(Func<Value, bool> outside)
+    {
         foreach (var (other, expected, at) in mustMatch)
         {
-            if (!traced.TryGetValue(other, out var mapping) || !mapping.SamePlaces(expected))
+            if (outside(other) || (traced.TryGetValue(other, out var mapping) && !mapping.SamePlaces(expected)))
             {
                 return new ChannelBlock(ErrorCodes.PruneChannelsResidual,
                     $"its channels meet '{other.Name}' at {Describe(at)}, which is computed elsewhere and not pruned alike (a residual branch)");
@@ -129,6 +138,25 @@ internal sealed class ChannelTrace
         }
 
         return null;
+    }
+
+    // Every value computed from `start` in its graph, whatever the ops.
+    private static HashSet<Value> Downstream(Value start)
+    {
+        var seen = new HashSet<Value> { start };
+        var pending = new Stack<Value>([start]);
+        while (pending.TryPop(out var value))
+        {
+            foreach (var output in value.Uses.Where(u => u.Node.Graph == start.Graph).SelectMany(u => u.Node.Outputs).OfType<Value>())
+            {
+                if (seen.Add(output))
+                {
+                    pending.Push(output);
+                }
+            }
+        }
+
+        return seen;
     }
 
     private ChannelBlock? Visit(Value value, ChannelMapping mapping)
