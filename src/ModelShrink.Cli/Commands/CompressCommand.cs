@@ -39,16 +39,17 @@ public static class CompressCommand
     private static readonly Option<string?> MaxSize = new("--max-size") { Description = "Size budget, e.g. 5MB (B, KB, MB, GB; 1 KB = 1024 B)." };
     private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
     private static readonly Fp16CliOptions Fp16 = new();
+    private static readonly PruneCliOptions Prune = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
 
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var command = new Command("compress", "Clean up and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
+        var command = new Command("compress", "Clean up, prune and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
             Model, OutputFile, Quantize, Opset, OrtOptimize, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
         };
-        foreach (var option in Fp16.All)
+        foreach (var option in Fp16.All.Concat(Prune.All))
         {
             command.Options.Add(option);
         }
@@ -92,6 +93,7 @@ public static class CompressCommand
             Quantize = ParseEnum<QuantizeMode>(parse.GetValue(Quantize)!, "--quantize"),
             Cleanup = new CleanupOptions { TargetOpset = parse.GetValue(Opset), UseOrtOptimizer = parse.GetValue(OrtOptimize) },
             Fp16 = Fp16.Read(parse),
+            Prune = Prune.Read(parse),
         };
         long? maxSize = parse.GetValue(MaxSize) is { } sizeText
             ? (ByteSize.TryParse(sizeText, out var bytes) ? bytes : throw Invalid("--max-size", $"'{sizeText}' is not a size such as 5MB"))

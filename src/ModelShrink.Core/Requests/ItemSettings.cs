@@ -19,6 +19,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
     [
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
         "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine",
+        "Prune", "PruneMode",
     ];
 
     /// <summary>
@@ -73,8 +74,10 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
 
         var holdout = values.GetValueOrDefault("Holdout") is { } holdoutText ? Path.GetFullPath(holdoutText, projectDirectory) : null;
         var metric = values.GetValueOrDefault("Metric") is { } metricText ? ParseEnum<Metric>(metricText, file, "Metric") : (Metric?)null;
+        var prune = Passes.Pruning.PruneModeText.FromSettings(values.GetValueOrDefault("Prune"), values.GetValueOrDefault("PruneMode"), "Prune", "PruneMode",
+            (setting, problem) => Invalid(file, setting, problem));
         var job = new JobSettings(
-            new CompressionOptions { Quantize = quantize },
+            new CompressionOptions { Quantize = quantize, Prune = prune },
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,

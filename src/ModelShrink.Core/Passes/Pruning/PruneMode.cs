@@ -56,6 +56,40 @@ public static class PruneModeText
         _ => "magnitude",
     };
 
+    /// <summary>
+    /// The options a user's two settings ask for (a sparsity and a mode, either may be empty); null
+    /// when both are empty. Magnitude and channels need a sparsity; N:M without one gets (M-N)/M.
+    /// <paramref name="invalid"/> makes the error for a setting name and a message (the CLI and the
+    /// build use their own codes).
+    /// </summary>
+    public static PruneOptions? FromSettings(string? sparsity, string? mode, string sparsitySetting, string modeSetting, Func<string, string, Exception> invalid)
+    {
+        var hasSparsity = !string.IsNullOrWhiteSpace(sparsity);
+        if (!hasSparsity && string.IsNullOrWhiteSpace(mode))
+        {
+            return null;
+        }
+
+        var options = new PruneOptions();
+        if (!string.IsNullOrWhiteSpace(mode))
+        {
+            options = TryParse(mode, out var method, out var n, out var m)
+                ? options with { Method = method, N = n, M = m }
+                : throw invalid(modeSetting, $"'{mode.Trim()}' is not a pruning mode; use {Forms}");
+        }
+
+        if (hasSparsity)
+        {
+            return TryParseSparsity(sparsity!, out var value)
+                ? options with { Sparsity = value }
+                : throw invalid(sparsitySetting, $"'{sparsity!.Trim()}' is not a sparsity from 0 to 1 (exclusive) such as 0.5");
+        }
+
+        return options.Method == PruneMethod.NM
+            ? options with { Sparsity = options.TargetSparsity }
+            : throw invalid(sparsitySetting, $"{options.ModeText} pruning needs a sparsity ({sparsitySetting}, e.g. 0.5)");
+    }
+
     /// <summary>Parses a sparsity: a number from 0 (inclusive) to 1 (exclusive), e.g. 0.5.</summary>
     public static bool TryParseSparsity(string text, out double sparsity) =>
         double.TryParse(text.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out sparsity) && sparsity is >= 0 and < 1;
