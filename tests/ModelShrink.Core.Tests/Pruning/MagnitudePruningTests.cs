@@ -221,6 +221,36 @@ public sealed class MagnitudePruningTests
     }
 
     [TestMethod]
+    public void GlobalSelectionIsExactAcrossChunksAndLayersWithTiesGoingInLayerThenIndexOrder()
+    {
+        // Two layers of 3.1M and 1M weights (several 1M-element chunks) over five magnitudes: the
+        // threshold falls inside a run of equal values spread over every chunk of both layers.
+        var model = Onnx.Ir.Model.Create("two", 8, ("", 17));
+        var g = model.Graph;
+        var x = g.AddInput("x", Onnx.Ir.TensorType.Of(DataType.Float, "N", 1536));
+        float Level(int i) => ((i * 7919) % 5 + 1) * 0.1f * (i % 3 == 0 ? -1 : 1);
+        var w1 = Enumerable.Range(0, 1536 * 2048).Select(Level).ToArray();
+        var w2 = Enumerable.Range(0, 2048 * 512).Select(i => Level(i + 1)).ToArray();
+        var h = g.AddNode("MatMul", [x, g.AddInitializer(Tensor.FromArray<float>("w1", [1536, 2048], w1))], ["h"], name: "mm1").Outputs[0]!;
+        g.Outputs.Add(g.AddNode("MatMul", [h, g.AddInitializer(Tensor.FromArray<float>("w2", [2048, 512], w2))], ["y"], name: "mm2").Outputs[0]!);
+        var context = new Passes.PassContext("two");
+
+        new PrunePass(new PruneOptions { Sparsity = 0.5, Scope = PruneScope.Global, KeepFirstAndLast = false }).Run(model, context);
+
+        var a1 = g.FindValue("w1")!.Initializer!.ToArray<float>();
+        var a2 = g.FindValue("w2")!.Initializer!.ToArray<float>();
+        var before = w1.Concat(w2).ToArray();
+        var after = a1.Concat(a2).ToArray();
+        Assert.AreEqual((long)Math.Round(0.5 * before.Length, MidpointRounding.AwayFromZero), after.LongCount(v => v == 0));
+        var tieLevel = before.Where((v, i) => after[i] == 0).Max(Math.Abs);
+        var ties = Enumerable.Range(0, before.Length).Where(i => Math.Abs(before[i]) == tieLevel).ToArray();
+        var zeroedTies = ties.Count(i => after[i] == 0);
+        Assert.IsTrue(zeroedTies > 0 && zeroedTies < ties.Length, "the threshold splits a run of equal values");
+        Assert.IsTrue(ties.Take(zeroedTies).All(i => after[i] == 0) && ties.Skip(zeroedTies).All(i => after[i] != 0), "the earliest ties go");
+        Assert.IsTrue(Enumerable.Range(0, before.Length).All(i => Math.Abs(before[i]) < tieLevel ? after[i] == 0 : Math.Abs(before[i]) > tieLevel ? after[i] == before[i] : true));
+    }
+
+    [TestMethod]
     public void LargeGatherTablesArePrunedOnlyOnRequest()
     {
         using var temp = new TempDirectory();

@@ -66,18 +66,22 @@ internal static class MagnitudeSelection
     }
 
     // Counts of the keys' high 16 bits, or (within a high bin) of the low 16 bits of the keys in it.
+    // Chunks count into int histograms (a chunk holds at most 2^20 keys); two interleaved ones
+    // keep runs of equal bins from waiting on each other's increments.
     private static long[] Histogram(IReadOnlyList<WeightBuffer> buffers, List<(int Buffer, int Start, int Length)> chunks,
         uint? withinHighBin, CancellationToken cancellation)
     {
-        var total = new long[1 << 16];
+        const int bins = 1 << 16;
+        var total = new long[bins];
         var gate = new object();
-        Parallel.For(0, chunks.Count, new ParallelOptions { CancellationToken = cancellation }, () => new long[1 << 16], (c, _, local) =>
+        Parallel.For(0, chunks.Count, new ParallelOptions { CancellationToken = cancellation }, () => new int[2 * bins], (c, _, local) =>
         {
             var (b, start, length) = chunks[c];
             var bits = buffers[b].Bits.Slice(start, length);
+            var i = 0;
             if (withinHighBin is { } highBin)
             {
-                for (var i = 0; i < bits.Length; i++)
+                for (; i < bits.Length; i++)
                 {
                     var key = bits[i] & SignMask;
                     if (key >> 16 == highBin)
@@ -88,7 +92,13 @@ internal static class MagnitudeSelection
             }
             else
             {
-                for (var i = 0; i < bits.Length; i++)
+                for (; i + 1 < bits.Length; i += 2)
+                {
+                    local[(bits[i] & SignMask) >> 16]++;
+                    local[bins + ((bits[i + 1] & SignMask) >> 16)]++;
+                }
+
+                for (; i < bits.Length; i++)
                 {
                     local[(bits[i] & SignMask) >> 16]++;
                 }
@@ -99,9 +109,9 @@ internal static class MagnitudeSelection
         {
             lock (gate)
             {
-                for (var i = 0; i < local.Length; i++)
+                for (var i = 0; i < bins; i++)
                 {
-                    total[i] += local[i];
+                    total[i] += local[i] + (long)local[bins + i];
                 }
             }
         });

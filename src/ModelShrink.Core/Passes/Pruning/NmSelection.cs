@@ -36,6 +36,9 @@ internal static class NmSelection
         Parallel.For(0, (lines + 4095) / 4096, new ParallelOptions { CancellationToken = cancellation }, block =>
         {
             Span<uint> keys = stackalloc uint[m];
+            var float32 = buffer.IsFloat32;
+            var bits = float32 ? buffer.Float32Bits : default;
+            var all = buffer.Bits;
             var end = Math.Min(lines, (block + 1) * 4096);
             for (var line = block * 4096; line < end; line++)
             {
@@ -47,7 +50,7 @@ internal static class NmSelection
                     var groupStart = lineStart + (long)g * m * stride;
                     for (var j = 0; j < m; j++)
                     {
-                        keys[j] = buffer.Key((int)(groupStart + (long)j * stride));
+                        keys[j] = all[(int)(groupStart + (long)j * stride)] & 0x7FFF_FFFFu;
                     }
 
                     for (var j = 0; j < m; j++)
@@ -61,7 +64,15 @@ internal static class NmSelection
 
                         if (rank >= n)
                         {
-                            buffer.Zero((int)(groupStart + (long)j * stride));
+                            var at = (int)(groupStart + (long)j * stride);
+                            if (float32)
+                            {
+                                bits[at] = 0;
+                            }
+                            else
+                            {
+                                buffer.Zero(at);
+                            }
                         }
                     }
                 }
