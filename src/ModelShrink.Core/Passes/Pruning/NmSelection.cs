@@ -24,33 +24,34 @@ internal static class NmSelection
     public static void Prune(WeightBuffer buffer, IReadOnlyList<long> dims, int reductionAxis, int n, int m, CancellationToken cancellation)
     {
         var k = (int)dims[reductionAxis];
-        long inner = 1;
+        var inner = 1;
         for (var d = reductionAxis + 1; d < dims.Count; d++)
         {
-            inner *= dims[d];
+            inner = checked(inner * (int)dims[d]);
         }
 
-        var lines = buffer.Length / k;
+        // Work item (outer, group): M rows of `inner` positions each, walked row-wise so every read
+        // is sequential (for Gemm transB=0 and MatMul the M rows of a group lie `inner` apart).
         var groups = k / m;
-        var stride = (int)inner;
-        Parallel.For(0, (lines + 4095) / 4096, new ParallelOptions { CancellationToken = cancellation }, block =>
+        var items = buffer.Length / (k * inner) * groups;
+        var perTask = Math.Max(1, 4096 / inner);
+        Parallel.For(0, (items + perTask - 1) / perTask, new ParallelOptions { CancellationToken = cancellation }, task =>
         {
             Span<uint> keys = stackalloc uint[m];
             var float32 = buffer.IsFloat32;
             var bits = float32 ? buffer.Float32Bits : default;
             var all = buffer.Bits;
-            var end = Math.Min(lines, (block + 1) * 4096);
-            for (var line = block * 4096; line < end; line++)
+            var end = Math.Min(items, (task + 1) * perTask);
+            for (var item = task * perTask; item < end; item++)
             {
-                var outer = line / stride;
-                var within = line % stride;
-                var lineStart = (long)outer * k * stride + within;
-                for (var g = 0; g < groups; g++)
+                var outer = item / groups;
+                var group = item % groups;
+                var groupStart = ((long)outer * k + (long)group * m) * inner;
+                for (var within = 0; within < inner; within++)
                 {
-                    var groupStart = lineStart + (long)g * m * stride;
                     for (var j = 0; j < m; j++)
                     {
-                        keys[j] = all[(int)(groupStart + (long)j * stride)] & 0x7FFF_FFFFu;
+                        keys[j] = all[(int)(groupStart + (long)j * inner + within)] & 0x7FFF_FFFFu;
                     }
 
                     for (var j = 0; j < m; j++)
@@ -64,7 +65,7 @@ internal static class NmSelection
 
                         if (rank >= n)
                         {
-                            var at = (int)(groupStart + (long)j * stride);
+                            var at = (int)(groupStart + (long)j * inner + within);
                             if (float32)
                             {
                                 bits[at] = 0;
