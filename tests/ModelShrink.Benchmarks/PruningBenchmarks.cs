@@ -53,7 +53,7 @@ public class PruningBenchmarks
     {
         public Settings()
         {
-            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(7));
+            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(11));
             AddColumn(new ThroughputColumn(() => new FileInfo(Path.Combine(Folder, "matmul.onnx")).Length));
             AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }

@@ -78,7 +78,7 @@ public class StructuredPruningLatencyBenchmarks
     {
         public Settings()
         {
-            AddJob(Job.ShortRun.WithLaunchCount(1));
+            AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(20));
             AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }
     }
