@@ -54,6 +54,21 @@ public sealed class PruningCliTests
     }
 
     [TestMethod]
+    public void InspectCountsASparseWeightAtItsDenseSizeAndNamesItsStorage()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.File("sparse.onnx");
+        Assert.AreEqual(0, CliRunner.InProcess("compress", Fixtures.Model("digits-mlp"), "--prune", "0.9", "-o", output).ExitCode);
+
+        var result = CliRunner.InProcess("inspect", output);
+
+        Assert.AreEqual(0, result.ExitCode, result.Stderr);
+        StringAssert.Contains(result.Stdout, "parameters: 50,826");
+        StringAssert.Contains(result.Stdout, "fc2.weight");
+        StringAssert.Contains(result.Stdout, "(sparse initializer, 3277 stored)");
+    }
+
+    [TestMethod]
     public void APruneDetailWithoutPruneIsRefused()
     {
         using var temp = new TempDirectory();

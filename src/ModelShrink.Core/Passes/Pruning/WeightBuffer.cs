@@ -18,7 +18,10 @@ internal sealed class WeightBuffer
     public WeightBuffer(Tensor tensor)
     {
         Source = tensor;
-        raw = tensor.GetRawData().ToArray();
+        // Every byte is overwritten by the copy, so the array need not be zeroed first (400 MB: ~0.1 s).
+        var data = tensor.GetRawData().Span;
+        raw = GC.AllocateUninitializedArray<byte>(data.Length);
+        data.CopyTo(raw);
         elementSize = tensor.DataType.BitWidth() / 8;
         Length = checked((int)tensor.ElementCount);
         if (tensor.DataType != DataType.Float)
