@@ -48,6 +48,7 @@ public static class CompressCommand
     private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
     private static readonly Fp16CliOptions Fp16 = new();
     private static readonly QuantizationCliOptions Quantization = new();
+    private static readonly PruneCliOptions Prune = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
     private static readonly Option<string?> Report = new("--report") { Description = "Write report.json and report.html for the run into this folder (created if missing), whether or not a budget is broken." };
     private static readonly Option<bool> Progress = ProgressWriter.Option();
@@ -55,12 +56,12 @@ public static class CompressCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var command = new Command("compress", "Clean up and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
+        var command = new Command("compress", "Clean up, prune and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
             Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
             Report, Progress,
         };
-        foreach (var option in Fp16.All)
+        foreach (var option in Fp16.All.Concat(Prune.All))
         {
             command.Options.Add(option);
         }
@@ -110,6 +111,7 @@ public static class CompressCommand
             Int4 = Quantization.Int4(parse),
             Reconstruct = ParseEnum<ReconstructMode>(parse.GetValue(Reconstruct)!, "--reconstruct"),
             ReconstructData = parse.GetValue(ReconstructData) ?? parse.GetValue(Holdout),
+            Prune = Prune.Read(parse),
         };
         if (compression.Reconstruct != ReconstructMode.None && compression.ReconstructData is null)
         {

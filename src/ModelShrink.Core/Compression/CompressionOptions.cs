@@ -39,4 +39,7 @@ public sealed record CompressionOptions
 
     /// <summary>Data the reconstruction measures on (any holdout layout); callers default it to the holdout data.</summary>
     public string? ReconstructData { get; init; }
+
+    /// <summary>Pruning, or null for none: runs after the clean-up and before any quantization (CLI <c>--prune</c>, metadata <c>Prune</c>).</summary>
+    public Passes.Pruning.PruneOptions? Prune { get; init; }
 }

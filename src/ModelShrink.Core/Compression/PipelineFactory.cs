@@ -21,6 +21,13 @@ public static class PipelineFactory
     {
         // Clean-up first, for every mode: later passes see initializers, not Constant nodes.
         var passes = new List<IPass>(CleanupPass.Stage(options.Cleanup));
+
+        // Pruning after the clean-up and before any quantization, so quantization scales see the pruned weights.
+        if (options.Prune is { } prune)
+        {
+            passes.Add(new Passes.Pruning.PrunePass(prune));
+        }
+
         var reconstruct = options.Reconstruct != ReconstructMode.None && options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int4;
         var teacher = new TeacherModel();
         if (reconstruct)
@@ -58,6 +65,12 @@ public static class PipelineFactory
         if (reconstruct)
         {
             passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(teacher, options.ReconstructData!)));
+        }
+
+        // Zeros stored sparsely last, once every pass has written its final weights.
+        if (options.Prune is { Storage: not Passes.Pruning.PruneStorage.Dense } storage)
+        {
+            passes.Add(new Passes.Pruning.SparseStoragePass(storage));
         }
 
         return new PassPipeline(passes);

@@ -49,6 +49,14 @@ public static class ModelInspector
                 yield return Weight(value.Initializer!, value.IsGraphInput ? "initializer (also a graph input)" : "initializer");
             }
 
+            // Sparse initializers count their dense elements and the bytes they store.
+            foreach (var value in graph.SparseInitializers)
+            {
+                var sparse = value.SparseInitializer!;
+                yield return new WeightSummary(sparse.Name, sparse.DataType.DisplayName(), sparse.Dims, sparse.ElementCount, sparse.ByteCount,
+                    $"sparse initializer, {sparse.StoredCount} stored");
+            }
+
             foreach (var node in graph.Nodes.Where(n => n.IsConstant))
             {
                 if (node.ConstantValue() is { } tensor)

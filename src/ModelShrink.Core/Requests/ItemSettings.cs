@@ -21,6 +21,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
         "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine",
         "Reconstruct", "ReconstructData",
+        "Prune", "PruneMode",
     ];
 
     /// <summary>
@@ -82,8 +83,10 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
         }
 
         var metric = values.GetValueOrDefault("Metric") is { } metricText ? ParseEnum<Metric>(metricText, file, "Metric") : (Metric?)null;
+        var prune = Passes.Pruning.PruneModeText.FromSettings(values.GetValueOrDefault("Prune"), values.GetValueOrDefault("PruneMode"), "Prune", "PruneMode",
+            (setting, problem) => Invalid(file, setting, problem));
         var job = new JobSettings(
-            new CompressionOptions { Quantize = quantize, Reconstruct = reconstruct, ReconstructData = reconstructData },
+            new CompressionOptions { Quantize = quantize, Prune = prune, Reconstruct = reconstruct, ReconstructData = reconstructData },
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,

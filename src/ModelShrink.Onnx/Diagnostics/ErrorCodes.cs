@@ -172,4 +172,37 @@ public static class ErrorCodes
 
     /// <summary>Reconstruction was asked for without data to measure on (give reconstruct data or holdout data), or with quantize mode None.</summary>
     public const string ReconstructNeedsData = "MSH2602";
+
+    /// <summary>Pruning: an option is invalid (sparsity outside 0 to 1, a malformed N:M, an unknown mode, a scope the mode cannot use).</summary>
+    public const string PruneInvalidOption = "MSH2400";
+
+    /// <summary>Warning (pruning): the first and last layers were kept dense (the message lists them); turn KeepFirstAndLast off to prune them.</summary>
+    public const string PruneEndsKept = "MSH2401";
+
+    /// <summary>Warning (pruning): a node named in the skip list or the per-layer sparsities is not a prunable layer of the model.</summary>
+    public const string PruneNodeNotFound = "MSH2402";
+
+    /// <summary>Warning (N:M pruning): a layer's reduction length is not a multiple of M; it was left dense.</summary>
+    public const string PruneNmNotDivisible = "MSH2403";
+
+    /// <summary>Warning (channel pruning): a layer's output meets another computed branch (a residual Add) that is not pruned alike; the layer was left alone.</summary>
+    public const string PruneChannelsResidual = "MSH2404";
+
+    /// <summary>Warning (channel pruning): a grouped or depthwise Conv produces or reads the channels; the layer was left alone.</summary>
+    public const string PruneChannelsGrouped = "MSH2405";
+
+    /// <summary>Warning (channel pruning): the channels are reshaped before the next layer (Reshape, Transpose, attention heads, Flatten of unknown size); the layer was left alone.</summary>
+    public const string PruneChannelsReshaped = "MSH2406";
+
+    /// <summary>Warning (channel pruning): the channels reach a graph output, a subgraph, an op that mixes channels or an op the pass does not know, or the weight is shared; the layer was left alone.</summary>
+    public const string PruneChannelsUnsupported = "MSH2407";
+
+    /// <summary>Warning (N:M pruning): N:M fixes the sparsity at (M-N)/M; the sparsity given was ignored.</summary>
+    public const string PruneSparsityIgnored = "MSH2408";
+
+    /// <summary>Warning (pruning): no layer could be pruned; the model is unchanged by this pass.</summary>
+    public const string PruneNothingPruned = "MSH2409";
+
+    /// <summary>Warning (pruning): a weight is also a graph input, so a caller may replace it at run time; it was left dense.</summary>
+    public const string PruneWeightIsGraphInput = "MSH2410";
 }

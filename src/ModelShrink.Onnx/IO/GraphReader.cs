@@ -36,13 +36,18 @@ internal sealed class GraphReader(ExternalDataResolver externalData, string file
             graph.AppendInitializer(value);
         }
 
-        // Sparse initializers stay in the proto and are written back verbatim; their names are values.
-        foreach (var sparse in proto.SparseInitializer)
+        // A sparse initializer's name is its values' name (a graph input may list it, as for initializers).
+        foreach (var sparseProto in proto.SparseInitializer)
         {
-            if (!graph.Defines(sparse.Values?.Name ?? ""))
+            var sparse = ReadSparse(sparseProto);
+            var value = graph.Inputs.Find(v => v.Name == sparse.Name) ?? Define(graph, sparse.Name, "sparse initializer");
+            if (value.Initializer is not null || value.SparseInitializer is not null)
             {
-                Define(graph, sparse.Values?.Name ?? "", "sparse initializer");
+                throw Invalid($"graph '{graph.Name}' has two initializers named '{sparse.Name}'");
             }
+
+            value.SparseInitializer = sparse;
+            graph.AppendSparseInitializer(value);
         }
 
         // Outputs first, inputs second: a node may read a value produced further down an unsorted graph.
@@ -123,6 +128,19 @@ internal sealed class GraphReader(ExternalDataResolver externalData, string file
             default:
                 return new IrAttribute(proto, [], null);
         }
+    }
+
+    private SparseTensor ReadSparse(SparseTensorProto proto)
+    {
+        if (proto.Values is null || proto.Indices is null)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.InvalidTensor,
+                $"sparse initializer '{proto.Values?.Name ?? ""}' has no {(proto.Values is null ? "values" : "indices")}", file);
+        }
+
+        var values = Tensor.FromProto(proto.Values, externalData.Resolve(proto.Values), file);
+        var indices = Tensor.FromProto(proto.Indices, externalData.Resolve(proto.Indices), file);
+        return SparseTensor.FromProto(proto, values, indices, file);
     }
 
     private Value Define(Graph graph, string name, string role)

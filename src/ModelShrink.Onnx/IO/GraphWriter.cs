@@ -1,5 +1,6 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Protobuf;
+using ModelShrink.Onnx.Tensors;
 
 namespace ModelShrink.Onnx.IO;
 
@@ -28,6 +29,11 @@ internal sealed class GraphWriter(TensorSink tensors)
             proto.Initializer.Add(tensors.Write(initializer.Initializer!));
         }
 
+        foreach (var sparse in graph.SparseInitializers)
+        {
+            proto.SparseInitializer.Add(WriteSparse(sparse.SparseInitializer!));
+        }
+
         foreach (var node in graph.Nodes)
         {
             proto.Node.Add(WriteNode(node));
@@ -42,6 +48,7 @@ internal sealed class GraphWriter(TensorSink tensors)
         var proto = graph.Source?.Clone() ?? new GraphProto();
         proto.Node.Clear();
         proto.Initializer.Clear();
+        proto.SparseInitializer.Clear();
         proto.Input.Clear();
         proto.Output.Clear();
         proto.ValueInfo.Clear();
@@ -50,6 +57,19 @@ internal sealed class GraphWriter(TensorSink tensors)
             proto.Name = graph.Name;
         }
 
+        return proto;
+    }
+
+    // A sparse tensor read from the file and never replaced goes back as it was.
+    private SparseTensorProto WriteSparse(SparseTensor sparse)
+    {
+        if (sparse.Source is { } source && sparse.Values.External is null && sparse.Indices.External is null)
+        {
+            return source;
+        }
+
+        var proto = new SparseTensorProto { Values = tensors.Write(sparse.Values), Indices = tensors.Write(sparse.Indices) };
+        proto.Dims.AddRange(sparse.Dims);
         return proto;
     }
 
@@ -131,7 +151,7 @@ internal sealed class GraphWriter(TensorSink tensors)
             .Where(v => v.Graph == graph);
         foreach (var value in candidates)
         {
-            if (value.Type is not null && !boundary.Contains(value.Name) && value.Initializer is null && written.Add(value.Name))
+            if (value.Type is not null && !boundary.Contains(value.Name) && value.Initializer is null && value.SparseInitializer is null && written.Add(value.Name))
             {
                 proto.ValueInfo.Add(InfoFor(value, value.Info));
             }

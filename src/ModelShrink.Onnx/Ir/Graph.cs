@@ -11,6 +11,7 @@ public sealed class Graph
 {
     private readonly List<Node> nodes = [];
     private readonly List<Value> initializers = [];
+    private readonly List<Value> sparseInitializers = [];
     private readonly Dictionary<string, Value> scope = new(StringComparer.Ordinal);
 
     internal Graph(string name, Graph? parent, Node? owner, GraphProto? source, NameRegistry names)
@@ -42,6 +43,9 @@ public sealed class Graph
 
     /// <summary>The values that are initializers of this graph, in their original order.</summary>
     public IReadOnlyList<Value> Initializers => initializers;
+
+    /// <summary>The values that are sparse initializers of this graph, in their original order.</summary>
+    public IReadOnlyList<Value> SparseInitializers => sparseInitializers;
 
     /// <summary>The proto it was read from: doc string, value_info order, annotations, metadata.</summary>
     internal GraphProto? Source { get; }
@@ -110,6 +114,28 @@ public sealed class Graph
         value.Initializer = tensor.Name == value.Name ? tensor : tensor.WithName(value.Name);
     }
 
+    /// <summary>
+    /// Stores an initializer of this graph sparsely from now on (same name, same readers): it leaves
+    /// <see cref="Initializers"/> and is written as a <c>sparse_initializer</c>.
+    /// </summary>
+    public void StoreSparse(Value value, SparseTensor sparse)
+    {
+        if (value.Initializer is null || value.Graph != this)
+        {
+            throw new InvalidOperationException($"'{value.Name}' is not an initializer of graph '{Name}'");
+        }
+
+        if (!sparse.Dims.SequenceEqual(value.Initializer.Dims) || sparse.DataType != value.Initializer.DataType)
+        {
+            throw new InvalidOperationException($"sparse tensor {sparse} does not have the type and shape of initializer {value.Initializer}");
+        }
+
+        initializers.Remove(value);
+        value.Initializer = null;
+        value.SparseInitializer = sparse.Name == value.Name ? sparse : sparse.WithName(value.Name);
+        sparseInitializers.Add(value);
+    }
+
     /// <summary>Removes an unused initializer (and its graph-input entry, if it had one).</summary>
     public void RemoveInitializer(Value value)
     {
@@ -151,6 +177,11 @@ public sealed class Graph
         if (value.Initializer is { } tensor)
         {
             value.Initializer = tensor.WithName(newName);
+        }
+
+        if (value.SparseInitializer is { } sparse)
+        {
+            value.SparseInitializer = sparse.WithName(newName);
         }
 
         scope.Add(newName, value);
@@ -238,6 +269,8 @@ public sealed class Graph
     internal void AppendNode(Node node) => nodes.Add(node);
 
     internal void AppendInitializer(Value value) => initializers.Add(value);
+
+    internal void AppendSparseInitializer(Value value) => sparseInitializers.Add(value);
 
     internal void Define(Value value) => scope.Add(value.Name, value);
 

@@ -45,6 +45,12 @@ public sealed class Value
     /// <summary>The initializer tensor, when this value is a graph initializer.</summary>
     public Tensor? Initializer { get; internal set; }
 
+    /// <summary>
+    /// The sparse tensor, when this value is a sparse initializer (<c>sparse_initializer</c>). Such a
+    /// value is not a <see cref="IsWeight"/> to passes: storing weights sparsely is the last step.
+    /// </summary>
+    public SparseTensor? SparseInitializer { get; internal set; }
+
     /// <summary>Whether this value is one of its graph's inputs.</summary>
     public bool IsGraphInput => Graph.Inputs.Contains(this);
 

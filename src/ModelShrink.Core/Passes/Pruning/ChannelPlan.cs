@@ -1,0 +1,56 @@
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Protobuf;
+
+namespace ModelShrink.Core.Passes.Pruning;
+
+/// <summary>A constant input to cut: input <see cref="Slot"/> of <see cref="Node"/>, along its own axis <see cref="Axis"/>.</summary>
+internal sealed record ChannelSlice(Node Node, int Slot, int Axis, ChannelMapping Mapping);
+
+/// <summary>
+/// Everything that changes when output channels of one layer go: the layer's weight (and bias)
+/// along its output axis, every constant that lines up with the channels downstream (biases,
+/// BatchNormalization parameters, element-wise operands, the next layers' weights along their
+/// input axis, at the place a Flatten or Concat moved them to), and the declared shapes of the
+/// values the channels flow through.
+/// </summary>
+internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<ChannelSlice> Slices, IReadOnlyDictionary<Value, ChannelMapping> Values)
+{
+    /// <summary>The layer's output channels now.</summary>
+    public int Channels => (int)Producer.Tensor.Dims[Producer.OutputAxis];
+
+    /// <summary>Removes <paramref name="channels"/> everywhere.</summary>
+    public void Apply(IReadOnlyCollection<int> channels)
+    {
+        var own = channels.Select(c => (long)c).ToArray();
+        WeightStore.Replace(Producer.Weight, TensorSlicing.Remove(Producer.Tensor, Producer.OutputAxis, own));
+        foreach (var slice in Slices)
+        {
+            var tensor = slice.Node.Inputs[slice.Slot]!.ConstantTensor!;
+            WeightStore.ReplaceFor(slice.Node, slice.Slot, TensorSlicing.Remove(tensor, slice.Axis, slice.Mapping.Positions(channels)));
+        }
+
+        foreach (var (value, mapping) in Values)
+        {
+            Shrink(value, mapping, channels.Count * mapping.Group);
+        }
+    }
+
+    // A declared fixed size along the channel axis shrinks with it (ONNX Runtime checks declared shapes).
+    private static void Shrink(Value value, ChannelMapping mapping, long removed)
+    {
+        if (value.Type?.TensorType?.Shape is not { } shape)
+        {
+            return;
+        }
+
+        var axis = shape.Dim.Count + mapping.FromEnd;
+        if (axis < 0 || !shape.Dim[axis].HasDimValue)
+        {
+            return;
+        }
+
+        var type = value.Type.Clone();
+        type.TensorType.Shape.Dim[axis] = new TensorShapeProto.Types.Dimension { DimValue = shape.Dim[axis].DimValue - removed };
+        value.Type = type;
+    }
+}

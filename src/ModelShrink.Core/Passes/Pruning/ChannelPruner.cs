@@ -1,0 +1,81 @@
+using ModelShrink.Onnx.Ir;
+
+namespace ModelShrink.Core.Passes.Pruning;
+
+/// <summary>
+/// Structured pruning (<c>channels</c>): for each selected Conv, Gemm or MatMul layer, in graph
+/// order, the output channels of lowest L2 norm (the fraction <see cref="PruneOptions.Sparsity"/>,
+/// rounded down, at least one channel kept) are removed from the layer and from everything that
+/// reads them (<see cref="ChannelTrace"/>), so the model has fewer parameters and computes less
+/// while its inputs and outputs keep their shapes. Layers whose channels cannot be followed safely
+/// are left alone and named, one warning per reason code (MSH2404-MSH2407).
+/// <para>
+/// Counters: layers narrowed, channels removed, layers left alone, layers kept (first/last),
+/// layers skipped (by name), layers below min size, parameters before, parameters after.
+/// </para>
+/// </summary>
+internal sealed class ChannelPruner(PruneOptions options)
+{
+    public PassResult Run(Model model, PassContext context)
+    {
+        var selection = LayerSelection.Select(model, options, context, includeGather: false);
+        var before = Parameters(model);
+        var blocked = new List<(string Code, string Text)>();
+        long narrowed = 0, removed = 0;
+        foreach (var target in selection.Targets)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var (plan, block) = ChannelTrace.Plan(target.Layer);
+            if (block is not null)
+            {
+                blocked.Add((block.Code, $"{target.Layer.Name}: {block.Reason}"));
+                continue;
+            }
+
+            var channels = Lowest(TensorSlicing.Norms(target.Layer.Tensor, target.Layer.OutputAxis), target.Sparsity);
+            if (channels.Count == 0)
+            {
+                continue;
+            }
+
+            plan!.Apply(channels);
+            narrowed++;
+            removed += channels.Count;
+        }
+
+        foreach (var group in blocked.GroupBy(b => b.Code))
+        {
+            context.Warn(group.Key, $"channels: {group.Count()} layer(s) left alone: {LayerSelection.List(group.Select(b => b.Text))}");
+        }
+
+        if (narrowed == 0)
+        {
+            context.Warn(Diagnostics.ErrorCodes.PruneNothingPruned,
+                $"no layer lost channels ({selection.All.Count} layer(s): {selection.KeptAtEnds} kept at the ends, {selection.SkippedByName} skipped by name, {selection.BelowMinSize} below {options.MinLayerSize} weights, {blocked.Count} left alone)");
+        }
+
+        var counters = new Dictionary<string, long>
+        {
+            ["layers narrowed"] = narrowed,
+            ["channels removed"] = removed,
+            ["layers left alone"] = blocked.Count,
+            ["layers kept (first/last)"] = selection.KeptAtEnds,
+            ["layers skipped (by name)"] = selection.SkippedByName,
+            ["layers below min size"] = selection.BelowMinSize,
+            ["parameters before"] = before,
+            ["parameters after"] = Parameters(model),
+        };
+        return new PassResult(narrowed > 0, counters);
+    }
+
+    /// <summary>Elements of every weight (initializers and Constant nodes) in every graph.</summary>
+    public static long Parameters(Model model) =>
+        model.Graph.EnumerateGraphs().SelectMany(g => g.Values).Select(v => v.ConstantTensor?.ElementCount ?? 0).Sum();
+
+    // The channels to remove: the given fraction (rounded down) of lowest norm, ties to the later channel; at least one stays.
+    private static IReadOnlyCollection<int> Lowest(double[] norms, double sparsity)
+    {
+        var count = Math.Min(norms.Length - 1, (int)Math.Floor(sparsity * norms.Length + 1e-9));
+        return Enumerable.Range(0, norms.Length).OrderBy(c => norms[c]).ThenByDescending(c => c).Take(Math.Max(count, 0)).ToArray();
+    }
+}

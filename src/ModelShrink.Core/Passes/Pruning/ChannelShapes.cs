@@ -1,0 +1,220 @@
+using ModelShrink.Onnx.Ir;
+
+namespace ModelShrink.Core.Passes.Pruning;
+
+/// <summary>
+/// The few static shapes channel pruning needs, read from declared types or worked out backwards
+/// through the ops a CNN is made of (Conv, pooling, normalization, element-wise ops): the size of one
+/// axis (a Concat input's share) and the dims after the channel axis (what a Flatten multiplies).
+/// Null when not known; the caller then leaves the layer alone.
+/// </summary>
+internal static class ChannelShapes
+{
+    private const int MaxDepth = 64;
+
+    /// <summary>Ops whose output has their first input's shape.</summary>
+    public static readonly IReadOnlySet<string> SameShape = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Gelu", "Mish",
+        "Softplus", "Softsign", "ThresholdedRelu", "Erf", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Ceil", "Floor",
+        "Round", "Sign", "Sin", "Cos", "Identity", "Dropout", "Cast", "Clip", "BatchNormalization", "InstanceNormalization",
+    };
+
+    /// <summary>The value's dims as far as known (null entries unknown), or null when even the rank is unknown.</summary>
+    public static long?[]? Of(Value value) => Of(value, 0);
+
+    /// <summary>The size of <paramref name="axis"/> (negative counts from the end).</summary>
+    public static long? AxisSize(Value value, int axis)
+    {
+        var dims = Of(value);
+        if (dims is null)
+        {
+            return null;
+        }
+
+        var a = axis < 0 ? dims.Length + axis : axis;
+        return a >= 0 && a < dims.Length ? dims[a] : null;
+    }
+
+    /// <summary>The product of the dims after <paramref name="axis"/> (counted from the front), when all are known.</summary>
+    public static long? TrailingSize(Value value, int axis)
+    {
+        var dims = Of(value);
+        if (dims is null || axis >= dims.Length)
+        {
+            return null;
+        }
+
+        long product = 1;
+        for (var d = axis + 1; d < dims.Length; d++)
+        {
+            if (dims[d] is not { } size)
+            {
+                return null;
+            }
+
+            product *= size;
+        }
+
+        return product;
+    }
+
+    private static long?[]? Of(Value value, int depth)
+    {
+        var declared = Declared(value);
+        if (declared is not null && declared.All(d => d is not null) || depth > MaxDepth)
+        {
+            return declared;
+        }
+
+        var inferred = value.ConstantTensor is { } constant ? constant.Dims.Select(d => (long?)d).ToArray() : Infer(value, depth);
+        return Merge(declared, inferred);
+    }
+
+    private static long?[]? Declared(Value value)
+    {
+        if (value.Type?.TensorType is not { Shape: { } shape })
+        {
+            return null;
+        }
+
+        return shape.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? d.DimValue : (long?)null).ToArray();
+    }
+
+    private static long?[]? Merge(long?[]? a, long?[]? b)
+    {
+        if (a is null || b is null || a.Length != b.Length)
+        {
+            return a ?? b;
+        }
+
+        return a.Zip(b, (x, y) => x ?? y).ToArray();
+    }
+
+    private static long?[]? Infer(Value value, int depth)
+    {
+        if (value.Producer is not { } node || value.ProducerOutputIndex != 0 || node.Inputs.Count == 0 || node.Inputs[0] is not { } input)
+        {
+            return null;
+        }
+
+        if (SameShape.Contains(node.OpType))
+        {
+            return Of(input, depth + 1);
+        }
+
+        switch (node.OpType)
+        {
+            case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Max" or "Min":
+                return Broadcast(node.Inputs.OfType<Value>().Select(v => Of(v, depth + 1)).ToList());
+            case "Conv":
+                var weight = node.Inputs.Count > 1 ? node.Inputs[1]?.ConstantTensor?.Dims.ToArray() : null;
+                return Windowed(node, Of(input, depth + 1) ?? (weight is null ? null : new long?[weight.Length]), weight, isConv: true);
+            case "Concat":
+                return Concatenated(node, node.Inputs.Select(v => v is null ? null : Of(v, depth + 1)).ToList());
+            case "MaxPool" or "AveragePool" or "LpPool":
+                return Windowed(node, Of(input, depth + 1), null, isConv: false);
+            case "GlobalAveragePool" or "GlobalMaxPool" or "GlobalLpPool":
+                return Of(input, depth + 1) is { } pooled ? pooled.Select((d, i) => i < 2 ? d : 1).ToArray() : null;
+            default:
+                return null;
+        }
+    }
+
+    // Concat: the inputs' dims, with the sizes along the axis added up.
+    private static long?[]? Concatenated(Node node, List<long?[]?> shapes)
+    {
+        if (shapes.Count == 0 || shapes.Any(s => s is null) || shapes.Select(s => s!.Length).Distinct().Count() != 1)
+        {
+            return null;
+        }
+
+        var rank = shapes[0]!.Length;
+        var axis = (int)node.GetInt("axis", 0);
+        axis = axis < 0 ? axis + rank : axis;
+        if (axis < 0 || axis >= rank)
+        {
+            return null;
+        }
+
+        var result = new long?[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            result[d] = d == axis
+                ? shapes.All(s => s![d] is not null) ? shapes.Sum(s => s![d]!.Value) : null
+                : shapes.Select(s => s![d]).FirstOrDefault(v => v is not null);
+        }
+
+        return result;
+    }
+
+    // Numpy broadcasting of the known shapes; unknown when any rank is unknown.
+    private static long?[]? Broadcast(List<long?[]?> shapes)
+    {
+        if (shapes.Any(s => s is null))
+        {
+            return null;
+        }
+
+        var rank = shapes.Max(s => s!.Length);
+        var result = new long?[rank];
+        for (var i = 0; i < rank; i++)
+        {
+            long? size = 1;
+            foreach (var shape in shapes)
+            {
+                var j = i - (rank - shape!.Length);
+                var d = j < 0 ? 1 : shape[j];
+                size = d is null ? (size == 1 ? null : size) : d == 1 ? size : d;
+            }
+
+            result[i] = size;
+        }
+
+        return result;
+    }
+
+    // Conv and pooling output: N, then channels (Conv: the weight's O), then each spatial dim.
+    private static long?[]? Windowed(Node node, long?[]? input, long[]? weight, bool isConv)
+    {
+        if (input is null || input.Length < 3)
+        {
+            return null;
+        }
+
+        var spatial = input.Length - 2;
+        var kernel = isConv ? weight?.Skip(2).ToArray() : node.GetInts("kernel_shape")?.ToArray();
+        if (kernel is null || kernel.Length != spatial)
+        {
+            return null;
+        }
+
+        var strides = node.GetInts("strides") ?? Enumerable.Repeat(1L, spatial).ToArray();
+        var dilations = node.GetInts("dilations") ?? Enumerable.Repeat(1L, spatial).ToArray();
+        var pads = node.GetInts("pads") ?? Enumerable.Repeat(0L, 2 * spatial).ToArray();
+        var autoPad = node.GetString("auto_pad", "NOTSET");
+        var ceil = !isConv && node.GetInt("ceil_mode", 0) != 0;
+        var result = new long?[input.Length];
+        result[0] = input[0];
+        result[1] = isConv ? weight![0] : input[1];
+        for (var i = 0; i < spatial; i++)
+        {
+            if (input[2 + i] is not { } size)
+            {
+                continue;
+            }
+
+            var span = dilations[i] * (kernel[i] - 1) + 1;
+            result[2 + i] = autoPad switch
+            {
+                "SAME_UPPER" or "SAME_LOWER" => (size + strides[i] - 1) / strides[i],
+                "VALID" => (size - span) / strides[i] + 1,
+                _ => Divide(size + pads[i] + pads[i + spatial] - span, strides[i], ceil) + 1,
+            };
+        }
+
+        return result;
+    }
+
+    private static long Divide(long a, long b, bool ceil) => ceil ? (a + b - 1) / b : a / b;
+}

@@ -1,0 +1,263 @@
+using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Tensors;
+using ModelShrink.Testing;
+
+namespace ModelShrink.Core.Tests.Pruning;
+
+/// <summary>Structured (channel) pruning: fewer parameters, same outputs' shapes, exact rewrites, named refusals.</summary>
+[TestClass]
+public sealed class ChannelPruningTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [DataRow("digits-mlp", 0.5)]
+    [DataRow("digits-cnn", 0.5)]
+    [DataRow("digits-transformer", 0.5)]
+    public void StructuredPruningLowersTheParameterCountAndKeepsTheOutputShape(string fixture, double sparsity)
+    {
+        using var temp = new TempDirectory();
+        var original = ModelReader.Load(Fixtures.Model(fixture));
+
+        var pruned = PruningHarness.Prune(fixture, new PruneOptions { Method = PruneMethod.Channels, Sparsity = sparsity }, temp);
+        var score = PruningHarness.Score(fixture, pruned.Path);
+
+        var before = PruningHarness.Parameters(original);
+        var after = PruningHarness.Parameters(pruned.Model);
+        TestContext.WriteLine($"{fixture}: parameters {before} -> {after} ({after / (double)before:P1}); {score}; {string.Join(", ", pruned.Result.Counters.Select(c => $"{c.Key} {c.Value}"))}");
+        foreach (var d in pruned.Context.Diagnostics)
+        {
+            TestContext.WriteLine(d.ToString());
+        }
+
+        Assert.IsLessThan(before, after);
+        Assert.AreEqual(before, pruned.Counter("parameters before"));
+        Assert.AreEqual(after, pruned.Counter("parameters after"));
+        CollectionAssert.AreEqual(OrtRunner.IoElementTypes(Fixtures.Model(fixture)).ToArray(), OrtRunner.IoElementTypes(pruned.Path).ToArray());
+        Assert.AreEqual(
+            string.Join(",", original.Graph.Outputs[0].Type!.TensorType.Shape.Dim.Select(d => d.ToString())),
+            string.Join(",", pruned.Model.Graph.Outputs[0].Type!.TensorType.Shape.Dim.Select(d => d.ToString())));
+    }
+
+    [TestMethod]
+    public void TheMlpComputesExactlyWhatTheOriginalComputesWithTheRemovedChannelsZeroed()
+    {
+        using var temp = new TempDirectory();
+
+        var pruned = PruningHarness.Prune("digits-mlp", new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 }, temp);
+
+        CollectionAssert.AreEqual(new long[] { 64, 256 }, PruningHarness.Dims(pruned.Model, "fc2.weight"));
+        CollectionAssert.AreEqual(new long[] { 10, 64 }, PruningHarness.Dims(pruned.Model, "fc3.weight"));
+        var masked = ModelReader.Load(Fixtures.Model("digits-mlp"));
+        ZeroRemovedChannels(masked, pruned.Model, ("fc2.weight", "fc2.bias"));
+        var score = PruningHarness.Score("digits-mlp", pruned.Path, ChannelModels.Save(masked, temp.File("masked.onnx")));
+        Assert.IsLessThanOrEqualTo(1e-4, score.MaxAbsDiff, score.ToString());
+    }
+
+    [TestMethod]
+    public void TheCnnComputesExactlyWhatTheOriginalComputesWithTheRemovedChannelsZeroed()
+    {
+        using var temp = new TempDirectory();
+
+        var pruned = PruningHarness.Prune("digits-cnn", new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 }, temp);
+
+        Assert.AreEqual(3, pruned.Counter("layers narrowed"));
+        CollectionAssert.AreEqual(new long[] { 16, 16, 3, 3 }, PruningHarness.Dims(pruned.Model, "onnx::Conv_38"));
+        CollectionAssert.AreEqual(new long[] { 16, 16, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv3.weight"));
+        CollectionAssert.AreEqual(new long[] { 32, 16 * 16 }, PruningHarness.Dims(pruned.Model, "fc1.weight"), "Flatten: 16 channels x 4x4");
+        CollectionAssert.AreEqual(new long[] { 10, 32 }, PruningHarness.Dims(pruned.Model, "fc2.weight"));
+        var masked = ModelReader.Load(Fixtures.Model("digits-cnn"));
+        ZeroRemovedChannels(masked, pruned.Model, ("onnx::Conv_38", "onnx::Conv_39"), ("conv3.weight", "conv3.bias"), ("fc1.weight", "fc1.bias"));
+        var score = PruningHarness.Score("digits-cnn", pruned.Path, ChannelModels.Save(masked, temp.File("masked.onnx")));
+        Assert.IsLessThanOrEqualTo(1e-4, score.MaxAbsDiff, score.ToString());
+    }
+
+    [TestMethod]
+    public void FlattenedChannelsCutTheNextGemmInRunsOfTheSpatialSize()
+    {
+        using var temp = new TempDirectory();
+        var original = ModelReader.Load(Fixtures.Model("digits-cnn"));
+
+        var pruned = PruningHarness.Prune("digits-cnn", new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5, SkipNodes = ["/fc1/Gemm"] }, temp);
+
+        var kept = KeptChannels(PruningHarness.Weight(original, "conv3.bias"), PruningHarness.Weight(pruned.Model, "conv3.bias"));
+        var before = PruningHarness.Weight(original, "fc1.weight");
+        var after = PruningHarness.Weight(pruned.Model, "fc1.weight");
+        Assert.HasCount(16, kept);
+        for (var row = 0; row < 64; row++)
+        {
+            var expected = kept.SelectMany(c => Enumerable.Range(c * 16, 16)).Select(column => before[row * 512 + column]).ToArray();
+            CollectionAssert.AreEqual(expected, after.Skip(row * 256).Take(256).ToArray(), $"row {row}");
+        }
+    }
+
+    [TestMethod]
+    public void BatchNormalizationConcatOffsetsAndGlobalPoolingAreRewrittenExactly()
+    {
+        using var temp = new TempDirectory();
+        var model = ChannelModels.BranchesIntoConcat();
+        var original = ChannelModels.Save(model, temp.File("branches.onnx"));
+
+        var pruned = PruningHarness.PruneFile(original, new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+
+        foreach (var d in pruned.Context.Diagnostics)
+        {
+            TestContext.WriteLine(d.ToString());
+        }
+
+        Assert.AreEqual(3, pruned.Counter("layers narrowed"), "convA, convB, convC; the head's channels are the graph output");
+        Assert.AreEqual(4 + 3 + 6, pruned.Counter("channels removed"));
+        CollectionAssert.AreEqual(new long[] { 6, 4 + 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "convC_w"));
+        CollectionAssert.AreEqual(new long[] { 4 }, PruningHarness.Dims(pruned.Model, "bn_var"));
+        CollectionAssert.AreEqual(new long[] { 10, 6 }, PruningHarness.Dims(pruned.Model, "head_w"));
+        Assert.Contains(ErrorCodes.PruneChannelsUnsupported, pruned.Codes.ToList());
+
+        // The original with the removed channels silenced (weights, bias, BatchNormalization scale and shift) computes the same.
+        var masked = ModelReader.Load(original);
+        var keptA = ZeroRemovedChannels(masked, pruned.Model, ("convA_w", "convA_b"))[0];
+        foreach (var name in new[] { "bn_scale", "bn_bias" })
+        {
+            var values = PruningHarness.Weight(masked, name);
+            for (var c = 0; c < values.Length; c++)
+            {
+                values[c] = keptA.Contains(c) ? values[c] : 0;
+            }
+
+            masked.Graph.ReplaceInitializer(masked.Graph.FindValue(name)!, Tensor.FromArray<float>(name, [values.Length], values));
+        }
+
+        ZeroRowsMatching(masked, pruned.Model, "convB_w", 3 * 1 * 1);
+        ZeroRowsMatching(masked, pruned.Model, "convC_w", 0);
+        var input = new[] { ChannelModels.Input() };
+        var expected = OrtRunner.Run(ChannelModels.Save(masked, temp.File("masked.onnx")), input)["logits"];
+        var actual = OrtRunner.Run(pruned.Path, input)["logits"];
+        Assert.HasCount(40, actual);
+        Assert.IsLessThanOrEqualTo(1e-4, expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max());
+    }
+
+    [TestMethod]
+    public void AGroupedOrDepthwiseConvLeavesTheLayerAloneWithMsh2405()
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(ChannelModels.IntoDepthwise(), temp.File("dw.onnx"));
+
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+
+        var warning = pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsGrouped);
+        TestContext.WriteLine(warning.ToString());
+        StringAssert.Contains(warning.Message, "conv: the next layer Conv 'depthwise' is a grouped or depthwise Conv (group 8)");
+        StringAssert.Contains(warning.Message, "depthwise: it is a grouped Conv (group 8)");
+        CollectionAssert.AreEqual(new long[] { 8, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
+    }
+
+    [TestMethod]
+    public void ChannelsThatReachAGraphOutputStayWithMsh2407()
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(ChannelModels.WithIntermediateOutput(), temp.File("tap.onnx"));
+
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+
+        var warning = pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsUnsupported);
+        StringAssert.Contains(warning.Message, "conv: its channels reach the graph output 'conv_relu'");
+        CollectionAssert.AreEqual(new long[] { 8, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
+        CollectionAssert.AreEqual(new long[] { 4, 8, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv2_w"), "conv2 itself is narrowed");
+        Assert.HasCount(4 * 8 * 64, OrtRunner.Run(pruned.Path, [ChannelModels.Input()])["conv_relu"]);
+    }
+
+    [TestMethod]
+    public void TransformerMlpsAreNarrowedWhileAttentionAndResidualsAreLeftAloneAndNamed()
+    {
+        using var temp = new TempDirectory();
+
+        var pruned = PruningHarness.Prune("digits-transformer", new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 }, temp);
+
+        foreach (var d in pruned.Context.Diagnostics)
+        {
+            TestContext.WriteLine(d.ToString());
+        }
+
+        Assert.AreEqual(2, pruned.Counter("layers narrowed"), "the first MatMul of each block's MLP, through its bias and GELU");
+        CollectionAssert.AreEqual(new long[] { 32, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, "/blocks.0/fc1/MatMul")));
+        CollectionAssert.AreEqual(new long[] { 32, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, "/blocks.0/fc2/MatMul")));
+        var codes = pruned.Codes.ToList();
+        Assert.Contains(ErrorCodes.PruneChannelsReshaped, codes, "q, k, v go into attention heads");
+        Assert.Contains(ErrorCodes.PruneChannelsResidual, codes, "o and fc2 add into the residual stream");
+        StringAssert.Contains(pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsReshaped).Message, "/blocks.0/q/MatMul");
+    }
+
+    // Zeros, in `masked`, the output channels each (weight, bias) pair lost in `pruned` (found by their bias values); returns the kept channels.
+    private static List<List<int>> ZeroRemovedChannels(Model masked, Model pruned, params (string Weight, string Bias)[] layers)
+    {
+        var result = new List<List<int>>();
+        foreach (var (weightName, biasName) in layers)
+        {
+            var bias = PruningHarness.Weight(masked, biasName);
+            var kept = KeptChannels(bias, PruningHarness.Weight(pruned, biasName));
+            var weight = PruningHarness.Weight(masked, weightName);
+            var dims = PruningHarness.Dims(masked, weightName);
+            var row = weight.Length / bias.Length;
+            for (var c = 0; c < bias.Length; c++)
+            {
+                if (!kept.Contains(c))
+                {
+                    bias[c] = 0;
+                    Array.Clear(weight, c * row, row);
+                }
+            }
+
+            masked.Graph.ReplaceInitializer(masked.Graph.FindValue(weightName)!, Tensor.FromArray<float>(weightName, dims, weight));
+            masked.Graph.ReplaceInitializer(masked.Graph.FindValue(biasName)!, Tensor.FromArray<float>(biasName, [bias.Length], bias));
+            result.Add(kept);
+        }
+
+        return result;
+    }
+
+    // Zeros the output rows of a bias-less weight that the pruned model no longer has. Rows are matched on
+    // their first `compare` values, or (0) when the layer's input channels were cut too, as the
+    // subsequence of values the pruned row still has.
+    private static void ZeroRowsMatching(Model masked, Model pruned, string name, int compare)
+    {
+        var weight = PruningHarness.Weight(masked, name);
+        var dims = PruningHarness.Dims(masked, name);
+        var row = weight.Length / (int)dims[0];
+        var after = PruningHarness.Weight(pruned, name);
+        var prunedRow = after.Length / (int)PruningHarness.Dims(pruned, name)[0];
+        var width = compare == 0 ? prunedRow : compare;
+        var keptRows = Enumerable.Range(0, after.Length / prunedRow).Select(r => after.Skip(r * prunedRow).Take(width).ToArray()).ToList();
+        for (var r = 0; r < dims[0]; r++)
+        {
+            var values = weight.Skip(r * row).Take(row).ToArray();
+            var stays = keptRows.Any(k => compare == 0 ? IsSubsequence(k, values) : k.SequenceEqual(values.Take(width)));
+            if (!stays)
+            {
+                Array.Clear(weight, r * row, row);
+            }
+        }
+
+        masked.Graph.ReplaceInitializer(masked.Graph.FindValue(name)!, Tensor.FromArray<float>(name, dims, weight));
+    }
+
+    private static bool IsSubsequence(float[] part, float[] whole)
+    {
+        var at = 0;
+        foreach (var v in whole)
+        {
+            if (at < part.Length && part[at] == v)
+            {
+                at++;
+            }
+        }
+
+        return at == part.Length;
+    }
+
+    private static List<int> KeptChannels(float[] before, float[] after) =>
+        after.Select(v => Array.IndexOf(before, v)).ToList() is var kept && kept.All(i => i >= 0) && kept.Distinct().Count() == kept.Count
+            ? kept
+            : throw new AssertFailedException("the pruned bias is not a subset of the original's");
+}
