@@ -27,6 +27,9 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
     /// <summary>Per-layer sensitivity the search measured (most sensitive first); empty when it measured none.</summary>
     public IReadOnlyList<Search.LayerSensitivity> Sensitivity { get; init; } = [];
 
+    /// <summary>The sparsity Prune=auto chose (0 when it pruned nothing); null without that search.</summary>
+    public double? ChosenSparsity { get; init; }
+
     /// <summary>The layers the search kept in float so the accuracy budget holds.</summary>
     public IReadOnlyList<string> KeptFloat { get; init; } = [];
 
@@ -48,6 +51,11 @@ public static class CompressionJob
         {
             throw ModelShrinkException.Error(ErrorCodes.InvalidMetadata,
                 "an accuracy budget (MaxAccuracyDrop, MinAgreement, MinCosine) needs holdout data to measure against", display, "Holdout");
+        }
+
+        if (settings.Compression.Prune is { Auto: true })
+        {
+            return Search.PruneSearch.Run(source, output, settings, display, cancellation, progress);
         }
 
         if (settings.Compression.Quantize == QuantizeMode.Auto)

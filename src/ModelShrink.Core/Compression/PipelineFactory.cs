@@ -23,6 +23,11 @@ public static class PipelineFactory
         var passes = new List<IPass>(CleanupPass.Stage(options.Cleanup));
 
         // Pruning after the clean-up and before any quantization, so quantization scales see the pruned weights.
+        if (options.Prune is { Auto: true })
+        {
+            throw new InvalidOperationException("Prune=auto is a search: run it through CompressionJob, which picks the sparsity");
+        }
+
         if (options.Prune is { } prune)
         {
             passes.Add(new Passes.Pruning.PrunePass(prune));

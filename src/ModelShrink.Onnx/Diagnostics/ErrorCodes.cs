@@ -205,4 +205,7 @@ public static class ErrorCodes
 
     /// <summary>Warning (pruning): a weight is also a graph input, so a caller may replace it at run time; it was left dense.</summary>
     public const string PruneWeightIsGraphInput = "MSH2410";
+
+    /// <summary>Warning: Prune=auto found no sparsity within the accuracy budget; the model is not pruned.</summary>
+    public const string PruneSearchFoundNothing = "MSH4105";
 }

@@ -78,6 +78,13 @@ public static class PruneModeText
                 : throw invalid(modeSetting, $"'{mode.Trim()}' is not a pruning mode; use {Forms}");
         }
 
+        if (hasSparsity && sparsity!.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return options.Method == PruneMethod.NM
+                ? throw invalid(sparsitySetting, $"{options.ModeText} fixes its sparsity at (M-N)/M; 'auto' searches magnitude or channels sparsity")
+                : options with { Auto = true };
+        }
+
         if (hasSparsity)
         {
             return TryParseSparsity(sparsity!, out var value)

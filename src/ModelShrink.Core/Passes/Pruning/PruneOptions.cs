@@ -74,6 +74,12 @@ public sealed record PruneOptions
     /// <summary>How zeros are stored in the written file.</summary>
     public PruneStorage Storage { get; init; } = PruneStorage.Sparse;
 
+    /// <summary>
+    /// Prune=auto: the search picks the highest sparsity (0.1 to 0.9) whose model still meets the
+    /// accuracy budgets on the holdout data; <see cref="Sparsity"/> is then the pick.
+    /// </summary>
+    public bool Auto { get; init; }
+
     /// <summary>The sparsity each pruned layer reaches: <see cref="Sparsity"/>, or (M-N)/M for N:M.</summary>
     public double TargetSparsity => Method == PruneMethod.NM ? (M - N) / (double)M : Sparsity;
 

@@ -1,0 +1,74 @@
+using ModelShrink.Core.Budgets;
+using ModelShrink.Core.Compression;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Search;
+
+/// <summary>
+/// Prune=auto: a binary search over sparsities 0.1 to 0.9 for the highest one whose pruned model
+/// still meets the accuracy budgets on the holdout data (accuracy falls with sparsity, so about
+/// four trials settle it). Quantization is left out while searching (Auto quantization searches
+/// afterwards, on the pruned model) and size budgets are judged on the final result only.
+/// </summary>
+public static class PruneSearch
+{
+    /// <summary>The sparsities tried, lowest first.</summary>
+    public static readonly IReadOnlyList<double> Levels = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+    /// <summary>Finds the sparsity, then runs the whole job with it; the trials join the result's candidates.</summary>
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress)
+    {
+        var prune = settings.Compression.Prune!;
+        if (settings.Holdout is null || !settings.Accuracy.IsSet)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.InvalidMetadata,
+                "Prune=auto needs holdout data and an accuracy budget (MaxAccuracyDrop, MinAgreement or MinCosine) to know how far pruning may go", display, "Prune");
+        }
+
+        var trial = settings with
+        {
+            Compression = settings.Compression with { Quantize = settings.Compression.Quantize == QuantizeMode.Auto ? QuantizeMode.None : settings.Compression.Quantize },
+            Size = new SizeBudget(null, null),
+        };
+        var tried = new List<CandidateOutcome>();
+        var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-prune-search-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        int low = -1, high = Levels.Count;
+        try
+        {
+            // Invariant: every level <= low fits, every level >= high does not.
+            while (high - low > 1)
+            {
+                var middle = (low + high) / 2;
+                var options = trial.Compression with { Prune = prune with { Auto = false, Sparsity = Levels[middle] } };
+                progress?.Report($"pruning search: sparsity {Levels[middle]:0.0}");
+                var job = CompressionJob.Run(source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
+                var outcome = new CandidateOutcome($"Prune {Levels[middle]:0.0}", options, job);
+                tried.Add(outcome);
+                if (outcome.Fits)
+                {
+                    low = middle;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        var chosen = low >= 0 ? prune with { Auto = false, Sparsity = Levels[low] } : null;
+        var final = CompressionJob.Run(source, output, settings with { Compression = settings.Compression with { Prune = chosen } }, display, cancellation, progress);
+        var diagnostics = final.Diagnostics.ToList();
+        if (chosen is null)
+        {
+            diagnostics.Add(new Diagnostic(ErrorCodes.PruneSearchFoundNothing,
+                $"Prune=auto: even sparsity {Levels[0]:0.0} breaks the accuracy budget, so the model is not pruned", display, "Prune", DiagnosticSeverity.Warning));
+        }
+
+        return final with { Diagnostics = diagnostics, Candidates = [.. tried, .. final.Candidates], ChosenSparsity = chosen?.Sparsity ?? 0 };
+    }
+}
