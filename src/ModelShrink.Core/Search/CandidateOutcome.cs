@@ -18,5 +18,16 @@ public sealed record CandidateOutcome(string Name, CompressionOptions Options, J
     /// Whether the mode did anything: a quantize pass that found nothing to quantize (int4 on a
     /// model without MatMul weights) leaves a model no smaller than "None", so it is no candidate.
     /// </summary>
-    public bool Applies => Options.Quantize == QuantizeMode.None || Result.Compression.Passes.LastOrDefault()?.Result.Modified == true;
+    public bool Applies => Options.Quantize == QuantizeMode.None
+        || Result.Compression.Passes.Any(p => p.Pass == QuantizePassName(Options.Quantize) && p.Result.Modified);
+
+    // The pass that realises each mode (later passes, such as sparse storage, may modify the model too).
+    private static string QuantizePassName(QuantizeMode mode) => mode switch
+    {
+        QuantizeMode.Int8 => "int8-dynamic",
+        QuantizeMode.Int8Static => "int8-static",
+        QuantizeMode.Int4 => "int4",
+        QuantizeMode.Fp16 => "fp16",
+        _ => "",
+    };
 }
