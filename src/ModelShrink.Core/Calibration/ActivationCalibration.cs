@@ -16,10 +16,11 @@ public static class ActivationCalibration
 {
     /// <summary>
     /// The range of each value in <paramref name="values"/> (names of float values of the main graph)
-    /// over the data at <paramref name="calibrationData"/> (any holdout layout).
+    /// over the data at <paramref name="calibrationData"/> (any holdout layout); <paramref name="percentile"/>
+    /// is the share of absolute values <see cref="CalibrationMethod.Percentile"/> keeps.
     /// </summary>
     public static IReadOnlyDictionary<string, ActivationRange> Measure(Model model, IReadOnlyCollection<string> values, string calibrationData,
-        CalibrationMethod method, string modelFile, CancellationToken cancellation = default)
+        CalibrationMethod method, string modelFile, CancellationToken cancellation = default, double percentile = 99.999)
     {
         var signature = ModelSignature.Of(model);
         var folder = Path.Combine(Path.GetTempPath(), $"modelshrink-calibration-{Guid.NewGuid():N}");
@@ -28,7 +29,7 @@ public static class ActivationCalibration
         {
             var augmented = Path.Combine(folder, "augmented.onnx");
             WriteWithOutputs(model, values, augmented, modelFile);
-            var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method), StringComparer.Ordinal);
+            var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method, percentile), StringComparer.Ordinal);
             using var runner = new ModelRunner(augmented, intraOpThreads: Math.Max(1, Environment.ProcessorCount));
             var batches = 0;
             foreach (var batch in HoldoutReader.Open(calibrationData, signature, setting: "Calibration").Batches())

@@ -1,6 +1,7 @@
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
+using ModelShrink.Core.Passes.Int8Static;
 
 namespace ModelShrink.Core.Compression;
 
@@ -28,4 +29,7 @@ public sealed record CompressionOptions
 
     /// <summary>Options of the int4 pass (<see cref="QuantizeMode.Int4"/>).</summary>
     public Int4WeightOnlyOptions Int4 { get; init; } = new();
+
+    /// <summary>Options of the int8-static pass (<see cref="QuantizeMode.Int8Static"/>), calibration data included.</summary>
+    public Int8StaticOptions Int8Static { get; init; } = new();
 }
