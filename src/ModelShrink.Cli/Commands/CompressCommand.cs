@@ -40,6 +40,7 @@ public static class CompressCommand
     private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
     private static readonly Fp16CliOptions Fp16 = new();
     private static readonly QuantizationCliOptions Quantization = new();
+    private static readonly StaticCliOptions Static = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
 
     /// <summary>Builds the command.</summary>
@@ -55,6 +56,7 @@ public static class CompressCommand
         }
 
         Quantization.AddTo(command);
+        Static.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -89,6 +91,7 @@ public static class CompressCommand
             Fp16 = Fp16.Read(parse),
             Int8 = Quantization.Int8(parse),
             Int4 = Quantization.Int4(parse),
+            Int8Static = Static.Read(parse, Quantization, parse.GetValue(Holdout)),
         };
         long? maxSize = parse.GetValue(MaxSize) is { } sizeText
             ? (ByteSize.TryParse(sizeText, out var bytes) ? bytes : throw Invalid("--max-size", $"'{sizeText}' is not a size such as 5MB"))

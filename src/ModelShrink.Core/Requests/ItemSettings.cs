@@ -18,12 +18,12 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
     public static readonly IReadOnlyList<string> KnownMetadata =
     [
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
-        "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine",
+        "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine", "Calibration",
     ];
 
     /// <summary>
     /// Parses an item's metadata; <paramref name="file"/> names the model in errors and relative
-    /// paths (Holdout) resolve against <paramref name="projectDirectory"/>.
+    /// paths (Holdout, Calibration) resolve against <paramref name="projectDirectory"/>.
     /// </summary>
     public static ItemSettings Parse(IReadOnlyDictionary<string, string> metadata, string source, string file, string projectDirectory)
     {
@@ -72,9 +72,13 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
             .ToArray();
 
         var holdout = values.GetValueOrDefault("Holdout") is { } holdoutText ? Path.GetFullPath(holdoutText, projectDirectory) : null;
+
+        // Int8Static calibrates on Calibration, else on the holdout data (with a warning from the pass).
+        var calibration = values.GetValueOrDefault("Calibration") is { } calibrationText ? Path.GetFullPath(calibrationText, projectDirectory) : null;
+        var staticOptions = new Passes.Int8Static.Int8StaticOptions { CalibrationData = calibration ?? holdout, CalibrationFromHoldout = calibration is null && holdout is not null };
         var metric = values.GetValueOrDefault("Metric") is { } metricText ? ParseEnum<Metric>(metricText, file, "Metric") : (Metric?)null;
         var job = new JobSettings(
-            new CompressionOptions { Quantize = quantize },
+            new CompressionOptions { Quantize = quantize, Int8Static = staticOptions },
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,

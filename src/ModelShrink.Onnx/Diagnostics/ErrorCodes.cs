@@ -181,4 +181,7 @@ public static class ErrorCodes
 
     /// <summary>Warning, int8 static quantization: with int8 activations, quantized outputs with several readers keep ONNX Runtime on x64 from fusing the nodes that compute them.</summary>
     public const string StaticInt8SharedOutputs = "MSH2505";
+
+    /// <summary>Warning, int8 static quantization: no calibration data was named, so the holdout data calibrates (its measured accuracy may be optimistic).</summary>
+    public const string StaticCalibratedOnHoldout = "MSH2506";
 }

@@ -28,6 +28,13 @@ public sealed record Int8StaticOptions
     /// </summary>
     public string? CalibrationData { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="CalibrationData"/> is the validation holdout, taken because no calibration
+    /// data was named: the pass warns (MSH2506) that the ranges then fit the very data the result is
+    /// validated on.
+    /// </summary>
+    public bool CalibrationFromHoldout { get; init; }
+
     /// <summary>How activation ranges are chosen from the calibration data (calibrate_method).</summary>
     public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
 

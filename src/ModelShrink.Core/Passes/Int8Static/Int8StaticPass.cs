@@ -34,6 +34,12 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
     public PassResult Run(Model model, PassContext context)
     {
         var calibration = Validate(options, context);
+        if (options.CalibrationFromHoldout)
+        {
+            context.Warn(ErrorCodes.StaticCalibratedOnHoldout,
+                "no calibration data was named, so the holdout data calibrates the activation ranges; the accuracy measured on that same data may be optimistic (name separate Calibration data)",
+                "Calibration");
+        }
         var opTypes = options.OpTypes.ToHashSet(StringComparer.Ordinal);
         var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
         WarnMissingNames(model, excluded, context);
