@@ -9,8 +9,8 @@ namespace ModelShrink.Core.Passes.Int8Static;
 
 /// <summary>
 /// Replaces the float bias of a quantized Conv or Gemm by an int32 initializer read through a
-/// DequantizeLinear (scale input scale x weight scale, zero point 0, axis 0 with per-channel
-/// weights): the form ONNX Runtime folds into QLinearConv and QGemm.
+/// DequantizeLinear (scale input scale x weight scale, zero point 0 left implicit, axis 0 with
+/// per-channel weights): the form ONNX Runtime folds into QLinearConv and QGemm.
 /// </summary>
 internal sealed class BiasQuantizer(QuantizationRewriter rewriter, Passes.PassContext context)
 {
@@ -40,8 +40,8 @@ internal sealed class BiasQuantizer(QuantizationRewriter rewriter, Passes.PassCo
         long[] shape = weight.PerTensor ? [] : [channels];
         var data = rewriter.AddInitializer(graph, Tensor.FromArray<int>(graph.UniqueName(bias.Name + "_quantized"), [channels], codes));
         var scale = rewriter.AddInitializer(graph, Tensor.FromArray<float>(graph.UniqueName(bias.Name + "_scale"), shape, scales));
-        var zeroPoint = rewriter.AddInitializer(graph, Tensor.FromArray<int>(graph.UniqueName(bias.Name + "_zero_point"), shape, new int[scales.Length]));
-        var dequantized = rewriter.AddQdqNode(graph, "DequantizeLinear", [data, scale, zeroPoint], bias.Name + "_dequantized",
+        // No zero point: it is 0 by default, and the fused kernels take the int32 data alone.
+        var dequantized = rewriter.AddQdqNode(graph, "DequantizeLinear", [data, scale], bias.Name + "_dequantized",
             bias.Name + "_DequantizeLinear", node, weight.PerTensor ? -1 : 0).Outputs[0]!;
         node.SetInput(2, dequantized);
 

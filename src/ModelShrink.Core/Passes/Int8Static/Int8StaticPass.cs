@@ -146,6 +146,7 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
         var measured = placement.Quantized.Where(v => placement.Sources[v].Calibrated).Select(v => v.Name).ToArray();
         var ranges = ActivationCalibration.Measure(model, measured, calibration, options.Method, context.ModelFile, context.Cancellation, options.Percentile);
         var parameters = Parameters(graph, placement, ranges, context);
+        var order = graph.Nodes.Select((node, index) => (node, index)).ToDictionary(p => p.node, p => p.index);
 
         foreach (var plan in ready)
         {
@@ -166,7 +167,7 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
             biases.Quantize(plan, parameters[plan.Node.Inputs[0]!].Parameters);
         }
 
-        var sharedInt8 = placement.Quantized.Count(value => InsertPair(value, parameters[value], placement, rewriter));
+        var sharedInt8 = placement.Quantized.Count(value => InsertPair(value, parameters[value], placement, rewriter, order));
         if (sharedInt8 > 0)
         {
             context.Warn(ErrorCodes.StaticInt8SharedOutputs,
@@ -302,7 +303,8 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
     // activations each int8 reader of a float producer gets its own pair: ONNX Runtime on x64 turns
     // an int8 pair into uint8 (what its kernels take) only when the QuantizeLinear has one reader.
     // Returns whether an int8 unit's output went to several readers with int8 activations.
-    private bool InsertPair(Value value, ActivationQuantization parameters, QdqPlacement placement, QuantizationRewriter rewriter)
+    private bool InsertPair(Value value, ActivationQuantization parameters, QdqPlacement placement, QuantizationRewriter rewriter,
+        IReadOnlyDictionary<Node, int> order)
     {
         var graph = value.Graph;
         var int8Unit = placement.LeavesInt8Unit(value);
@@ -313,8 +315,8 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
         var output = int8Unit && value.IsGraphOutput;
         var int8 = options.ActivationType == WeightType.Int8;
         var dedicated = int8 && !int8Unit && readers.Length > 1;
-        var index = value.Producer is { } producer ? IndexOf(graph, producer) + 1 : 0;
-        var before = index < graph.Nodes.Count ? graph.Nodes[index] : null;
+        // Before the first reader (its node in this graph when it sits in a subgraph), else at the end.
+        var before = readers.Select(r => AncestorIn(graph, r.Key)).MinBy(n => order[n]);
         Value? shared = null;
         var pairs = 0;
         Value Pair()
@@ -373,17 +375,14 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
         (graph.AddInitializer(parameters.Scale.Initializer!.WithName(graph.UniqueName(parameters.Scale.Name))),
          graph.AddInitializer(parameters.ZeroPoint.Initializer!.WithName(graph.UniqueName(parameters.ZeroPoint.Name))));
 
-    private static int IndexOf(Graph graph, Node node)
+    private static Node AncestorIn(Graph graph, Node node)
     {
-        for (var i = 0; i < graph.Nodes.Count; i++)
+        while (node.Graph != graph)
         {
-            if (graph.Nodes[i] == node)
-            {
-                return i;
-            }
+            node = node.Graph.OwnerNode ?? throw new InvalidOperationException($"{node} is not inside graph '{graph.Name}'");
         }
 
-        throw new InvalidOperationException($"{node} is not in graph '{graph.Name}'");
+        return node;
     }
 
     private static void WarnMissingNames(Model model, IEnumerable<string> names, PassContext context)

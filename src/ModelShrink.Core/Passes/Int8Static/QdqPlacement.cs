@@ -18,10 +18,10 @@ internal enum Int8Role
     /// <summary>QLinearSoftmax; the output range is fixed to [0, 1] as in ONNX Runtime's tool.</summary>
     Softmax,
 
-    /// <summary>Add, Mul: QLinearAdd, QLinearMul; both inputs quantized.</summary>
+    /// <summary>Add, Mul: QLinearAdd, QLinearMul; both inputs quantized, neither a constant.</summary>
     Binary,
 
-    /// <summary>Concat: QLinearConcat; every input quantized.</summary>
+    /// <summary>Concat: QLinearConcat; every input quantized, none a constant.</summary>
     Variadic,
 }
 
@@ -44,6 +44,10 @@ internal readonly record struct ParamSource(Value? SameAs, ActivationRange? Fixe
 /// (zero point at the type's minimum). A non-compute operator joins when one of its inputs comes out
 /// of the region and its output feeds the region (the largest set with that property), so int8 data
 /// flows between compute nodes without a float round trip and nothing is quantized for nothing.
+/// An operator with a constant input (a bias Add after a MatMul, a scale Mul) stays float: its int8
+/// constant would be a lone DequantizeLinear, which ONNX Runtime on x64 does not turn into uint8
+/// like int8 activation pairs (so QLinearAdd would not fuse), and MatMulIntegerToFloat followed by a
+/// float Add measured as fast as the all-int8 chain on the transformer fixture.
 /// </summary>
 internal sealed class QdqPlacement
 {
