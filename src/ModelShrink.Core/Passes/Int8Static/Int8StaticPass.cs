@@ -40,103 +40,36 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
                 "no calibration data was named, so the holdout data calibrates the activation ranges; the accuracy measured on that same data may be optimistic (name separate Calibration data)",
                 "Calibration");
         }
+
         var opTypes = options.OpTypes.ToHashSet(StringComparer.Ordinal);
         var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
         WarnMissingNames(model, excluded, context);
         var graph = model.Graph;
-        var counters = new Dictionary<string, long>();
+        var counters = Prepare(model, opTypes, excluded, context);
 
-        var nested = model.Graph.EnumerateGraphs().Skip(1).SelectMany(g => g.Nodes)
-            .Count(n => n.Domain is "" or "ai.onnx" && ComputeOps.Contains(n.OpType) && opTypes.Contains(n.OpType));
-        if (nested > 0)
-        {
-            counters["nodes in subgraphs left float"] = nested;
-            context.Warn(ErrorCodes.StaticSubgraphsFloat,
-                $"{nested} Conv/MatMul/Gemm node(s) inside If/Loop/Scan bodies stay float: calibration measures the main graph only (int8 quantizes them without calibration)");
-        }
-
-        // QuantizeLinear needs opset 10; ONNX Runtime's fusions write default-domain QLinear* nodes
-        // that do not exist below it, so com.microsoft Q/DQ in an older graph would not load once
-        // optimized. A model that cannot just take the number is upgraded (nodes rewritten) to 13.
-        if (model.Opsets.Default is > 0 and < 10 && !OpsetRaise.CanRaise(model, 10))
-        {
-            var from = model.Opsets.Default;
-            new UpgradeOpsetPass(UpgradedOpset).Run(model, context);
-            counters[$"opset upgraded from {from} to"] = UpgradedOpset;
-        }
-
-        if (options.FoldBatchNormalization && opTypes.Contains("Conv"))
-        {
-            counters["batch norms folded"] = BatchNormFolding.Run(graph, conv => !excluded.Contains(conv.Name));
-        }
-
-        // Weights: the int8 operator quantizers in their DequantizeLinear form.
+        // Weights: the int8 operator quantizers, in their DequantizeLinear form (weight-only for thin convs).
         var rewriter = new QuantizationRewriter(model, new QuantizationSettings(options.WeightScheme, options.PerChannel, QuantForm.Dequantize), context);
-        var plans = new List<NodePlan>();
-        var activationMatMuls = new List<Node>();
-        IReadOnlyDictionary<Value, DataType>? types = null;
-        foreach (var node in graph.Nodes)
-        {
-            context.Cancellation.ThrowIfCancellationRequested();
-            if (node.Domain is not ("" or "ai.onnx") || !ComputeOps.Contains(node.OpType) || !opTypes.Contains(node.OpType) || excluded.Contains(node.Name)
-                || node.Inputs[0] is not { IsWeight: false })
-            {
-                continue;
-            }
-
-            var quantizer = OperatorQuantizers.Find(node.OpType)!;
-            if (options.ThinConvsFloat && node.Is("Conv") && rewriter.Weight(node, 1) is { } weight && IsThin(weight.ConstantTensor!))
-            {
-                // Float compute on an int8 weight that ONNX Runtime rebuilds once at load (int8-dynamic's weight-only form).
-                plans.Add(new NodePlan(node, quantizer, QuantForm.WeightOnly, [(1, new WeightKey(weight, rewriter.ChannelAxis(QuantForm.WeightOnly, 0), false))]));
-            }
-            else if (quantizer.Plan(node, rewriter) is { Weights.Count: > 0 } plan)
-            {
-                if (KeptFloatReason(node) is { } reason)
-                {
-                    context.Warn(ErrorCodes.StaticNodeKeptFloat, $"{node} stays float: {reason}");
-                    continue;
-                }
-
-                plans.Add(plan);
-            }
-            else if (node.Is("MatMul") && !options.MatMulConstBOnly && node.Inputs is [{ IsWeight: false } a, { IsWeight: false } b])
-            {
-                types ??= Fp16.ElementTypeInference.Infer(model);
-                if (types.GetValueOrDefault(a) == DataType.Float && types.GetValueOrDefault(b) == DataType.Float)
-                {
-                    activationMatMuls.Add(node);
-                }
-            }
-        }
-
+        var (plans, activationMatMuls) = PlanComputeNodes(model, rewriter, opTypes, excluded, context);
         var ready = rewriter.QuantizeWeights(plans);
         var weightOnly = ready.Where(p => p.Form == QuantForm.WeightOnly).ToArray();
         ready = ready.Except(weightOnly).ToArray();
-        var compute = ready.ToDictionary(p => p.Node, _ => new[] { 0 });
-        foreach (var node in activationMatMuls)
-        {
-            compute[node] = [0, 1];
-        }
-
         foreach (var plan in weightOnly)
         {
             plan.Quantizer.Rewrite(plan, rewriter);
             rewriter.Count("thin convs in float (int8 weights)");
         }
 
+        var compute = ready.ToDictionary(p => p.Node, _ => new[] { 0 });
+        foreach (var node in activationMatMuls)
+        {
+            compute[node] = [0, 1];
+        }
+
         if (compute.Count == 0)
         {
             context.Warn(ErrorCodes.QuantNothingQuantized,
-                $"no node of the types {string.Join(", ", ComputeOps.Where(opTypes.Contains))} in the main graph could be quantized; the model is unchanged");
-            rewriter.Finish();
-            foreach (var (key, count) in counters)
-            {
-                rewriter.Count(key, count);
-            }
-
-            var changed = weightOnly.Length > 0 || counters.GetValueOrDefault("batch norms folded") > 0 || counters.Keys.Any(k => k.StartsWith("opset upgraded", StringComparison.Ordinal));
-            return new PassResult(changed, rewriter.Counters);
+                $"no node of the types {string.Join(", ", ComputeOps.Where(opTypes.Contains))} in the main graph could be quantized statically");
+            return Finish(rewriter, counters, weightOnly.Length > 0 || counters.GetValueOrDefault("batch norms folded") > 0 || counters.ContainsKey("opset upgraded to"));
         }
 
         // Where the pairs go, then the ranges they need, measured on the float model.
@@ -180,18 +113,100 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
             rewriter.RequireOpset(12);
         }
 
-        rewriter.Finish();
         biases.RemoveReplaced();
-        rewriter.Count("values calibrated", measured.Length);
-        rewriter.Count("activations quantized", placement.Quantized.Count);
-        rewriter.Count("int8 operators", placement.Joined.Count);
-        rewriter.Count("activation functions absorbed", placement.Absorbed.Count);
+        counters["values calibrated"] = measured.Length;
+        counters["activations quantized"] = placement.Quantized.Count;
+        counters["int8 operators"] = placement.Joined.Count;
+        counters["activation functions absorbed"] = placement.Absorbed.Count;
+        return Finish(rewriter, counters, true);
+    }
+
+    // Before planning: a warning for subgraphs, the opset upgrade a model below 10 may need, BatchNormalization folding.
+    private Dictionary<string, long> Prepare(Model model, HashSet<string> opTypes, HashSet<string> excluded, PassContext context)
+    {
+        var counters = new Dictionary<string, long>();
+        var nested = model.Graph.EnumerateGraphs().Skip(1).SelectMany(g => g.Nodes)
+            .Count(n => n.Domain is "" or "ai.onnx" && ComputeOps.Contains(n.OpType) && opTypes.Contains(n.OpType));
+        if (nested > 0)
+        {
+            counters["nodes in subgraphs left float"] = nested;
+            context.Warn(ErrorCodes.StaticSubgraphsFloat,
+                $"{nested} Conv/MatMul/Gemm node(s) inside If/Loop/Scan bodies stay float: calibration measures the main graph only (int8 quantizes them without calibration)");
+        }
+
+        // QuantizeLinear needs opset 10; ONNX Runtime's fusions write default-domain QLinear* nodes
+        // that do not exist below it, so com.microsoft Q/DQ in an older graph would not load once
+        // optimized. A model that cannot just take the number is upgraded (nodes rewritten) to 13.
+        if (model.Opsets.Default is > 0 and < 10 && !OpsetRaise.CanRaise(model, 10))
+        {
+            counters["opset upgraded from"] = model.Opsets.Default;
+            new UpgradeOpsetPass(UpgradedOpset).Run(model, context);
+            counters["opset upgraded to"] = UpgradedOpset;
+        }
+
+        if (options.FoldBatchNormalization && opTypes.Contains("Conv"))
+        {
+            counters["batch norms folded"] = BatchNormFolding.Run(model.Graph, conv => !excluded.Contains(conv.Name));
+        }
+
+        return counters;
+    }
+
+    // The weight plans of the main graph's compute nodes, and the MatMuls of two float activations.
+    private (List<NodePlan> Plans, List<Node> ActivationMatMuls) PlanComputeNodes(Model model, QuantizationRewriter rewriter,
+        HashSet<string> opTypes, HashSet<string> excluded, PassContext context)
+    {
+        var plans = new List<NodePlan>();
+        var activationMatMuls = new List<Node>();
+        IReadOnlyDictionary<Value, DataType>? types = null;
+        foreach (var node in model.Graph.Nodes)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            if (node.Domain is not ("" or "ai.onnx") || !ComputeOps.Contains(node.OpType) || !opTypes.Contains(node.OpType) || excluded.Contains(node.Name)
+                || node.Inputs[0] is not { IsWeight: false })
+            {
+                continue;
+            }
+
+            var quantizer = OperatorQuantizers.Find(node.OpType)!;
+            if (options.ThinConvsFloat && node.Is("Conv") && rewriter.Weight(node, 1) is { } weight && IsThin(weight.ConstantTensor!))
+            {
+                // Float compute on an int8 weight that ONNX Runtime rebuilds once at load (int8-dynamic's weight-only form).
+                plans.Add(new NodePlan(node, quantizer, QuantForm.WeightOnly, [(1, new WeightKey(weight, rewriter.ChannelAxis(QuantForm.WeightOnly, 0), false))]));
+            }
+            else if (quantizer.Plan(node, rewriter) is { Weights.Count: > 0 } plan)
+            {
+                if (KeptFloatReason(node) is { } reason)
+                {
+                    context.Warn(ErrorCodes.StaticNodeKeptFloat, $"{node} stays float: {reason}");
+                    continue;
+                }
+
+                plans.Add(plan);
+            }
+            else if (node.Is("MatMul") && !options.MatMulConstBOnly && node.Inputs is [{ IsWeight: false } a, { IsWeight: false } b])
+            {
+                types ??= Fp16.ElementTypeInference.Infer(model);
+                if (types.GetValueOrDefault(a) == DataType.Float && types.GetValueOrDefault(b) == DataType.Float)
+                {
+                    activationMatMuls.Add(node);
+                }
+            }
+        }
+
+        return (plans, activationMatMuls);
+    }
+
+    // Removes replaced float weights, raises the opset the new nodes need, and merges the counters.
+    private static PassResult Finish(QuantizationRewriter rewriter, Dictionary<string, long> counters, bool modified)
+    {
+        rewriter.Finish();
         foreach (var (key, count) in counters)
         {
             rewriter.Count(key, count);
         }
 
-        return new PassResult(true, rewriter.Counters);
+        return new PassResult(modified, rewriter.Counters);
     }
 
     // The calibration data, checked; MSH2500 when absent.
