@@ -217,6 +217,45 @@ public sealed class StaticBehaviourTests
         Assert.IsFalse(ops.ContainsKey("Cast") || ops.ContainsKey("DequantizeLinear"), string.Join(", ", ops.Keys));
     }
 
+    [TestMethod]
+    public void ConcatPoolingAndFlattenBetweenQuantizedNodesRunInInt8()
+    {
+        using var folder = new TempDirectory();
+        var model = Model.Create("branches", 8, ("", 17));
+        var graph = model.Graph;
+        var x = graph.AddInput("x", TensorType.Of(DataType.Float, "N", 4, 8, 8));
+        Value Weight(string name, long[] dims, int seed) => graph.AddInitializer(Tensor.FromArray<float>(name, dims, QuantizedModels.RandomValues((int)dims.Aggregate(1L, (a, b) => a * b), seed, 0.4f)));
+        var a = graph.AddNode("Relu", [graph.AddNode("Conv", [x, Weight("A", [8, 4, 3, 3], 1)], ["a"], [Attribute.FromInts("pads", [1, 1, 1, 1])]).Outputs[0]], ["a_relu"]).Outputs[0]!;
+        var b = graph.AddNode("Conv", [x, Weight("B", [8, 4, 1, 1], 2)], ["b"]).Outputs[0]!;
+        var concat = graph.AddNode("Concat", [a, b], ["concat"], [Attribute.FromInt("axis", 1)]).Outputs[0]!;
+        var pooled = graph.AddNode("AveragePool", [concat], ["pooled"], [Attribute.FromInts("kernel_shape", [2, 2]), Attribute.FromInts("strides", [2, 2])]).Outputs[0]!;
+        var c = graph.AddNode("Conv", [pooled, Weight("C", [16, 16, 1, 1], 3)], ["c"]).Outputs[0]!;
+        var gap = graph.AddNode("GlobalAveragePool", [c], ["gap"]).Outputs[0]!;
+        var flat = graph.AddNode("Flatten", [gap], ["flat"]).Outputs[0]!;
+        var y = graph.AddNode("Gemm", [flat, Weight("G", [10, 16], 4)], ["y"], [Attribute.FromInt("transB", 1)]).Outputs[0]!;
+        y.Type = TensorType.Of(DataType.Float, "N", 10);
+        graph.Outputs.Add(y);
+        var source = folder.File("branches.onnx");
+        ModelWriter.Save(model, source);
+        var calibration = folder.File("calibration");
+        StaticQuantization.WriteDataSet(calibration, 0, Tensor.FromArray<float>("x", [16, 4, 8, 8], QuantizedModels.RandomValues(16 * 256, 5, 1f)));
+
+        var (path, result, _, _) = QuantizedModels.Apply(source, new Int8StaticPass(new Int8StaticOptions { CalibrationData = calibration }), folder);
+
+        Assert.AreEqual(4L, result.Counters["int8 operators"], "Concat, AveragePool, GlobalAveragePool, Flatten");
+        Assert.AreEqual(1L, result.Counters["activation functions absorbed"]);
+        var ops = StaticQuantization.OptimizedOps(path, GraphOptimizationLevel.ORT_ENABLE_EXTENDED);
+        Assert.AreEqual(3, ops.GetValueOrDefault("QLinearConv"), string.Join(", ", ops.Keys));
+        Assert.AreEqual(1, ops.GetValueOrDefault("com.microsoft.QLinearConcat"), string.Join(", ", ops.Keys));
+        Assert.AreEqual(1, ops.GetValueOrDefault("com.microsoft.QLinearAveragePool"), string.Join(", ", ops.Keys));
+        Assert.AreEqual(1, ops.GetValueOrDefault("com.microsoft.QLinearGlobalAveragePool"), string.Join(", ", ops.Keys));
+        Assert.AreEqual(1, ops.GetValueOrDefault("com.microsoft.QGemm"), string.Join(", ", ops.Keys));
+        Assert.AreEqual(1, ops.GetValueOrDefault("QuantizeLinear"), "only the input is quantized at run time");
+        Assert.IsFalse(ops.ContainsKey("DequantizeLinear"), string.Join(", ", ops.Keys));
+        var input = Tensor.FromArray<float>("x", [4, 4, 8, 8], QuantizedModels.RandomValues(4 * 256, 6, 1f));
+        Assert.IsGreaterThan(0.999, QuantizedModels.Cosine(QuantizedModels.Run(source, input), QuantizedModels.Run(path, input)));
+    }
+
     private static string WriteConv(string path, long opset, Tensor weight, float[] bias)
     {
         var model = Model.Create("conv", 7, ("", opset));
