@@ -94,7 +94,8 @@ namespace ModelShrink.Build.Tasks
                 text.AppendLine(name + "=" + metadata[name]);
             }
 
-            // A changed holdout set changes the measured accuracy: its files are part of the record.
+            // A changed holdout set changes the measured accuracy, changed calibration data the
+            // Int8Static ranges: their files are part of the record.
             var holdout = model.GetMetadata("Holdout");
             if (!string.IsNullOrWhiteSpace(holdout))
             {
@@ -106,6 +107,12 @@ namespace ModelShrink.Build.Tasks
             if (!string.IsNullOrWhiteSpace(reconstructData))
             {
                 text.AppendLine("reconstruct-files=" + DataFingerprint(Path.Combine(ProjectDirectory, reconstructData.Trim())));
+            }
+
+            var calibration = model.GetMetadata("Calibration");
+            if (!string.IsNullOrWhiteSpace(calibration))
+            {
+                text.AppendLine("calibration-files=" + DataFingerprint(Path.Combine(ProjectDirectory, calibration.Trim())));
             }
 
             return text.ToString();

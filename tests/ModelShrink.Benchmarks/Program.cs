@@ -6,6 +6,9 @@ switch (args.FirstOrDefault())
     case "report":
         QuantizationReport.Run(args[1..]);
         break;
+    case "static":
+        StaticQuantizationReport.Run(args[1..]);
+        break;
     case "ort-ops":
         OrtOptimizedOps.Run(args[1..]);
         break;

@@ -73,7 +73,7 @@ public static class QuantizationReport
         }
     }
 
-    private static string Compare(List<Dictionary<string, float[]>> reference, List<Dictionary<string, float[]>> outputs, int[]? labels)
+    internal static string Compare(List<Dictionary<string, float[]>> reference, List<Dictionary<string, float[]>> outputs, int[]? labels)
     {
         var first = reference[0].Keys.First();
         var classes = labels is null ? 0 : labels.Max() + 1;
@@ -106,12 +106,12 @@ public static class QuantizationReport
         return $"{classification} | {numeric}";
     }
 
-    private static List<Dictionary<string, float[]>> Outputs(string path, Tensor[][] sets) =>
+    internal static List<Dictionary<string, float[]>> Outputs(string path, Tensor[][] sets) =>
         sets.Select(set => OrtRunner.Run(path, set)).ToList();
 
     // Median milliseconds of one Run on the first holdout batch, float and quantized sessions
     // measured in alternating rounds so that drifting machine load hits both alike.
-    private static (double Float, double Quantized) Latencies(string floatPath, string quantizedPath, Tensor[] set)
+    internal static (double Float, double Quantized) Latencies(string floatPath, string quantizedPath, Tensor[] set)
     {
         using var first = new Timed(floatPath, set);
         using var second = new Timed(quantizedPath, set);
@@ -186,7 +186,7 @@ public static class QuantizationReport
         }
     }
 
-    private static int[] Labels(string file)
+    internal static int[] Labels(string file)
     {
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
         return json.RootElement.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();

@@ -49,6 +49,7 @@ public static class CompressCommand
     private static readonly Fp16CliOptions Fp16 = new();
     private static readonly QuantizationCliOptions Quantization = new();
     private static readonly PruneCliOptions Prune = new();
+    private static readonly StaticCliOptions Static = new();
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout instead of text." };
     private static readonly Option<string?> Report = new("--report") { Description = "Write report.json and report.html for the run into this folder (created if missing), whether or not a budget is broken." };
     private static readonly Option<bool> Progress = ProgressWriter.Option();
@@ -67,6 +68,7 @@ public static class CompressCommand
         }
 
         Quantization.AddTo(command);
+        Static.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -112,6 +114,7 @@ public static class CompressCommand
             Reconstruct = ParseEnum<ReconstructMode>(parse.GetValue(Reconstruct)!, "--reconstruct"),
             ReconstructData = parse.GetValue(ReconstructData) ?? parse.GetValue(Holdout),
             Prune = Prune.Read(parse),
+            Int8Static = Static.Read(parse, Quantization, parse.GetValue(Holdout)),
         };
         if (compression.Reconstruct != ReconstructMode.None && compression.ReconstructData is null)
         {

@@ -11,8 +11,8 @@ public sealed class QuantizationCliOptions
     private readonly Option<bool> perChannel = new("--per-channel") { Description = "int8: one scale per output channel instead of per weight." };
     private readonly Option<string> weightType = new("--weight-type") { Description = "int8: stored weight type, int8 or uint8 (default int8).", DefaultValueFactory = _ => "int8" };
     private readonly Option<bool?> symmetric = new("--symmetric") { Description = "int8: symmetric weights, true or false (default: true for int8, false for uint8)." };
-    private readonly Option<bool> reduceRange = new("--reduce-range") { Description = "int8: 7-bit weights, for CPUs without VNNI." };
-    private readonly Option<string[]> opTypes = new("--op-types") { Description = "int8: operator types to quantize, comma-separated (default MatMul,Gemm,Conv,LSTM,GRU,RNN).", AllowMultipleArgumentsPerToken = true };
+    private readonly Option<bool> reduceRange = new("--reduce-range") { Description = "int8 and int8static: 7-bit weights, for CPUs without VNNI." };
+    private readonly Option<string[]> opTypes = new("--op-types") { Description = "int8 and int8static: operator types to quantize, comma-separated (int8 default MatMul,Gemm,Conv,LSTM,GRU,RNN).", AllowMultipleArgumentsPerToken = true };
     private readonly Option<string[]> excludeNodes = new("--exclude-nodes") { Description = "Node names to leave in float, comma-separated.", AllowMultipleArgumentsPerToken = true };
     private readonly Option<string> int8Form = new("--int8-form") { Description = "int8: auto (per operator, the faster form), integer (MatMulInteger/ConvInteger), weight-only (int8 storage, float compute) or qdq (DequantizeLinear on weights).", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> blockSize = new("--block-size") { Description = "int4: weights per block along K, a power of two >= 16 (default 32).", DefaultValueFactory = _ => 32 };
@@ -54,6 +54,15 @@ public sealed class QuantizationCliOptions
         AccuracyLevel = parse.GetValue(int4AccuracyLevel),
         ExcludeNodes = List(parse.GetValue(excludeNodes)),
     };
+
+    /// <summary>The operator types given with --op-types (empty: each pass's default).</summary>
+    internal IReadOnlyList<string> OpTypes(ParseResult parse) => List(parse.GetValue(opTypes));
+
+    /// <summary>The node names given with --exclude-nodes.</summary>
+    internal IReadOnlyList<string> ExcludeNodes(ParseResult parse) => List(parse.GetValue(excludeNodes));
+
+    /// <summary>Whether --reduce-range was given.</summary>
+    internal bool ReduceRange(ParseResult parse) => parse.GetValue(reduceRange);
 
     // "a,b c" and repeated options all give [a, b, c].
     private static IReadOnlyList<string> List(string[]? values) =>

@@ -13,7 +13,9 @@ public static class SizeHints
     /// <summary>A hint such as "Fp16 would reach about 96KB", or null when no available mode is smaller.</summary>
     public static string? For(long originalBytes, long floatWeightBytes, QuantizeMode current, long? limit)
     {
+        // Int8Static would reach Int8's size and needs calibration data: Int8 is the one to name.
         var estimates = PipelineFactory.SupportedModes
+            .Where(mode => mode != QuantizeMode.Int8Static)
             .Select(mode => (Mode: mode, Bytes: Estimate(originalBytes, floatWeightBytes, mode)))
             .Where(e => e.Bytes is not null && e.Mode != current && e.Bytes < Estimate(originalBytes, floatWeightBytes, current))
             .OrderBy(e => e.Bytes)

@@ -11,12 +11,13 @@ public static class ActivationCalibration
 {
     /// <summary>
     /// The range of each value in <paramref name="values"/> (names of float values of the main graph)
-    /// over the data at <paramref name="calibrationData"/> (any holdout layout).
+    /// over the data at <paramref name="calibrationData"/> (any holdout layout); <paramref name="percentile"/>
+    /// is the share of absolute values <see cref="CalibrationMethod.Percentile"/> keeps.
     /// </summary>
     public static IReadOnlyDictionary<string, ActivationRange> Measure(Model model, IReadOnlyCollection<string> values, string calibrationData,
-        CalibrationMethod method, string modelFile, CancellationToken cancellation = default)
+        CalibrationMethod method, string modelFile, CancellationToken cancellation = default, double percentile = 99.999)
     {
-        var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method), StringComparer.Ordinal);
+        var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method, percentile), StringComparer.Ordinal);
         AugmentedRun.ForEachBatch(model, values, calibrationData, modelFile, "Calibration",
             output => calibrators[output.Name].Add(output.Values), cancellation);
         return calibrators.ToDictionary(c => c.Key, c => c.Value.Range(), StringComparer.Ordinal);

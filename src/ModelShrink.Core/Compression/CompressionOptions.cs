@@ -2,6 +2,7 @@ using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Passes.Int8Static;
 
 namespace ModelShrink.Core.Compression;
 
@@ -42,4 +43,6 @@ public sealed record CompressionOptions
 
     /// <summary>Pruning, or null for none: runs after the clean-up and before any quantization (CLI <c>--prune</c>, metadata <c>Prune</c>).</summary>
     public Passes.Pruning.PruneOptions? Prune { get; init; }
+    /// <summary>Options of the int8-static pass (<see cref="QuantizeMode.Int8Static"/>), calibration data included.</summary>
+    public Int8StaticOptions Int8Static { get; init; } = new();
 }

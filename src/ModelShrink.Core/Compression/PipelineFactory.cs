@@ -3,6 +3,7 @@ using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Compression;
@@ -11,7 +12,7 @@ namespace ModelShrink.Core.Compression;
 public static class PipelineFactory
 {
     /// <summary>The quantize modes this build of the engine can run.</summary>
-    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None, QuantizeMode.Int8, QuantizeMode.Int4, QuantizeMode.Fp16];
+    public static IReadOnlyList<QuantizeMode> SupportedModes { get; } = [QuantizeMode.None, QuantizeMode.Int8, QuantizeMode.Int8Static, QuantizeMode.Int4, QuantizeMode.Fp16];
 
     /// <summary>Every mode a user may ask for: the supported ones and Auto, which searches among them.</summary>
     public static IReadOnlyList<QuantizeMode> RequestableModes => [.. SupportedModes, QuantizeMode.Auto];
@@ -57,6 +58,9 @@ public static class PipelineFactory
                 break;
             case QuantizeMode.Int8:
                 passes.Add(new Int8DynamicPass(options.Int8));
+                break;
+            case QuantizeMode.Int8Static:
+                passes.Add(new Int8StaticPass(options.Int8Static));
                 break;
             case QuantizeMode.Int4:
                 passes.Add(new Int4WeightOnlyPass(options.Int4));

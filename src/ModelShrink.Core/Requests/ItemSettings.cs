@@ -19,14 +19,14 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
     public static readonly IReadOnlyList<string> KnownMetadata =
     [
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
-        "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine",
+        "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine", "Calibration",
         "Reconstruct", "ReconstructData",
         "Prune", "PruneMode",
     ];
 
     /// <summary>
     /// Parses an item's metadata; <paramref name="file"/> names the model in errors and relative
-    /// paths (Holdout) resolve against <paramref name="projectDirectory"/>.
+    /// paths (Holdout, Calibration) resolve against <paramref name="projectDirectory"/>.
     /// </summary>
     public static ItemSettings Parse(IReadOnlyDictionary<string, string> metadata, string source, string file, string projectDirectory)
     {
@@ -82,11 +82,15 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
             throw Invalid(file, "Reconstruct", $"Reconstruct={reconstruct} needs data to measure on: set Holdout or ReconstructData");
         }
 
+
+        // Int8Static calibrates on Calibration, else on the holdout data (with a warning from the pass).
+        var calibration = values.GetValueOrDefault("Calibration") is { } calibrationText ? Path.GetFullPath(calibrationText, projectDirectory) : null;
+        var staticOptions = new Passes.Int8Static.Int8StaticOptions { CalibrationData = calibration ?? holdout, CalibrationFromHoldout = calibration is null && holdout is not null };
         var metric = values.GetValueOrDefault("Metric") is { } metricText ? ParseEnum<Metric>(metricText, file, "Metric") : (Metric?)null;
         var prune = Passes.Pruning.PruneModeText.FromSettings(values.GetValueOrDefault("Prune"), values.GetValueOrDefault("PruneMode"), "Prune", "PruneMode",
             (setting, problem) => Invalid(file, setting, problem));
         var job = new JobSettings(
-            new CompressionOptions { Quantize = quantize, Prune = prune, Reconstruct = reconstruct, ReconstructData = reconstructData },
+            new CompressionOptions { Quantize = quantize, Prune = prune, Reconstruct = reconstruct, ReconstructData = reconstructData, Int8Static = staticOptions },
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,

@@ -6,15 +6,16 @@ namespace ModelShrink.Core.Search;
 
 /// <summary>
 /// Quantize = Auto: tries the available modes from the smallest expected result to the largest
-/// (int4, int8, fp16, none — as far as this engine has them), validating each on the holdout data
-/// against every budget, and stops at the first that fits: with candidates in size order that is
+/// (int4, int8, int8 static when calibration data is named, fp16, none — as far as this engine has
+/// them), validating each on the holdout data against every budget, and stops at the first that fits: with candidates in size order that is
 /// the smallest one within the budgets. When none fits, the error names the best size and the
 /// best metric reached and the budgets that failed.
 /// </summary>
 public static class AutoSearch
 {
     /// <summary>The order candidates are tried in: most aggressive first.</summary>
-    public static readonly IReadOnlyList<QuantizeMode> Order = [QuantizeMode.Int4, QuantizeMode.Int8, QuantizeMode.Fp16, QuantizeMode.None];
+    /// <remarks>Int8Static is tried only with calibration data of its own (not the holdout it would be judged on).</remarks>
+    public static readonly IReadOnlyList<QuantizeMode> Order = [QuantizeMode.Int4, QuantizeMode.Int8, QuantizeMode.Int8Static, QuantizeMode.Fp16, QuantizeMode.None];
 
     /// <summary>
     /// Runs the search; the winner is written to <paramref name="output"/>. Every candidate tried is
@@ -28,7 +29,7 @@ public static class AutoSearch
         {
             var tried = new List<CandidateOutcome>();
             IReadOnlyList<LayerSensitivity> sensitivity = [];
-            foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains))
+            foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains).Where(m => m != QuantizeMode.Int8Static || HasOwnCalibration(settings)))
             {
                 cancellation.ThrowIfCancellationRequested();
                 var options = settings.Compression with { Quantize = mode };
@@ -81,6 +82,9 @@ public static class AutoSearch
     }
 
     private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
+
+    private static bool HasOwnCalibration(JobSettings settings) =>
+        settings.Compression.Int8Static is { CalibrationData: not null, CalibrationFromHoldout: false };
 
     private static bool OnlyAccuracyFailed(JobResult job) =>
         job.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).All(d => AccuracySettings.Contains(d.Setting));

@@ -208,4 +208,25 @@ public static class ErrorCodes
 
     /// <summary>Warning: Prune=auto found no sparsity within the accuracy budget; the model is not pruned.</summary>
     public const string PruneSearchFoundNothing = "MSH4105";
+
+    /// <summary>int8 static quantization: no calibration data was given, or it does not exist.</summary>
+    public const string StaticCalibrationMissing = "MSH2500";
+
+    /// <summary>Warning, int8 static quantization: nodes inside If/Loop/Scan bodies stay float (calibration covers the main graph).</summary>
+    public const string StaticSubgraphsFloat = "MSH2501";
+
+    /// <summary>int8 static quantization: calibration gave an activation a NaN or infinite range.</summary>
+    public const string StaticRangeNotFinite = "MSH2502";
+
+    /// <summary>Warning, int8 static quantization: a node cannot take the fused int8 form (Gemm with alpha or beta other than 1 and a bias, a bias of another shape) and stays float.</summary>
+    public const string StaticNodeKeptFloat = "MSH2503";
+
+    /// <summary>Warning, int8 static quantization: a bias value does not fit int32 at input scale x weight scale and was clamped.</summary>
+    public const string StaticBiasClamped = "MSH2504";
+
+    /// <summary>Warning, int8 static quantization: with int8 activations, quantized outputs with several readers keep ONNX Runtime on x64 from fusing the nodes that compute them.</summary>
+    public const string StaticInt8SharedOutputs = "MSH2505";
+
+    /// <summary>Warning, int8 static quantization: no calibration data was named, so the holdout data calibrates (its measured accuracy may be optimistic).</summary>
+    public const string StaticCalibratedOnHoldout = "MSH2506";
 }

@@ -36,6 +36,7 @@ public sealed class QuantizationRewriter
     private long requiredOpset;
     private bool fellBackToPerTensor;
     private bool usedContrib;
+    private bool usedContribQuantize;
 
     /// <summary>Starts a quantization of <paramref name="model"/>.</summary>
     public QuantizationRewriter(Model model, QuantizationSettings settings, PassContext context)
@@ -240,27 +241,41 @@ public sealed class QuantizationRewriter
         if (!dequantized.TryGetValue((key, graph, QuantForm.Dequantize), out var value))
         {
             var (data, scale, zeroPoint) = Initializers(key);
-            var axis = quantized[key].Axis;
-            var attributes = axis >= 0 ? new[] { Attribute.FromInt("axis", axis) } : [];
-            string domain;
-            if (dequantizeMode == DequantizeMode.Contrib)
-            {
-                domain = MicrosoftDomain;
-                usedContrib = true;
-            }
-            else
-            {
-                domain = "";
-                Require(axis >= 0 ? 13 : 10);
-            }
-
-            value = graph.AddNode("DequantizeLinear", [data, scale, zeroPoint], [key.Weight.Name + "_dequantized"], attributes,
-                domain, graph.UniqueNodeName(key.Weight.Name + "_DequantizeLinear"), consumer).Outputs[0]!;
+            value = AddQdqNode(graph, "DequantizeLinear", [data, scale, zeroPoint], key.Weight.Name + "_dequantized",
+                key.Weight.Name + "_DequantizeLinear", consumer, quantized[key].Axis).Outputs[0]!;
             dequantized[(key, graph, QuantForm.Dequantize)] = value;
         }
 
         return value;
     }
+
+    /// <summary>
+    /// Adds a QuantizeLinear or DequantizeLinear node (with an <c>axis</c> attribute when
+    /// <paramref name="axis"/> is not negative) before <paramref name="before"/>, or at the end of
+    /// <paramref name="graph"/>, in the form the model's opset allows: the default domain (noting
+    /// opset 10, or 13 with an axis), or com.microsoft when even 10 is out of reach (MSH2203).
+    /// </summary>
+    public Node AddQdqNode(Graph graph, string opType, Value?[] inputs, string output, string name, Node? before, int axis = -1)
+    {
+        var attributes = axis >= 0 ? new[] { Attribute.FromInt("axis", axis) } : [];
+        string domain;
+        if (dequantizeMode == DequantizeMode.Contrib)
+        {
+            domain = MicrosoftDomain;
+            usedContrib = true;
+            usedContribQuantize |= opType == "QuantizeLinear";
+        }
+        else
+        {
+            domain = "";
+            Require(axis >= 0 ? 13 : 10);
+        }
+
+        return graph.AddNode(opType, inputs, [output], attributes, domain, graph.UniqueNodeName(name), before);
+    }
+
+    /// <summary>Notes that the new nodes need the default opset to reach <paramref name="opset"/> (raised in <see cref="Finish"/>; the caller checked it can be).</summary>
+    public void RequireOpset(long opset) => Require(opset);
 
     /// <summary>
     /// The activation quantized at run time by a DynamicQuantizeLinear (uint8 data, scale, zero point)
@@ -344,14 +359,16 @@ public sealed class QuantizationRewriter
             var blockers = OpsetRaise.Blockers(Model, 10);
             Context.Warn(ErrorCodes.QuantContribDequantize,
                 $"the model's opset {current} is below 10 (DequantizeLinear) and cannot be raised unchanged ({OpsetRaise.Describe(blockers)}); " +
-                "weights are dequantized with com.microsoft.DequantizeLinear, which only ONNX Runtime runs");
+                (usedContribQuantize
+                    ? "QuantizeLinear and DequantizeLinear use their com.microsoft versions, which only ONNX Runtime runs"
+                    : "weights are dequantized with com.microsoft.DequantizeLinear, which only ONNX Runtime runs"));
         }
 
         if (fellBackToPerTensor)
         {
             Context.Warn(ErrorCodes.QuantPerTensorFallback,
                 $"per-channel DequantizeLinear needs opset 13 and the model's opset {current} cannot be raised unchanged " +
-                $"({OpsetRaise.Describe(OpsetRaise.Blockers(Model, 13))}); weight-only nodes were quantized per tensor");
+                $"({OpsetRaise.Describe(OpsetRaise.Blockers(Model, 13))}); weights were quantized per tensor");
         }
     }
 
