@@ -18,6 +18,12 @@ public sealed record CompressionOptions
     /// </summary>
     public int? MaxOpset { get; init; }
 
+    /// <summary>
+    /// Whether the app's ONNX Runtime runs com.microsoft MatMulNBits (1.17 and later); when false,
+    /// int4 in that format is refused (MSH3203) and the Auto search leaves int4 out.
+    /// </summary>
+    public bool MatMulNBitsAllowed { get; init; } = true;
+
     /// <summary>The quantization mode.</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
 

@@ -27,6 +27,13 @@ public static class Compressor
         var floatWeights = FloatWeightBytes(model);
         var context = new PassContext(input, cancellation);
         var records = pipeline.Run(model, context, progress);
+        if (!options.MatMulNBitsAllowed && model.Graph.EnumerateNodes().Any(n => n.OpType == "MatMulNBits" && n.Domain == "com.microsoft"))
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ContribOpAboveAppRuntime,
+                "int4 MatMulNBits needs ONNX Runtime 1.17 or later, which the app does not reference; raise its Microsoft.ML.OnnxRuntime version or use Int8",
+                input, "Quantize");
+        }
+
         if (options.MaxOpset is { } cap && model.Opsets.Default > cap)
         {
             throw ModelShrinkException.Error(ErrorCodes.OpsetAboveAppRuntime,

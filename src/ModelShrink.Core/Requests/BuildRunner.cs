@@ -61,7 +61,7 @@ public static class BuildRunner
                 // float16 gets, so it is measured and reported but held to the accuracy budgets only.
                 var variant = settings.Job with
                 {
-                    Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset },
+                    Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset, MatMulNBitsAllowed = runtime.SupportsMatMulNBits },
                     Size = jobs.Count == 0 ? settings.Job.Size : new SizeBudget(null, null),
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";

@@ -29,7 +29,9 @@ public static class AutoSearch
         {
             var tried = new List<CandidateOutcome>();
             IReadOnlyList<LayerSensitivity> sensitivity = [];
-            foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains).Where(m => m != QuantizeMode.Int8Static || HasOwnCalibration(settings)))
+            foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains)
+                .Where(m => m != QuantizeMode.Int8Static || HasOwnCalibration(settings))
+                .Where(m => m != QuantizeMode.Int4 || settings.Compression.MatMulNBitsAllowed))
             {
                 cancellation.ThrowIfCancellationRequested();
                 var options = settings.Compression with { Quantize = mode };

@@ -98,6 +98,9 @@ public static class ErrorCodes
     /// <summary>The compressed model would need an opset the app's ONNX Runtime version cannot run.</summary>
     public const string OpsetAboveAppRuntime = "MSH3202";
 
+    /// <summary>The compressed model would need a contrib op (MatMulNBits) the app's ONNX Runtime version lacks.</summary>
+    public const string ContribOpAboveAppRuntime = "MSH3203";
+
     /// <summary>Warning: the app's ONNX Runtime version is not a NuGet version; outputs target the engine's.</summary>
     public const string OnnxRuntimeVersionUnreadable = "MSH3201";
 

@@ -162,6 +162,21 @@ public sealed class BuildRunnerTests
     }
 
     [TestMethod]
+    public void Int4IsRefusedForAnAppOnOnnxRuntimeWithoutMatMulNBitsAndAutoLeavesItOut()
+    {
+        using var temp = new TempDirectory();
+        var request = Request(temp, new() { ["Quantize"] = "Int4" }) with { OnnxRuntimeVersion = "1.16.3" };
+        request = request with { Items = [request.Items[0] with { Source = Fixtures.Model("digits-transformer") }] };
+
+        var int4 = BuildRunner.Run(request);
+        var auto = BuildRunner.Run(request with { Items = [request.Items[0] with { Metadata = new Dictionary<string, string> { ["Quantize"] = "Auto", ["OutputName"] = "digits" } }] });
+
+        Assert.AreEqual(ErrorCodes.ContribOpAboveAppRuntime, int4.Diagnostics.Single().Code);
+        Assert.IsTrue(auto.Items.Single().Succeeded, string.Join("; ", auto.Diagnostics.Select(d => d.Message)));
+        StringAssert.Contains(auto.Items.Single().Summary, "(Auto chose Int8");
+    }
+
+    [TestMethod]
     public void AnUnknownRequestVersionIsRefused()
     {
         using var temp = new TempDirectory();
