@@ -14,26 +14,8 @@ namespace ModelShrink.Benchmarks;
 /// both its first and last layer, so KeepFirstAndLast is off.
 /// </summary>
 [Config(typeof(Settings))]
-public class PruningBenchmarks
+public class PruningBenchmarks : GeneratedModelBenchmark
 {
-    // The folder and model ModelIoBenchmarks uses, so the 400 MB model is generated once.
-    private static readonly string Folder = Path.Combine(Path.GetTempPath(), "modelshrink-bench-io");
-    private string source = "";
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        Directory.CreateDirectory(Folder);
-        source = Path.Combine(Folder, "matmul.onnx");
-        if (!File.Exists(source))
-        {
-            GeneratedMatMulModel.Write(source);
-        }
-    }
-
-    [Benchmark(Baseline = true, Description = "File.Copy")]
-    public void Copy() => File.Copy(source, Path.Combine(Folder, "prune-copy.onnx"), overwrite: true);
-
     [Benchmark(Description = "clean-up only (no pruning)")]
     public long CleanupOnly() => Compress(null);
 
@@ -47,15 +29,13 @@ public class PruningBenchmarks
     public long MagnitudeSparse() => Compress(new PruneOptions { Sparsity = 0.9, KeepFirstAndLast = false });
 
     private long Compress(PruneOptions? prune) =>
-        Compressor.Run(source, Path.Combine(Folder, "pruned.onnx"), new CompressionOptions { Prune = prune }).CompressedBytes;
+        Compressor.Run(Source, Path.Combine(Folder, "pruned.onnx"), new CompressionOptions { Prune = prune }).CompressedBytes;
 
-    private sealed class Settings : ManualConfig
+    private sealed class Settings : LargeModelSettings
     {
         public Settings()
+            : base(warmups: 1, iterations: 11)
         {
-            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(11));
-            AddColumn(new ThroughputColumn(() => new FileInfo(Path.Combine(Folder, "matmul.onnx")).Length));
-            AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }
     }
 }
