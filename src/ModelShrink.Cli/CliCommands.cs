@@ -12,6 +12,7 @@ public static class CliCommands
         InspectCommand.Create(),
         CompressCommand.Create(),
         ValidateCommand.Create(),
+        BenchCommand.Create(),
         RunRequestCommand.Create(),
     };
 }
