@@ -8,10 +8,8 @@ namespace ModelShrink.Onnx.Tests;
 [TestClass]
 public sealed class RoundTripTests
 {
-    public static IEnumerable<object[]> FixtureNames => Fixtures.All.Select(n => new object[] { n });
-
     [TestMethod]
-    [DynamicData(nameof(FixtureNames))]
+    [DynamicData(nameof(Fixtures.AllRows), typeof(Fixtures))]
     public void LoadThenSaveGivesBitIdenticalOrtOutputs(string fixture)
     {
         using var temp = new TempDirectory();
@@ -32,7 +30,7 @@ public sealed class RoundTripTests
     }
 
     [TestMethod]
-    [DynamicData(nameof(FixtureNames))]
+    [DynamicData(nameof(Fixtures.AllRows), typeof(Fixtures))]
     public void LoadThenSaveKeepsTheProtoEqual(string fixture)
     {
         using var temp = new TempDirectory();

@@ -16,6 +16,9 @@ public static class Fixtures
         "digits-mlp-constants", "digits-mlp-inputs", "digits-cnn-if",
     ];
 
+    /// <summary>Every fixture name as a test data row, for <c>[DynamicData]</c>.</summary>
+    public static IEnumerable<object[]> AllRows => All.Select(name => new object[] { name });
+
     /// <summary>The folder holding the fixtures next to the test assembly.</summary>
     public static string Root => Path.Combine(AppContext.BaseDirectory, "fixtures");
 

@@ -13,13 +13,7 @@ public sealed class Fp16FixtureTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    [DataRow("digits-cnn")]
-    [DataRow("digits-mlp")]
-    [DataRow("digits-lstm")]
-    [DataRow("digits-transformer")]
-    [DataRow("digits-mlp-constants")]
-    [DataRow("digits-mlp-inputs")]
-    [DataRow("digits-cnn-if")]
+    [DynamicData(nameof(Fixtures.AllRows), typeof(Fixtures))]
     public void ConvertedModelRunsInOrtWithOutputsCloseToFloat32(string fixture)
     {
         using var temp = new TempDirectory();
@@ -57,13 +51,7 @@ public sealed class Fp16FixtureTests
     }
 
     [TestMethod]
-    [DataRow("digits-cnn")]
-    [DataRow("digits-mlp")]
-    [DataRow("digits-lstm")]
-    [DataRow("digits-transformer")]
-    [DataRow("digits-mlp-constants")]
-    [DataRow("digits-mlp-inputs")]
-    [DataRow("digits-cnn-if")]
+    [DynamicData(nameof(Fixtures.AllRows), typeof(Fixtures))]
     public void InputsAndOutputsStayFloat32UnderTheirNamesWithKeepIoTypes(string fixture)
     {
         using var temp = new TempDirectory();
@@ -81,13 +69,7 @@ public sealed class Fp16FixtureTests
     }
 
     [TestMethod]
-    [DataRow("digits-cnn")]
-    [DataRow("digits-mlp")]
-    [DataRow("digits-lstm")]
-    [DataRow("digits-transformer")]
-    [DataRow("digits-mlp-constants")]
-    [DataRow("digits-mlp-inputs")]
-    [DataRow("digits-cnn-if")]
+    [DynamicData(nameof(Fixtures.AllRows), typeof(Fixtures))]
     public void NoRedundantCastsAreLeft(string fixture)
     {
         using var temp = new TempDirectory();
