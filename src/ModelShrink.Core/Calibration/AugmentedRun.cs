@@ -16,7 +16,8 @@ public static class AugmentedRun
 {
     /// <summary>
     /// Feeds every output named in <paramref name="values"/> (float values of the main graph), batch by
-    /// batch over <paramref name="data"/> (any holdout layout), to <paramref name="onOutput"/>; returns
+    /// batch over <paramref name="data"/> (any holdout layout), to <paramref name="onOutput"/> (a graph
+    /// input among them comes straight from the batch); returns
     /// the number of batches. Data with no batch at all is <see cref="ErrorCodes.HoldoutUnreadable"/>.
     /// </summary>
     public static int ForEachBatch(Model model, IReadOnlyCollection<string> values, string data, string modelFile, string setting,
@@ -41,6 +42,14 @@ public static class AugmentedRun
                     if (wanted.Contains(output.Name))
                     {
                         onOutput(output);
+                    }
+                }
+
+                foreach (var (name, tensor) in batch.Inputs)
+                {
+                    if (wanted.Contains(name) && tensor.DataType == DataType.Float)
+                    {
+                        onOutput(new OutputValues(name, tensor.Dims.ToArray(), tensor.ToArray<float>()));
                     }
                 }
 
@@ -69,7 +78,7 @@ public static class AugmentedRun
         {
             var value = copy.Graph.Values.FirstOrDefault(v => v.Name == name)
                 ?? throw new ArgumentException($"'{name}' is not a value of the main graph", nameof(values));
-            if (!value.IsGraphOutput)
+            if (!value.IsGraphOutput && !value.IsGraphInput)
             {
                 value.Type ??= TensorType.OfUnknownShape(DataType.Float);
                 copy.Graph.Outputs.Add(value);

@@ -38,14 +38,19 @@ public sealed record CompressionOptions
     public Int4WeightOnlyOptions Int4 { get; init; } = new();
 
     /// <summary>
-    /// Teacher-guided reconstruction after quantization (Int8, Int4): <see cref="ReconstructMode.Bias"/>
-    /// shifts each quantized layer's float bias so its per-channel output mean on <see cref="ReconstructData"/>
-    /// matches the original's. Ignored in modes None and Fp16 (nothing quantized to correct).
+    /// Teacher-guided reconstruction of quantized (Int8, Int8Static, Int4) or pruned weights, measured on
+    /// <see cref="ReconstructData"/>: <see cref="ReconstructMode.Bias"/> shifts each changed layer's float
+    /// bias so its per-channel output mean matches the original's; <see cref="ReconstructMode.Layerwise"/>
+    /// also rounds (GPTQ) and prunes (SparseGPT) each layer to keep its output closest to the original's.
+    /// Ignored when nothing is rounded to integers or pruned (modes None and Fp16 without pruning).
     /// </summary>
     public ReconstructMode Reconstruct { get; init; } = ReconstructMode.None;
 
     /// <summary>Data the reconstruction measures on (any holdout layout); callers default it to the holdout data.</summary>
     public string? ReconstructData { get; init; }
+
+    /// <summary>Settings of <see cref="ReconstructMode.Layerwise"/> (GPTQ, SparseGPT).</summary>
+    public Passes.Reconstruction.Layerwise.LayerwiseOptions Layerwise { get; init; } = new();
 
     /// <summary>Pruning, or null for none: runs after the clean-up and before any quantization (CLI <c>--prune</c>, metadata <c>Prune</c>).</summary>
     public Passes.Pruning.PruneOptions? Prune { get; init; }

@@ -3,6 +3,7 @@ using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Diagnostics;
 
@@ -17,36 +18,49 @@ public static class PipelineFactory
     /// <summary>Every mode a user may ask for: the supported ones and Auto, which searches among them.</summary>
     public static IReadOnlyList<QuantizeMode> RequestableModes => [.. SupportedModes, QuantizeMode.Auto];
 
+    /// <summary>
+    /// Whether <paramref name="options"/> asks for a reconstruction that has something to correct:
+    /// weights rounded to integers (Int8, Int8Static, Int4) or pruned (magnitude or N:M).
+    /// </summary>
+    public static bool Reconstructs(CompressionOptions options) =>
+        options.Reconstruct != ReconstructMode.None
+        && (options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int8Static or QuantizeMode.Int4
+            || options.Prune is { Method: not Passes.Pruning.PruneMethod.Channels });
+
     /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
     public static PassPipeline Create(CompressionOptions options)
     {
         // Clean-up first, for every mode: later passes see initializers, not Constant nodes.
         var passes = new List<IPass>(CleanupPass.Stage(options.Cleanup));
 
-        // Pruning after the clean-up and before any quantization, so quantization scales see the pruned weights.
         if (options.Prune is { Auto: true })
         {
             throw new InvalidOperationException("Prune=auto is a search: run it through CompressionJob, which picks the sparsity");
         }
 
-        if (options.Prune is { } prune)
-        {
-            passes.Add(new Passes.Pruning.PrunePass(prune));
-        }
-
-        var reconstruct = options.Reconstruct != ReconstructMode.None && options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int4;
+        // Reconstruction measures the teacher: the model after clean-up, before pruning and quantization.
+        var reconstruct = Reconstructs(options);
         var teacher = new TeacherModel();
         if (reconstruct)
         {
             if (options.ReconstructData is null)
             {
                 throw ModelShrinkException.Error(ErrorCodes.ReconstructNeedsData,
-                    $"Reconstruct={options.Reconstruct} measures the original and the quantized model on data; give reconstruct data or holdout data",
+                    $"Reconstruct={options.Reconstruct} measures the original and the compressed model on data; give reconstruct data or holdout data",
                     setting: "Reconstruct");
             }
 
-            // The teacher is the model after clean-up (and pruning, when there is any), before quantization.
             passes.Add(new TeacherSnapshotPass(teacher));
+            if (options.Reconstruct == ReconstructMode.Layerwise)
+            {
+                passes.Add(new CaptureLayerInputsPass(options.Layerwise with { KeepZeros = options.Prune is not null }, options.ReconstructData));
+            }
+        }
+
+        // Pruning before any quantization, so quantization scales see the pruned weights.
+        if (options.Prune is { } prune)
+        {
+            passes.Add(new Passes.Pruning.PrunePass(prune));
         }
 
         switch (options.Quantize)

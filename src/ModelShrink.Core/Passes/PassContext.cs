@@ -6,6 +6,7 @@ namespace ModelShrink.Core.Passes;
 public sealed class PassContext
 {
     private readonly List<Diagnostic> diagnostics = [];
+    private readonly Dictionary<Type, object> features = [];
 
     /// <summary>Creates a context.</summary>
     public PassContext(string modelFile, CancellationToken cancellation = default)
@@ -22,6 +23,17 @@ public sealed class PassContext
 
     /// <summary>Warnings raised so far.</summary>
     public IReadOnlyList<Diagnostic> Diagnostics => diagnostics;
+
+    /// <summary>
+    /// What an earlier pass of the same run left for later ones, by type (layer statistics captured on
+    /// the float model, read by the quantizers), or null when none did.
+    /// </summary>
+    public T? Feature<T>()
+        where T : class => features.TryGetValue(typeof(T), out var feature) ? (T)feature : null;
+
+    /// <summary>Leaves <paramref name="feature"/> for later passes (see <see cref="Feature{T}"/>).</summary>
+    public void SetFeature<T>(T feature)
+        where T : class => features[typeof(T)] = feature;
 
     /// <summary>Records a warning about the model (errors are thrown as <see cref="ModelShrinkException"/>).</summary>
     public void Warn(string code, string message, string? setting = null) =>

@@ -83,16 +83,18 @@ public static class BlockQuantizer
     private const int TileColumns = 64;
 
     /// <summary>Quantizes a [K, N] weight into the MatMulNBits layout.</summary>
-    public static MatMulNBitsWeight ForMatMulNBits(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric)
+    /// <remarks><paramref name="adjust"/> (layer-wise reconstruction) sees the grid chosen from the original values and may return other values to quantize with it.</remarks>
+    public static MatMulNBitsWeight ForMatMulNBits(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric, WeightAdjuster? adjust = null)
     {
         CheckShape(values.Length, k, n, blockSize);
+        var grid = Adjust(ref values, k, n, blockSize, symmetric, adjust);
         var blocks = (k + blockSize - 1) / blockSize;
         var blob = blockSize / 2;
         var b = new byte[(long)n * blocks * blob];
         var scales = new float[(long)n * blocks];
         var zeroRow = (blocks + 1) / 2;
         var zeroPoints = symmetric ? null : new byte[(long)n * zeroRow];
-        ForEachTile(values, k, n, blockSize, symmetric, (block, n0, width, codes, tileScales, stored) =>
+        ForEachTile(values, k, n, blockSize, symmetric, grid, (block, n0, width, codes, tileScales, stored) =>
         {
             for (var t = 0; t < width; t++)
             {
@@ -115,14 +117,16 @@ public static class BlockQuantizer
     }
 
     /// <summary>Quantizes a [K, N] weight for blocked DequantizeLinear along axis 0.</summary>
-    public static BlockedInt4Weight ForDequantizeLinear(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric)
+    /// <remarks><paramref name="adjust"/>: as for <see cref="ForMatMulNBits"/>.</remarks>
+    public static BlockedInt4Weight ForDequantizeLinear(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric, WeightAdjuster? adjust = null)
     {
         CheckShape(values.Length, k, n, blockSize);
+        var grid = Adjust(ref values, k, n, blockSize, symmetric, adjust);
         var blocks = (k + blockSize - 1) / blockSize;
         var codes = new byte[(long)k * n];
         var scales = new float[(long)blocks * n];
         var zeros = symmetric ? null : new byte[(long)blocks * n];
-        ForEachTile(values, k, n, blockSize, symmetric, (block, n0, width, tile, tileScales, stored) =>
+        ForEachTile(values, k, n, blockSize, symmetric, grid, (block, n0, width, tile, tileScales, stored) =>
         {
             var rows = Math.Min(k, (block + 1) * blockSize) - block * blockSize;
             for (var row = 0; row < rows; row++)
@@ -154,11 +158,43 @@ public static class BlockQuantizer
     /// <summary>What to do with one quantized tile: block index, first column, width, codes [BlockSize, width] (0..15), scales and stored zero points.</summary>
     private delegate void TileAction(int block, int n0, int width, ReadOnlySpan<byte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<float> stored);
 
+    /// <summary>The grid of every block: scales and stored zero points [Blocks, N], as the tiles would choose them.</summary>
+    public static BlockGrid Grid(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric)
+    {
+        CheckShape(values.Length, k, n, blockSize);
+        var blocks = (k + blockSize - 1) / blockSize;
+        var scales = new float[(long)blocks * n];
+        var stored = new float[(long)blocks * n];
+        ForEachTile(values, k, n, blockSize, symmetric, null, (block, n0, width, _, tileScales, tileStored) =>
+        {
+            tileScales.CopyTo(scales.AsSpan(block * n + n0, width));
+            tileStored.CopyTo(stored.AsSpan(block * n + n0, width));
+        });
+        return new BlockGrid(n, blockSize, scales, stored);
+    }
+
+    // With an adjuster: the grid from the original values, and the values it returns in their place.
+    private static BlockGrid? Adjust(ref ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric, WeightAdjuster? adjust)
+    {
+        if (adjust is null)
+        {
+            return null;
+        }
+
+        var grid = Grid(values, k, n, blockSize, symmetric);
+        if (adjust(values, grid) is { } adjusted)
+        {
+            values = adjusted;
+        }
+
+        return grid;
+    }
+
     // Cuts the [K, N] weight into tiles of one block of rows by up to TileColumns columns (small
     // enough to stay in L1), computes each column's parameters over the tile's rows, quantizes the
     // rows with per-column parameters (vectorized along N), pads rows past K with the zero point,
-    // and hands the codes to `action`. Tiles run in parallel.
-    private static void ForEachTile(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric, TileAction action)
+    // and hands the codes to `action`. Tiles run in parallel. With a grid, its parameters are used as they are.
+    private static void ForEachTile(ReadOnlyMemory<float> values, int k, int n, int blockSize, bool symmetric, BlockGrid? grid, TileAction action)
     {
         var blocks = (k + blockSize - 1) / blockSize;
         var tiles = (n + TileColumns - 1) / TileColumns;
@@ -191,6 +227,13 @@ public static class BlockQuantizer
                     {
                         Interlocked.Exchange(ref nonFinite, 1);
                         return;
+                    }
+
+                    if (grid is not null)
+                    {
+                        scales[t] = grid.Scales[block * n + n0 + t];
+                        stored[t] = grid.Stored[block * n + n0 + t];
+                        continue;
                     }
 
                     var (scale, zero) = Parameters(mins[t], maxs[t], symmetric);

@@ -14,11 +14,20 @@ public static class WeightQuantizer
     public sealed class NonFiniteWeightException() : Exception("the weight holds NaN or infinite values");
 
     /// <summary>Quantizes <paramref name="values"/> (shape <paramref name="dims"/>) with one scale and zero point.</summary>
-    public static QuantizedWeight PerTensor(ReadOnlyMemory<float> values, long[] dims, QuantScheme scheme)
+    /// <remarks>
+    /// <paramref name="adjust"/> (layer-wise reconstruction) sees the grid chosen from the original
+    /// values and may return other values to quantize with it.
+    /// </remarks>
+    public static QuantizedWeight PerTensor(ReadOnlyMemory<float> values, long[] dims, QuantScheme scheme, WeightAdjuster? adjust = null)
     {
         CheckCount(values.Length, dims);
         var (min, max) = Range(values);
         var parameters = QuantParameters.FromRange(min, max, scheme);
+        if (adjust?.Invoke(values, new ChannelGrid(new ChannelLayout(1, 1, values.Length), [parameters.Scale], [parameters.ZeroPoint], scheme.QMin, scheme.QMax)) is { } adjusted)
+        {
+            values = adjusted;
+        }
+
         var data = new byte[values.Length];
         ForChunks(values.Length, (start, length) =>
             QuantizeKernels.Quantize(values.Span.Slice(start, length), data.AsSpan(start, length),
@@ -29,9 +38,9 @@ public static class WeightQuantizer
     /// <summary>
     /// Quantizes <paramref name="values"/> with one scale and zero point per index along
     /// <paramref name="axis"/>: Conv [O,I,kh,kw] uses axis 0, MatMul's [K,N] weight axis 1, Gemm with
-    /// transB axis 0.
+    /// transB axis 0. <paramref name="adjust"/>: as for <see cref="PerTensor"/>.
     /// </summary>
-    public static QuantizedWeight PerChannel(ReadOnlyMemory<float> values, long[] dims, int axis, QuantScheme scheme)
+    public static QuantizedWeight PerChannel(ReadOnlyMemory<float> values, long[] dims, int axis, QuantScheme scheme, WeightAdjuster? adjust = null)
     {
         CheckCount(values.Length, dims);
         if (axis < 0 || axis >= dims.Length)
@@ -46,6 +55,11 @@ public static class WeightQuantizer
         for (var c = 0; c < layout.Channels; c++)
         {
             (scales[c], zeroPoints[c]) = QuantParameters.FromRange(mins[c], maxs[c], scheme);
+        }
+
+        if (adjust?.Invoke(values, new ChannelGrid(layout, scales, zeroPoints, scheme.QMin, scheme.QMax)) is { } adjusted)
+        {
+            values = adjusted;
         }
 
         var data = new byte[values.Length];

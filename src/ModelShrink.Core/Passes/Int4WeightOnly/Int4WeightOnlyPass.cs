@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Quantization;
 using ModelShrink.Diagnostics;
 using ModelShrink.Onnx.Ir;
@@ -70,16 +71,17 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
             var tensor = weight.ConstantTensor!;
             var (k, n) = ((int)tensor.Dims[0], (int)tensor.Dims[1]);
             var values = FloatMemory.Of(tensor);
+            var adjust = context.Feature<LayerwiseReconstruction>()?.Quantizer(weight.Name, tensor.Dims.ToArray(), context.Cancellation);
             try
             {
                 if (options.Format == Int4Format.MatMulNBits)
                 {
-                    var q = BlockQuantizer.ForMatMulNBits(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                    var q = BlockQuantizer.ForMatMulNBits(values, k, n, blockSize, symmetric: !options.ZeroPoints, adjust);
                     initializers[i] = () => NBitsInitializers(weight, q);
                 }
                 else
                 {
-                    var q = BlockQuantizer.ForDequantizeLinear(values, k, n, blockSize, symmetric: !options.ZeroPoints);
+                    var q = BlockQuantizer.ForDequantizeLinear(values, k, n, blockSize, symmetric: !options.ZeroPoints, adjust);
                     initializers[i] = () => BlockedInitializers(weight, q);
                 }
             }
@@ -152,6 +154,10 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
         counters["nodes quantized"] = nodes;
         counters["weights quantized"] = inputs.Count;
         counters["weights skipped"] = finder.Skipped;
+        if (context.Feature<LayerwiseReconstruction>() is { } layerwise)
+        {
+            counters[LayerwiseReconstruction.WeightsReconstructed] = layerwise.Quantized.Count(name => inputs.Keys.Any(w => w.Name == name));
+        }
         return new PassResult(nodes > 0, counters);
     }
 

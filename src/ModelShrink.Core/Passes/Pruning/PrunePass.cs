@@ -1,4 +1,6 @@
+using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Tensors;
 using ModelShrink.Onnx.Ir;
 
 namespace ModelShrink.Core.Passes.Pruning;
@@ -44,6 +46,7 @@ public sealed class PrunePass : IPass
         }
 
         var selection = LayerSelection.Select(model, options, context, options.IncludeGather);
+        var originals = selection.Targets.ToDictionary(t => t, t => t.Layer.Tensor);
         var buffers = selection.Targets.ToDictionary(t => t, t => new WeightBuffer(t.Layer.Tensor));
         var zerosBefore = buffers.Values.Sum(b => b.CountZeros());
         long leftDense = 0;
@@ -56,9 +59,10 @@ public sealed class PrunePass : IPass
             PruneMagnitude(buffers, context.Cancellation);
         }
 
+        var reconstructed = Reconstruct(buffers, originals, context);
         foreach (var (target, buffer) in buffers)
         {
-            WeightStore.Replace(target.Layer.Weight, buffer.ToTensor());
+            WeightStore.Replace(target.Layer.Weight, reconstructed.GetValueOrDefault(target) ?? buffer.ToTensor());
         }
 
         var zeros = buffers.Values.Sum(b => b.CountZeros());
@@ -77,6 +81,11 @@ public sealed class PrunePass : IPass
             ["weights in all layers"] = selection.All.Sum(l => l.Size),
             ["zeros in all layers"] = zeros + untouched.Sum(l => new WeightBuffer(l.Tensor).CountZeros()),
         };
+        if (context.Feature<LayerwiseReconstruction>() is not null)
+        {
+            counters[LayerwiseReconstruction.WeightsPruned] = reconstructed.Count;
+        }
+
         if (buffers.Count == 0)
         {
             context.Warn(ErrorCodes.PruneNothingPruned,
@@ -84,6 +93,36 @@ public sealed class PrunePass : IPass
         }
 
         return new PassResult(counters["weights zeroed"] > 0, counters);
+    }
+
+    // With layer statistics measured before this pass (Reconstruct=Layerwise), SparseGPT re-chooses
+    // each float32 layer's zeros, as many as the magnitude selection made (or the same N:M pattern),
+    // by saliency on the data, and compensates them in the weights kept.
+    private Dictionary<LayerTarget, Tensor> Reconstruct(Dictionary<LayerTarget, WeightBuffer> buffers, Dictionary<LayerTarget, Tensor> originals, PassContext context)
+    {
+        var result = new Dictionary<LayerTarget, Tensor>();
+        if (context.Feature<LayerwiseReconstruction>() is not { } layerwise)
+        {
+            return result;
+        }
+
+        foreach (var (target, buffer) in buffers)
+        {
+            var original = originals[target];
+            if (original.DataType != DataType.Float || target.Layer.Kind == LayerKind.Gather
+                || !layerwise.Covers(target.Layer.Weight.Name, original.Dims))
+            {
+                continue;
+            }
+
+            var request = options.Method == PruneMethod.NM ? new PruneRequest(0, options.N, options.M) : new PruneRequest(buffer.CountZeros());
+            if (layerwise.Prune(target.Layer.Weight.Name, original.Dims, original.ToArray<float>(), request, context.Cancellation) is { } values)
+            {
+                result[target] = Tensor.FromArray<float>(original.Name, original.Dims.ToArray(), values);
+            }
+        }
+
+        return result;
     }
 
     // One threshold per layer, or one for every layer without an explicit sparsity (global scope).

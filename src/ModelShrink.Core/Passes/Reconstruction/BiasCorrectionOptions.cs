@@ -9,8 +9,15 @@ public enum ReconstructMode
     /// <summary>None: the quantized model is written as it is.</summary>
     None,
 
-    /// <summary>Bias correction (Nagel et al., 2019): each quantized layer's float bias is shifted so its per-channel output mean matches the original's.</summary>
+    /// <summary>Bias correction (Nagel et al., 2019): each quantized or pruned layer's float bias is shifted so its per-channel output mean matches the original's.</summary>
     Bias,
+
+    /// <summary>
+    /// Layer-wise reconstruction: pruned weights chosen and compensated with SparseGPT, quantized
+    /// weights rounded with GPTQ, both from the second moment of each layer's input on the data;
+    /// then bias correction.
+    /// </summary>
+    Layerwise,
 }
 
 /// <summary>

@@ -7,7 +7,7 @@ namespace ModelShrink.Core.Passes.Reconstruction;
 
 /// <summary>
 /// Bias correction (Nagel et al., 2019, "Data-Free Quantization", §4.2, with empirical means): after
-/// quantization, each quantized Conv/Gemm/MatMul whose output value has the same name in the teacher
+/// quantization or pruning, each changed (quantized or pruned) Conv/Gemm/MatMul whose output value has the same name in the teacher
 /// (the float model before quantization) and in the student gets its float bias shifted by
 /// teacher_mean - student_mean of that output, per output channel (Conv: axis 1; Gemm/MatMul: the last
 /// axis), the means taken over the calibration data. Layers go in topological order and the student is
@@ -46,7 +46,7 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
             if (!LayerOps.Contains(node.OpType) || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count < 2
                 || node.Inputs[1]?.ConstantTensor is not { DataType: DataType.Float } || node.Outputs[0] is not { } output
                 || !student.TryGetValue(output.Name, out var studentOutput) || studentOutput.Producer is not { } producer
-                || !IsQuantized(node, producer))
+                || !IsChanged(node, producer))
             {
                 continue;
             }
@@ -112,10 +112,12 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     private static Dictionary<string, long> Counters(long corrected, long skipped) =>
         new() { [LayersCorrected] = corrected, [LayersSkipped] = skipped };
 
-    // The student's node for a teacher layer is "quantized" when its op changed (MatMulNBits, the Mul/Add
-    // end of an integer chain) or its weight is no longer a float constant (weight-only Cast/Mul, DequantizeLinear).
-    private static bool IsQuantized(Node teacher, Node student) =>
-        student.OpType != teacher.OpType || student.Inputs.Count < 2 || student.Inputs[1]?.ConstantTensor is not { DataType: DataType.Float };
+    // The student's node for a teacher layer is "changed" when its op changed (MatMulNBits, the Mul/Add
+    // end of an integer chain), its weight is no longer a float constant (weight-only Cast/Mul,
+    // DequantizeLinear), or its float weight holds other values (pruned).
+    private static bool IsChanged(Node teacher, Node student) =>
+        student.OpType != teacher.OpType || student.Inputs.Count < 2 || student.Inputs[1]?.ConstantTensor is not { DataType: DataType.Float } weight
+        || !weight.GetRawData().Span.SequenceEqual(teacher.Inputs[1]!.ConstantTensor!.GetRawData().Span);
 
     // Per-channel means of every layer output over the calibration data (streaming sums in double).
     private Dictionary<string, Measured> Means(Model model, IReadOnlyList<Layer> layers, PassContext context)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ModelShrink.Core.Passes;
+using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Diagnostics;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
@@ -148,6 +149,11 @@ public sealed class QuantizationRewriter
         }
 
         Count("weights quantized", results.Keys.Select(k => k.Weight).Distinct().Count());
+        if (Context.Feature<LayerwiseReconstruction>() is { } layerwise)
+        {
+            var reconstructed = layerwise.Quantized.ToHashSet(StringComparer.Ordinal);
+            Count(LayerwiseReconstruction.WeightsReconstructed, results.Keys.Select(k => k.Weight.Name).Distinct().Count(reconstructed.Contains));
+        }
         return plans.Where(p => p.Weights.All(w => quantized.ContainsKey(w.Key))).ToArray();
     }
 
@@ -380,9 +386,11 @@ public sealed class QuantizationRewriter
         var scheme = key.Type is { } type && type != Settings.Scheme.Type
             ? QuantScheme.Default(type, reduceRange: Settings.Scheme.ReduceRange)
             : Settings.Scheme;
+        // Layer-wise reconstruction (GPTQ), when an earlier pass measured this weight's layer.
+        var adjust = Context.Feature<LayerwiseReconstruction>()?.Quantizer(key.Weight.Name, dims, Context.Cancellation);
         var weight = key.ChannelAxis < 0
-            ? WeightQuantizer.PerTensor(values, dims, scheme)
-            : WeightQuantizer.PerChannel(values, dims, key.ChannelAxis, scheme);
+            ? WeightQuantizer.PerTensor(values, dims, scheme, adjust)
+            : WeightQuantizer.PerChannel(values, dims, key.ChannelAxis, scheme, adjust);
         return key.Transposed ? weight.Transpose2D() : weight;
     }
 

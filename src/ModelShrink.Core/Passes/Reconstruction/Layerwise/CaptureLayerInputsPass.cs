@@ -1,0 +1,127 @@
+using ModelShrink.Core.Calibration;
+using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Ir;
+
+namespace ModelShrink.Core.Passes.Reconstruction.Layerwise;
+
+/// <summary>
+/// Measures, on the float model (the teacher) and the calibration data, the input second moment
+/// H = XᵀX of every MatMul, Gemm and Conv with a constant float weight in the main graph, and leaves
+/// a <see cref="LayerwiseReconstruction"/> in the context for the pruning and quantization passes
+/// after it. ONNX Runtime runs a copy of the model that exposes the layers' inputs; each batch is
+/// folded into the matrices and dropped, so memory is bounded by the layers' widths (and
+/// <see cref="LayerwiseOptions.MemoryBudget"/>: more layers than it holds are measured in several
+/// runs), never by the number of samples. Layers reading one activation the same way share a matrix.
+/// </summary>
+public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string calibrationData) : IPass
+{
+    /// <summary>Counter: weights whose input was measured.</summary>
+    public const string LayersMeasured = "layers measured";
+
+    /// <summary>Counter: distinct input matrices (layers reading one activation share one).</summary>
+    public const string InputsMeasured = "inputs measured";
+
+    /// <summary>Counter: runs over the data.</summary>
+    public const string Runs = "runs over the data";
+
+    /// <inheritdoc/>
+    public string Name => "capture-layer-inputs";
+
+    /// <inheritdoc/>
+    public PassResult Run(Model model, PassContext context)
+    {
+        var geometries = new Dictionary<string, LayerGeometry>(StringComparer.Ordinal);
+        var conflicting = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in model.Graph.Nodes)
+        {
+            if (LayerGeometry.Of(node) is not { } geometry)
+            {
+                continue;
+            }
+
+            // A weight read by several layers is reconstructed for them only when they all see the same input.
+            if (geometries.TryGetValue(geometry.Weight, out var other) && other.InputKey != geometry.InputKey)
+            {
+                conflicting.Add(geometry.Weight);
+            }
+
+            geometries.TryAdd(geometry.Weight, geometry);
+        }
+
+        foreach (var weight in conflicting)
+        {
+            geometries.Remove(weight);
+        }
+
+        var inputs = geometries.Values.GroupBy(g => g.InputKey).ToList();
+        var moments = new Dictionary<string, SecondMoment[]>(StringComparer.Ordinal);
+        var runs = 0;
+        foreach (var part in Partition(inputs))
+        {
+            Measure(model, part, moments, context);
+            runs++;
+        }
+
+        var captured = geometries.Values.Select(g => new CapturedLayer(g, moments[g.InputKey])).ToList();
+        context.SetFeature(new LayerwiseReconstruction(options, captured));
+        return PassResult.FromCounters(new Dictionary<string, long>
+        {
+            [LayersMeasured] = captured.Count,
+            [InputsMeasured] = inputs.Count,
+            [Runs] = runs,
+        });
+    }
+
+    // Consecutive groups of inputs whose matrices fit the memory budget together (one at least).
+    private IEnumerable<List<IGrouping<string, LayerGeometry>>> Partition(List<IGrouping<string, LayerGeometry>> inputs)
+    {
+        var part = new List<IGrouping<string, LayerGeometry>>();
+        long bytes = 0;
+        foreach (var input in inputs)
+        {
+            var geometry = input.First();
+            var size = (long)geometry.Groups * geometry.Columns * geometry.Columns * sizeof(double);
+            if (part.Count > 0 && bytes + size > options.MemoryBudget)
+            {
+                yield return part;
+                part = [];
+                bytes = 0;
+            }
+
+            part.Add(input);
+            bytes += size;
+        }
+
+        if (part.Count > 0)
+        {
+            yield return part;
+        }
+    }
+
+    private void Measure(Model model, List<IGrouping<string, LayerGeometry>> part, Dictionary<string, SecondMoment[]> moments, PassContext context)
+    {
+        var byValue = part.GroupBy(p => p.First().Input, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(p => p.First()).ToList(), StringComparer.Ordinal);
+        foreach (var input in part)
+        {
+            var geometry = input.First();
+            moments[input.Key] = Enumerable.Range(0, geometry.Groups).Select(_ => new SecondMoment(geometry.Columns)).ToArray();
+        }
+
+        AugmentedRun.ForEachBatch(model, byValue.Keys, calibrationData, context.ModelFile, "ReconstructData", output =>
+        {
+            foreach (var geometry in byValue[output.Name])
+            {
+                var target = moments[geometry.InputKey];
+                try
+                {
+                    geometry.ForEachRows(output.Shape, output.Values, (group, rows, count) => target[group].Add(rows, count));
+                }
+                catch (ArgumentException e)
+                {
+                    throw context.Error(ErrorCodes.ReconstructNeedsData, $"the input of layer '{geometry.Node.Name}' cannot be measured: {e.Message}", "Reconstruct");
+                }
+            }
+        }, context.Cancellation);
+    }
+}

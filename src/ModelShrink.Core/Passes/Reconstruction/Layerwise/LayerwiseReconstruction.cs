@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using ModelShrink.Core.Quantization;
+
+namespace ModelShrink.Core.Passes.Reconstruction.Layerwise;
+
+/// <summary>What a pruning pass asks of <see cref="LayerwiseReconstruction.Prune"/>: a number of zeros, or N of every M kept.</summary>
+/// <param name="Zeros">Weights to zero in all (unstructured), when <paramref name="M"/> is 0.</param>
+/// <param name="N">Weights kept in each group (N:M).</param>
+/// <param name="M">Group size (N:M), 0 for unstructured.</param>
+public readonly record struct PruneRequest(long Zeros, int N = 0, int M = 0);
+
+/// <summary>
+/// The teacher's layer statistics, left in the <see cref="PassContext"/> by
+/// <see cref="CaptureLayerInputsPass"/> for the passes after it: the pruning pass asks it to choose
+/// and compensate zeros (SparseGPT), the quantizers hand it each weight with the grid they chose
+/// (GPTQ). Layers it did not measure, or whose weight changed shape since, are left to the passes'
+/// own rounding and selection.
+/// </summary>
+public sealed class LayerwiseReconstruction
+{
+    private readonly Dictionary<string, CapturedLayer> layers;
+    private readonly ConcurrentDictionary<string, byte> quantized = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> pruned = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> failed = new(StringComparer.Ordinal);
+
+    /// <summary>Counter of the quantization passes: weights GPTQ rounded.</summary>
+    public const string WeightsReconstructed = "weights reconstructed (GPTQ)";
+
+    /// <summary>Counter of the pruning pass: weights SparseGPT pruned.</summary>
+    public const string WeightsPruned = "weights pruned by SparseGPT";
+
+    internal LayerwiseReconstruction(LayerwiseOptions options, IEnumerable<CapturedLayer> captured)
+    {
+        Options = options;
+        layers = captured.ToDictionary(l => l.Geometry.Weight, StringComparer.Ordinal);
+    }
+
+    /// <summary>The options.</summary>
+    public LayerwiseOptions Options { get; }
+
+    /// <summary>Weights measured.</summary>
+    public int LayerCount => layers.Count;
+
+    /// <summary>Weights GPTQ rounded so far.</summary>
+    public IReadOnlyCollection<string> Quantized => quantized.Keys.ToArray();
+
+    /// <summary>Weights SparseGPT pruned so far.</summary>
+    public IReadOnlyCollection<string> Pruned => pruned.Keys.ToArray();
+
+    /// <summary>Weights left to plain rounding or selection because H + λI stayed singular.</summary>
+    public IReadOnlyCollection<string> Failed => failed.Keys.ToArray();
+
+    /// <summary>Whether <paramref name="weight"/> of shape <paramref name="dims"/> was measured.</summary>
+    public bool Covers(string weight, IReadOnlyList<long> dims) => layers.TryGetValue(weight, out var layer) && layer.Matches(dims);
+
+    /// <summary>
+    /// The GPTQ adjuster for a weight a quantizer is about to round, or null when the weight was not
+    /// measured (a subgraph's, a shape changed by channel pruning).
+    /// </summary>
+    public WeightAdjuster? Quantizer(string weight, IReadOnlyList<long> dims, CancellationToken cancellation = default)
+    {
+        if (!layers.TryGetValue(weight, out var layer) || !layer.Matches(dims))
+        {
+            return null;
+        }
+
+        return (values, grid) =>
+        {
+            var result = values.ToArray();
+            var source = values.Span;
+            var frozen = Options.KeepZeros ? new bool[(long)layer.Geometry.Rows * layer.Geometry.Columns] : null;
+            var geometry = layer.Geometry;
+            for (var g = 0; g < geometry.Groups; g++)
+            {
+                var (order, factor) = layer.Factor(g, Options.ActOrder, Options.Dampening, cancellation);
+                if (factor is null)
+                {
+                    failed.TryAdd(weight, 0);
+                    return null;
+                }
+
+                var group = g;
+                var w = View(source, geometry, group, order);
+                if (frozen is not null)
+                {
+                    for (var i = 0; i < w.Length; i++)
+                    {
+                        frozen[i] = w[i] == 0f;
+                    }
+                }
+
+                Gptq.Run(w, geometry.Rows, geometry.Columns, factor,
+                    (r, c, v) => grid.Snap(geometry.Index(group, r, order[c]), v), frozen, cancellation);
+                WriteBack(w, result, geometry, group, order);
+            }
+
+            quantized.TryAdd(weight, 0);
+            return result;
+        };
+    }
+
+    /// <summary>
+    /// Prunes <paramref name="values"/> (the weight before pruning) as <paramref name="request"/> says
+    /// with SparseGPT, or returns null when the weight was not measured or H stayed singular.
+    /// </summary>
+    public float[]? Prune(string weight, IReadOnlyList<long> dims, ReadOnlySpan<float> values, PruneRequest request, CancellationToken cancellation = default)
+    {
+        if (!layers.TryGetValue(weight, out var layer) || !layer.Matches(dims))
+        {
+            return null;
+        }
+
+        var geometry = layer.Geometry;
+        var result = values.ToArray();
+        long done = 0;
+        for (var g = 0; g < geometry.Groups; g++)
+        {
+            var (order, factor) = layer.Factor(g, actOrder: false, Options.Dampening, cancellation);
+            if (factor is null)
+            {
+                failed.TryAdd(weight, 0);
+                return null;
+            }
+
+            var w = View(values, geometry, g, order);
+            if (request.M > 0)
+            {
+                SparseGpt.NOfM(w, geometry.Rows, geometry.Columns, factor, request.N, request.M, geometry.ChannelStride, cancellation);
+            }
+            else
+            {
+                // Each group takes its share of the count; cumulative rounding keeps the total exact.
+                var due = (long)Math.Round((double)request.Zeros * (g + 1) / geometry.Groups, MidpointRounding.AwayFromZero) - done;
+                SparseGpt.Unstructured(w, geometry.Rows, geometry.Columns, factor, due, cancellation);
+                done += due;
+            }
+
+            WriteBack(w, result, geometry, g, order);
+        }
+
+        pruned.TryAdd(weight, 0);
+        return result;
+    }
+
+    // Group g of the weight as row-major [Rows, Columns] with its columns in `order`.
+    private static float[] View(ReadOnlySpan<float> values, LayerGeometry geometry, int group, int[] order)
+    {
+        var w = new float[(long)geometry.Rows * geometry.Columns];
+        for (var r = 0; r < geometry.Rows; r++)
+        {
+            for (var c = 0; c < geometry.Columns; c++)
+            {
+                w[r * geometry.Columns + c] = values[(int)geometry.Index(group, r, order[c])];
+            }
+        }
+
+        return w;
+    }
+
+    private static void WriteBack(float[] w, float[] result, LayerGeometry geometry, int group, int[] order)
+    {
+        for (var r = 0; r < geometry.Rows; r++)
+        {
+            for (var c = 0; c < geometry.Columns; c++)
+            {
+                result[geometry.Index(group, r, order[c])] = w[r * geometry.Columns + c];
+            }
+        }
+    }
+}
