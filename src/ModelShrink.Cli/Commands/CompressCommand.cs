@@ -35,8 +35,12 @@ public static class CompressCommand
     private static readonly Option<string?> Holdout = new("--holdout") { Description = "Holdout data to validate the result on: test_data_set_N folders, .npz/.npy, or a folder of them." };
     private static readonly Option<string> Reconstruct = new("--reconstruct")
     {
-        Description = "Teacher-guided reconstruction after int8/int4 quantization: none, or bias (shift each quantized layer's bias so its per-channel output mean matches the original's on --reconstruct-data).",
+        Description = "Teacher-guided reconstruction of quantized (int8, int8static, int4) or pruned weights, measured on --reconstruct-data: none; bias (shift each changed layer's bias so its per-channel output mean matches the original's); layerwise (GPTQ rounding and SparseGPT pruning from each layer's input statistics, then bias).",
         DefaultValueFactory = _ => nameof(ReconstructMode.None),
+    };
+    private static readonly Option<bool> CompareReconstruct = new("--compare-reconstruct")
+    {
+        Description = "Also run the same configuration with every reconstruction (none, bias, layerwise) and validate each on --holdout; the report shows them side by side and --reconstruct picks the one written.",
     };
     private static readonly Option<string?> ReconstructData = new("--reconstruct-data") { Description = "Data --reconstruct measures on (same layouts as --holdout); default: the --holdout data." };
     private static readonly Option<string?> MetricName = new("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr." };
@@ -59,7 +63,7 @@ public static class CompressCommand
     {
         var command = new Command("compress", "Clean up, prune and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
-            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
+            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
             Report, Progress,
         };
         foreach (var option in Fp16.All.Concat(Prune.All))
@@ -130,7 +134,10 @@ public static class CompressCommand
             new SizeBudget(maxSize, Number(parse, MaxSizeRatio, "--max-size-ratio")),
             new AccuracyBudget(Number(parse, MaxDrop, "--max-drop"), Number(parse, MinAgreement, "--min-agreement"), Number(parse, MinCosine, "--min-cosine")),
             parse.GetValue(Holdout),
-            new ValidationOptions(parse.GetValue(MetricOutput), metric));
+            new ValidationOptions(parse.GetValue(MetricOutput), metric))
+        {
+            CompareReconstruct = parse.GetValue(CompareReconstruct),
+        };
     }
 
     // Every candidate the run tried (one, or the Auto search's) goes into the report.

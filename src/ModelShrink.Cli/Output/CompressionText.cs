@@ -19,12 +19,14 @@ public static class CompressionText
 
         if (job.Candidates.Count > 0)
         {
-            w.WriteLine($"search: chose {job.Chosen}{(job.KeptFloat.Count > 0 ? $" with {string.Join(", ", job.KeptFloat)} kept float" : "")}");
+            w.WriteLine(job.ChosenName is { } written
+                ? $"compared: wrote {written}"
+                : $"search: chose {job.Chosen}{(job.KeptFloat.Count > 0 ? $" with {string.Join(", ", job.KeptFloat)} kept float" : "")}");
             foreach (var candidate in job.Candidates)
             {
-                var metric = candidate.Result.Validation is { } v ? $", {v.Metric} {v.Value:0.####}" : "";
+                var metric = candidate.Result.Validation is { } v ? $", {v.Metric} {v.Value:0.####}{(job.ChosenName is null ? "" : $", cosine {v.Values.Cosine:0.#####}, rmse {v.Values.Rmse:0.####}")}" : "";
                 var outcome = !candidate.Applies ? "changes nothing" : candidate.Fits ? "fits" : "breaks a budget";
-                w.WriteLine($"  {candidate.Name,-26} {SummaryText.Size(candidate.Result.Compression.CompressedBytes),10}{metric}: {outcome}");
+                w.WriteLine($"  {candidate.Name,-34} {SummaryText.Size(candidate.Result.Compression.CompressedBytes),10}{metric}: {outcome}");
             }
         }
 

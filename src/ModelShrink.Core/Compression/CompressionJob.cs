@@ -10,7 +10,11 @@ namespace ModelShrink.Core.Compression;
 /// <param name="Accuracy">Accuracy limits (need <paramref name="Holdout"/>).</param>
 /// <param name="Holdout">Holdout data to validate the result on, or null.</param>
 /// <param name="Validation">Which output and metric to score.</param>
-public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size, AccuracyBudget Accuracy, string? Holdout, ValidationOptions Validation);
+public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size, AccuracyBudget Accuracy, string? Holdout, ValidationOptions Validation)
+{
+    /// <summary>Run the configuration with every reconstruction and keep all three as candidates (<see cref="Search.ReconstructionComparison"/>).</summary>
+    public bool CompareReconstruct { get; init; }
+}
 
 /// <summary>What a job produced and found.</summary>
 /// <param name="Compression">The written model and what each pass did.</param>
@@ -20,6 +24,9 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
 {
     /// <summary>The mode that produced the output (the search's pick under Quantize=Auto).</summary>
     public QuantizeMode? Chosen { get; init; }
+
+    /// <summary>The name of the candidate written, when the run names it itself (a comparison of reconstructions); else the report picks by <see cref="Chosen"/>.</summary>
+    public string? ChosenName { get; init; }
 
     /// <summary>Every candidate the search tried, in order; empty without a search.</summary>
     public IReadOnlyList<Search.CandidateOutcome> Candidates { get; init; } = [];
@@ -51,6 +58,11 @@ public static class CompressionJob
         {
             throw ModelShrinkException.Error(ErrorCodes.InvalidMetadata,
                 "an accuracy budget (MaxAccuracyDrop, MinAgreement, MinCosine) needs holdout data to measure against", display, "Holdout");
+        }
+
+        if (settings.CompareReconstruct)
+        {
+            return Search.ReconstructionComparison.Run(source, output, settings, display, cancellation, progress);
         }
 
         if (settings.Compression.Prune is { Auto: true })

@@ -85,7 +85,9 @@ public static class PipelineFactory
                     setting: "Quantize");
         }
 
-        if (reconstruct)
+        // Not after Int8Static: it folds batch norms into convolutions, so a value that keeps its name
+        // there holds another quantity than in the teacher, and its mean cannot be compared.
+        if (reconstruct && options.Quantize != QuantizeMode.Int8Static)
         {
             passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(teacher, options.ReconstructData!)));
         }

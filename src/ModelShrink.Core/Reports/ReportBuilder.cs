@@ -92,7 +92,7 @@ public static class ReportBuilder
         if (job.Candidates.Count > 0)
         {
             var runs = job.Candidates.Select(c => new CandidateRun(c.Name, c.Options.Quantize, c.Result, c.Elapsed ?? TimeSpan.Zero, c.Applies)).ToArray();
-            var picked = job.Failed ? null : job.Candidates.LastOrDefault(c => c.Fits && c.Options.Quantize == job.Chosen)?.Name;
+            var picked = job.Failed ? null : job.ChosenName ?? job.Candidates.LastOrDefault(c => c.Fits && c.Options.Quantize == job.Chosen)?.Name;
             // The search's own warnings (e.g. chosen without holdout data) belong to the run.
             var searchDiagnostics = job.Diagnostics.Where(d => job.Candidates.All(c => !c.Result.Diagnostics.Contains(d)));
             // The search measures each layer quantized alone; delta = that value minus the original's.

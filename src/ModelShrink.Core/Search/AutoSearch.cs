@@ -8,7 +8,9 @@ namespace ModelShrink.Core.Search;
 /// Quantize = Auto: tries the available modes from the smallest expected result to the largest
 /// (int4, int8, int8 static when calibration data is named, fp16, none — as far as this engine has
 /// them), validating each on the holdout data against every budget, and stops at the first that fits: with candidates in size order that is
-/// the smallest one within the budgets. When none fits, the error names the best size and the
+/// the smallest one within the budgets. A mode that misses only the accuracy budget is retried with
+/// layer-wise reconstruction (when reconstruction data of its own is named, see
+/// <see cref="ReconstructionChoice"/>), then with its most sensitive layers kept float. When none fits, the error names the best size and the
 /// best metric reached and the budgets that failed.
 /// </summary>
 public static class AutoSearch
@@ -36,11 +38,16 @@ public static class AutoSearch
                 cancellation.ThrowIfCancellationRequested();
                 var options = settings.Compression with { Quantize = mode };
                 var candidateFile = Path.Combine(folder, $"{mode}.onnx".ToLowerInvariant());
-                progress?.Report($"searching: candidate {tried.Count + 1}, {mode}");
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var job = CompressionJob.Run(source, candidateFile, settings with { Compression = options }, display, cancellation, progress);
-                var outcome = new CandidateOutcome(mode.ToString(), options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
-                tried.Add(outcome);
+                var outcome = Candidate(source, candidateFile, settings, options, ReconstructionChoice.Name(mode.ToString(), options), tried, display, cancellation, progress);
+                var job = outcome.Result;
+                if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && ReconstructionChoice.Layerwise(settings, options) is { } reconstructed)
+                {
+                    // Same size, closer to the original: tried before keeping layers float.
+                    outcome = Candidate(source, candidateFile, settings, reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed), tried, display, cancellation, progress);
+                    options = reconstructed;
+                    job = outcome.Result;
+                }
+
                 if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && SensitivityAnalysis.OpTypes(options).Count > 0)
                 {
                     sensitivity = SensitivityAnalysis.Rank(source, folder, settings with { Compression = options }, display, cancellation, progress);
@@ -100,19 +107,27 @@ public static class AutoSearch
         {
             var kept = ranked.Take(keep).Select(r => r.Layer).ToArray();
             var excluding = SensitivityAnalysis.Excluding(options, kept);
-            var name = $"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)";
-            progress?.Report($"searching: candidate {tried.Count + 1}, {name}");
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var job = CompressionJob.Run(source, file, settings with { Compression = excluding }, display, cancellation, progress);
-            var outcome = new CandidateOutcome(name, excluding, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
-            tried.Add(outcome);
-            if (outcome.Fits || !OnlyAccuracyFailed(job))
+            var name = ReconstructionChoice.Name($"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)", options);
+            var outcome = Candidate(source, file, settings, excluding, name, tried, display, cancellation, progress);
+            if (outcome.Fits || !OnlyAccuracyFailed(outcome.Result))
             {
                 return outcome.Fits ? outcome : null;
             }
         }
 
         return null;
+    }
+
+    // Runs one candidate into `file` and adds it to `tried`.
+    private static CandidateOutcome Candidate(string source, string file, JobSettings settings, CompressionOptions options, string name,
+        List<CandidateOutcome> tried, string display, CancellationToken cancellation, IProgress<string>? progress)
+    {
+        progress?.Report($"searching: candidate {tried.Count + 1}, {name}");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var job = CompressionJob.Run(source, file, settings with { Compression = options }, display, cancellation, progress);
+        var outcome = new CandidateOutcome(name, options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
+        tried.Add(outcome);
+        return outcome;
     }
 
     // Nothing fits: a failed result that still carries every candidate (so the report can show

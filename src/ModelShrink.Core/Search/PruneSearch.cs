@@ -8,7 +8,9 @@ namespace ModelShrink.Core.Search;
 /// Prune=auto: a binary search over sparsities 0.1 to 0.9 for the highest one whose pruned model
 /// still meets the accuracy budgets on the holdout data (accuracy falls with sparsity, so about
 /// four trials settle it). Quantization is left out while searching (Auto quantization searches
-/// afterwards, on the pruned model) and size budgets are judged on the final result only.
+/// afterwards, on the pruned model) and size budgets are judged on the final result only. A level
+/// that misses the budget is retried with SparseGPT (layer-wise reconstruction) when reconstruction
+/// data of its own is named; the level then counts as fitting, and the final run keeps it.
 /// </summary>
 public static class PruneSearch
 {
@@ -34,6 +36,7 @@ public static class PruneSearch
         var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-prune-search-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         int low = -1, high = Levels.Count;
+        var reconstruct = settings.Compression.Reconstruct;
         try
         {
             // Invariant: every level <= low fits, every level >= high does not.
@@ -41,13 +44,17 @@ public static class PruneSearch
             {
                 var middle = (low + high) / 2;
                 var options = trial.Compression with { Prune = prune with { Auto = false, Sparsity = Levels[middle] } };
-                progress?.Report($"pruning search: sparsity {Levels[middle]:0.0}");
-                var job = CompressionJob.Run(source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
-                var outcome = new CandidateOutcome($"Prune {Levels[middle]:0.0}", options, job);
-                tried.Add(outcome);
+                var outcome = Trial(source, folder, trial, options, tried, display, cancellation, progress);
+                if (!outcome.Fits && ReconstructionChoice.Layerwise(trial, options) is { } reconstructed)
+                {
+                    // SparseGPT at the same sparsity: no larger, closer to the original.
+                    outcome = Trial(source, folder, trial, reconstructed, tried, display, cancellation, progress);
+                }
+
                 if (outcome.Fits)
                 {
                     low = middle;
+                    reconstruct = outcome.Options.Reconstruct;
                 }
                 else
                 {
@@ -61,7 +68,7 @@ public static class PruneSearch
         }
 
         var chosen = low >= 0 ? prune with { Auto = false, Sparsity = Levels[low] } : null;
-        var final = CompressionJob.Run(source, output, settings with { Compression = settings.Compression with { Prune = chosen } }, display, cancellation, progress);
+        var final = CompressionJob.Run(source, output, settings with { Compression = settings.Compression with { Prune = chosen, Reconstruct = reconstruct } }, display, cancellation, progress);
         var diagnostics = final.Diagnostics.ToList();
         if (chosen is null)
         {
@@ -70,5 +77,16 @@ public static class PruneSearch
         }
 
         return final with { Diagnostics = diagnostics, Candidates = [.. tried, .. final.Candidates], ChosenSparsity = chosen?.Sparsity ?? 0 };
+    }
+
+    private static CandidateOutcome Trial(string source, string folder, JobSettings trial, CompressionOptions options, List<CandidateOutcome> tried,
+        string display, CancellationToken cancellation, IProgress<string>? progress)
+    {
+        var name = ReconstructionChoice.Name($"Prune {options.Prune!.Sparsity:0.0}", options);
+        progress?.Report($"pruning search: {name}");
+        var job = CompressionJob.Run(source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
+        var outcome = new CandidateOutcome(name, options, job);
+        tried.Add(outcome);
+        return outcome;
     }
 }

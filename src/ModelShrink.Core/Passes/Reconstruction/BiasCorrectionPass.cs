@@ -102,7 +102,7 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         if (skipped.Count > 0)
         {
             context.Warn(ErrorCodes.ReconstructLayerSkipped,
-                $"bias correction skipped {skipped.Count} quantized layer(s) with no float bias to shift: {string.Join(", ", skipped.Take(10))}{(skipped.Count > 10 ? ", ..." : "")}",
+                $"bias correction skipped {skipped.Count} changed layer(s) with no float bias to shift: {string.Join(", ", skipped.Take(10))}{(skipped.Count > 10 ? ", ..." : "")}",
                 "Reconstruct");
         }
 

@@ -64,7 +64,8 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
 
         var captured = geometries.Values.Select(g => new CapturedLayer(g, moments[g.InputKey])).ToList();
         context.SetFeature(new LayerwiseReconstruction(options, captured));
-        return PassResult.FromCounters(new Dictionary<string, long>
+        // Measuring changes nothing in the model.
+        return new PassResult(false, new Dictionary<string, long>
         {
             [LayersMeasured] = captured.Count,
             [InputsMeasured] = inputs.Count,

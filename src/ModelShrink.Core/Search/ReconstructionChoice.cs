@@ -1,0 +1,33 @@
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Reconstruction;
+
+namespace ModelShrink.Core.Search;
+
+/// <summary>
+/// When a search may add layer-wise reconstruction to a candidate that missed the accuracy budget:
+/// it costs no size, so it is tried before anything that grows the model (layers kept float, a lower
+/// sparsity). Only with reconstruction data of its own: fitting weights on the holdout the candidate
+/// is then judged on would flatter it (as <see cref="AutoSearch"/> does for Int8Static's calibration).
+/// </summary>
+internal static class ReconstructionChoice
+{
+    /// <summary>The options with <see cref="ReconstructMode.Layerwise"/>, or null when the search may not or need not add it.</summary>
+    public static CompressionOptions? Layerwise(JobSettings settings, CompressionOptions options)
+    {
+        if (options.Reconstruct != ReconstructMode.None || options.ReconstructData is not { } data || SamePath(data, settings.Holdout))
+        {
+            return null;
+        }
+
+        var reconstructed = options with { Reconstruct = ReconstructMode.Layerwise };
+        return PipelineFactory.Reconstructs(reconstructed) ? reconstructed : null;
+    }
+
+    /// <summary>A candidate's name with the reconstruction it used, when any.</summary>
+    public static string Name(string name, CompressionOptions options) =>
+        options.Reconstruct == ReconstructMode.None ? name : $"{name} + {options.Reconstruct.ToString().ToLowerInvariant()} reconstruction";
+
+    private static bool SamePath(string data, string? holdout) =>
+        holdout is not null && string.Equals(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(holdout).TrimEnd(Path.DirectorySeparatorChar),
+            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+}

@@ -1,0 +1,65 @@
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Diagnostics;
+
+namespace ModelShrink.Core.Search;
+
+/// <summary>
+/// <c>--compare-reconstruct</c>: runs one configuration (quantize mode, pruning) with each
+/// reconstruction (none, bias, layerwise), validates all three on the holdout data, and writes the
+/// one <see cref="CompressionOptions.Reconstruct"/> names; all three are the result's candidates, so
+/// the report shows them side by side (size, every metric, time).
+/// </summary>
+public static class ReconstructionComparison
+{
+    /// <summary>The reconstructions compared, cheapest first.</summary>
+    public static readonly IReadOnlyList<ReconstructMode> Modes = [ReconstructMode.None, ReconstructMode.Bias, ReconstructMode.Layerwise];
+
+    /// <summary>Runs the comparison; the asked-for candidate is written to <paramref name="output"/>.</summary>
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
+    {
+        var compression = settings.Compression;
+        if (compression.Quantize == QuantizeMode.Auto || compression.Prune is { Auto: true })
+        {
+            throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
+                "comparing reconstructions needs one configuration; Quantize=Auto and Prune=auto search for one (their reports list their own candidates)", display, "--compare-reconstruct");
+        }
+
+        if (settings.Holdout is null || compression.ReconstructData is null)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ReconstructNeedsData,
+                "comparing reconstructions measures each on holdout data: give --holdout (and --reconstruct-data to fit on other data)", display, "--compare-reconstruct");
+        }
+
+        var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-compare-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var tried = new List<CandidateOutcome>();
+            foreach (var mode in Modes)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var options = compression with { Reconstruct = mode };
+                var name = $"{compression.Quantize}{(compression.Prune is { } prune ? $", prune {prune.ModeText} {prune.TargetSparsity:0.##}" : "")}, reconstruct {mode.ToString().ToLowerInvariant()}";
+                progress?.Report($"comparing: {name}");
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var job = CompressionJob.Run(source, Path.Combine(folder, $"{mode}.onnx"), settings with { Compression = options, CompareReconstruct = false }, display, cancellation, progress);
+                tried.Add(new CandidateOutcome(name, options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) });
+            }
+
+            var chosen = tried[Modes.ToList().IndexOf(compression.Reconstruct)];
+            File.Move(Path.Combine(folder, $"{compression.Reconstruct}.onnx"), output, overwrite: true);
+            return chosen.Result with
+            {
+                Compression = chosen.Result.Compression with { Output = output },
+                Chosen = compression.Quantize,
+                ChosenName = chosen.Name,
+                Candidates = tried,
+            };
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
