@@ -9,6 +9,9 @@ switch (args.FirstOrDefault())
     case "static":
         StaticQuantizationReport.Run(args[1..]);
         break;
+    case "reconstruct":
+        ReconstructionReport.Run(args[1..]);
+        break;
     case "ort-ops":
         OrtOptimizedOps.Run(args[1..]);
         break;

@@ -34,12 +34,7 @@ public static class QuantizationReport
     /// <summary>Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.</summary>
     public static void Run(string[] names)
     {
-        var corpus = Environment.GetEnvironmentVariable("MODELSHRINK_CORPUS") ?? "/work/shared/corpus";
-        var models = (names.Length > 0 ? names : [.. Fixtures.All, "ppocr-cls", "silero-vad"])
-            .Select(n => (Name: Path.GetFileName(n), Path: Fixtures.All.Contains(n) ? Fixtures.Model(n)
-                : Directory.Exists(n) ? Path.Combine(n, "model.onnx") : Path.Combine(corpus, n, "model.onnx")))
-            .Where(m => File.Exists(m.Path))
-            .ToArray();
+        var models = ReportModels.Resolve(names, [.. Fixtures.All, "ppocr-cls", "silero-vad"]);
         using var folder = new TempDirectory();
         Console.WriteLine("| model | variant | size | agreement | accuracy (float -> quantized) | cosine / max abs diff | latency float -> quantized | ratio |");
         Console.WriteLine("| --- | --- | ---: | ---: | --- | --- | --- | ---: |");

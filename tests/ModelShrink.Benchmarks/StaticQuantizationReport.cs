@@ -32,30 +32,15 @@ public static class StaticQuantizationReport
     /// <summary>Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.</summary>
     public static void Run(string[] names)
     {
-        var corpus = Environment.GetEnvironmentVariable("MODELSHRINK_CORPUS") ?? "/work/shared/corpus";
-        var models = (names.Length > 0 ? names : ["digits-cnn", "digits-mlp", "digits-transformer", "ppocr-cls"])
-            .Select(n => (Name: Path.GetFileName(n), Path: Fixtures.All.Contains(n) ? Fixtures.Model(n)
-                : Directory.Exists(n) ? Path.Combine(n, "model.onnx") : Path.Combine(corpus, n, "model.onnx")))
-            .Where(m => File.Exists(m.Path))
-            .ToArray();
+        var models = ReportModels.Resolve(names, ["digits-cnn", "digits-mlp", "digits-transformer", "ppocr-cls"]);
         using var folder = new TempDirectory();
         Console.WriteLine("| model | variant | size | held-out: agreement, accuracy (float -> int8) | all sets: agreement, accuracy | cosine / max abs diff (all) | latency float -> quantized | ratio |");
         Console.WriteLine("| --- | --- | ---: | --- | --- | --- | --- | ---: |");
         foreach (var (name, path) in models)
         {
-            var setFolders = Directory.GetDirectories(Path.GetDirectoryName(path)!, "test_data_set_*")
-                .OrderBy(d => int.Parse(d[(d.LastIndexOf('_') + 1)..], CultureInfo.InvariantCulture))
-                .ToArray();
-            var half = setFolders.Length / 2;
+            var setFolders = ReportModels.Sets(path);
             var calibration = Directory.CreateDirectory(folder.File($"{name}-calibration")).FullName;
-            foreach (var set in setFolders.Take(half))
-            {
-                var copy = Directory.CreateDirectory(Path.Combine(calibration, Path.GetFileName(set))).FullName;
-                foreach (var file in Directory.GetFiles(set))
-                {
-                    File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
-                }
-            }
+            var half = ReportModels.SplitHalves(path, calibration);
 
             var sets = setFolders.Select(d => Directory.GetFiles(d, "input_*.pb").Order().Select(TensorFile.Read).ToArray()).ToArray();
             var labelsFile = Path.Combine(Path.GetDirectoryName(path)!, "labels.json");

@@ -1,0 +1,69 @@
+using System.Globalization;
+using ModelShrink.Core.Budgets;
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Int8Dynamic;
+using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Quantization;
+using ModelShrink.Core.Validation;
+using ModelShrink.Testing;
+
+namespace ModelShrink.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release -- reconstruct [MODEL...]</c>: int4, int8 and 50%-pruned models with
+/// reconstruction none / bias / layerwise side by side (the engine's <c>--compare-reconstruct</c>),
+/// fitted on the first half of each model's test_data_set folders and scored on the other half:
+/// accuracy with labels, top-1 agreement, cosine and RMSE of the outputs against the original's,
+/// and the time of each compression (with its validation).
+/// </summary>
+public static class ReconstructionReport
+{
+    private static readonly (string Name, CompressionOptions Options)[] Configurations =
+    [
+        ("int4 (block 32)", new CompressionOptions { Quantize = QuantizeMode.Int4 }),
+        ("int8", new CompressionOptions { Quantize = QuantizeMode.Int8 }),
+        ("int8 uint8 reduce-range", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { WeightType = WeightType.UInt8, ReduceRange = true } }),
+        ("int8 per-channel", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { PerChannel = true } }),
+        ("prune 0.5", new CompressionOptions { Prune = new PruneOptions { Sparsity = 0.5, Storage = PruneStorage.Dense } }),
+        ("prune nm:2:4", new CompressionOptions { Prune = new PruneOptions { Method = PruneMethod.NM, N = 2, M = 4, Storage = PruneStorage.Dense } }),
+        ("prune 0.5 + int8", new CompressionOptions { Quantize = QuantizeMode.Int8, Prune = new PruneOptions { Sparsity = 0.5, Storage = PruneStorage.Dense } }),
+    ];
+
+    /// <summary>Prints the report as a markdown table.</summary>
+    public static void Run(string[] names)
+    {
+        var models = ReportModels.Resolve(names, ["digits-mlp", "digits-cnn", "digits-transformer", "ppocr-cls"]);
+        using var folder = new TempDirectory();
+        Console.WriteLine("| model | configuration | size | reconstruct | accuracy (original) | agreement | cosine | RMSE | time |");
+        Console.WriteLine("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |");
+        foreach (var (name, path) in models)
+        {
+            var calibration = Directory.CreateDirectory(folder.File($"{name}-calibration")).FullName;
+            var heldOut = Directory.CreateDirectory(folder.File($"{name}-held-out")).FullName;
+            ReportModels.SplitHalves(path, calibration, heldOut);
+            foreach (var (configuration, options) in Configurations)
+            {
+                var settings = new JobSettings(options with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration },
+                    new SizeBudget(null, null), new AccuracyBudget(null, null, null), heldOut, new ValidationOptions(null, null))
+                {
+                    CompareReconstruct = true,
+                };
+                var job = CompressionJob.Run(path, folder.File($"{name}.onnx"), settings, name);
+                foreach (var candidate in job.Candidates)
+                {
+                    if (!candidate.Applies)
+                    {
+                        Console.WriteLine($"| {name} | {configuration} | changes nothing | | | | | | |");
+                        break;
+                    }
+
+                    var v = candidate.Result.Validation!.Values;
+                    var accuracy = v.Accuracy is { } a ? $"{a:P1} ({v.OriginalAccuracy:P1})" : "";
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {name} | {configuration} | {candidate.Result.Compression.SizeRatio:P1} | {candidate.Options.Reconstruct.ToString().ToLowerInvariant()} | {accuracy} | {v.Agreement:P1} | {v.Cosine:F5} | {v.Rmse:G3} | {candidate.Elapsed?.TotalSeconds:F2} s |"));
+                }
+            }
+        }
+    }
+}
