@@ -1,6 +1,5 @@
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Compression;
-using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Quantization;
@@ -8,6 +7,7 @@ using ModelShrink.Diagnostics;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Testing;
+using static ModelShrink.Core.Tests.Reconstruction.ReconstructionHarness;
 
 namespace ModelShrink.Core.Tests.Reconstruction;
 
@@ -15,11 +15,6 @@ namespace ModelShrink.Core.Tests.Reconstruction;
 public sealed class ReconstructTests
 {
     public TestContext TestContext { get; set; } = null!;
-
-    // digits-cnn with lossy int8 (uint8 per-tensor, 7-bit), and digits-transformer with int4 (block 32).
-    private static CompressionOptions Lossy(string fixture) => fixture == "digits-cnn"
-        ? new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { WeightType = WeightType.UInt8, ReduceRange = true } }
-        : new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { BlockSize = 32 } };
 
     [TestMethod]
     [DataRow("digits-cnn")]
@@ -112,24 +107,6 @@ public sealed class ReconstructTests
         CollectionAssert.AreEqual(new[] { "capture-teacher", "int4", "bias-correction" }, order[^3..]);
     }
 
-    private static (string Calibration, string HeldOut) Split(string fixture, TempDirectory temp)
-    {
-        var sets = Fixtures.DataSets(fixture);
-        var calibration = Directory.CreateDirectory(temp.File("calibration")).FullName;
-        var heldOut = Directory.CreateDirectory(temp.File("held-out")).FullName;
-        for (var i = 0; i < 8; i++)
-        {
-            var target = Path.Combine(i < 4 ? calibration : heldOut, Path.GetFileName(sets[i]));
-            Directory.CreateDirectory(target);
-            foreach (var file in Directory.GetFiles(sets[i]))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
-        }
-
-        return (calibration, heldOut);
-    }
-
     // The biased output of every layer whose bias differs between the plain and corrected students: the
     // Conv/Gemm output (bias inside, or in the Add that ends an integer chain), or the output of the Add
     // after a MatMul whose constant operand changed.
@@ -159,48 +136,6 @@ public sealed class ReconstructTests
         }
 
         return layers;
-    }
-
-    private static Dictionary<string, List<(long[] Shape, float[] Values)>> Outputs(Model model, IReadOnlyList<string> layers, string data)
-    {
-        var outputs = layers.ToDictionary(l => l, _ => new List<(long[], float[])>());
-        AugmentedRun.ForEachBatch(model, layers, data, "test", "Holdout", o => outputs[o.Name].Add((o.Shape, o.Values)));
-        return outputs;
-    }
-
-    // Per layer: the mean over channels of |mean over samples and positions of (student - teacher)|, and the RMSE.
-    private static Dictionary<string, (double MeanShift, double Rmse)> Errors(
-        Dictionary<string, List<(long[] Shape, float[] Values)>> teacher, Dictionary<string, List<(long[] Shape, float[] Values)>> student)
-    {
-        var result = new Dictionary<string, (double, double)>();
-        foreach (var (layer, batches) in teacher)
-        {
-            var shape = batches[0].Shape;
-            var axis = shape.Length == 4 ? 1 : shape.Length - 1;
-            var channels = (int)shape[axis];
-            var inner = shape.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
-            var sums = new double[channels];
-            double squares = 0;
-            long count = 0;
-            for (var b = 0; b < batches.Count; b++)
-            {
-                var t = batches[b].Values;
-                var s = student[layer][b].Values;
-                for (long i = 0; i < t.Length; i++)
-                {
-                    var d = (double)s[i] - t[i];
-                    sums[i / inner % channels] += d;
-                    squares += d * d;
-                }
-
-                count += t.Length;
-            }
-
-            var perChannel = count / channels;
-            result[layer] = (sums.Average(x => Math.Abs(x / perChannel)), Math.Sqrt(squares / count));
-        }
-
-        return result;
     }
 
     private static double Agreement(string original, string candidate, string heldOut)
