@@ -5,6 +5,7 @@ using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Reports;
 using ModelShrink.Core.Text;
 using ModelShrink.Core.Validation;
@@ -42,6 +43,16 @@ public static class CompressCommand
     {
         Description = "Also run the same configuration with every reconstruction (none, bias, layerwise) and validate each on --holdout; the report shows them side by side and --reconstruct picks the one written.",
     };
+    private static readonly Option<double> ReconstructDamp = new("--reconstruct-damp")
+    {
+        Description = "layerwise: dampening added to each layer's input second moment, as a share of its mean diagonal (default 0.01).",
+        DefaultValueFactory = _ => LayerwiseOptions.DefaultDampening,
+    };
+    private static readonly Option<bool> ReconstructActOrder = new("--reconstruct-act-order")
+    {
+        Description = "layerwise: GPTQ rounds the inputs with the largest second moment first (default true; false rounds in weight order).",
+        DefaultValueFactory = _ => true,
+    };
     private static readonly Option<string?> ReconstructData = new("--reconstruct-data") { Description = "Data --reconstruct measures on (same layouts as --holdout); default: the --holdout data." };
     private static readonly Option<string?> MetricName = new("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr." };
     private static readonly Option<string?> MetricOutput = new("--metric-output") { Description = "The model output to score (default: the first numeric output)." };
@@ -63,7 +74,7 @@ public static class CompressCommand
     {
         var command = new Command("compress", "Clean up, prune and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
-            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
+            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructDamp, ReconstructActOrder, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
             Report, Progress,
         };
         foreach (var option in Fp16.All.Concat(Prune.All))
@@ -117,9 +128,15 @@ public static class CompressCommand
             Int4 = Quantization.Int4(parse),
             Reconstruct = ParseEnum<ReconstructMode>(parse.GetValue(Reconstruct)!, "--reconstruct"),
             ReconstructData = parse.GetValue(ReconstructData) ?? parse.GetValue(Holdout),
+            Layerwise = new LayerwiseOptions { Dampening = parse.GetValue(ReconstructDamp), ActOrder = parse.GetValue(ReconstructActOrder) },
             Prune = Prune.Read(parse),
             Int8Static = Static.Read(parse, Quantization, parse.GetValue(Holdout)),
         };
+        if (!(compression.Layerwise.Dampening is > 0 and <= 10))
+        {
+            throw Invalid("--reconstruct-damp", $"{compression.Layerwise.Dampening} is not a share in (0, 10]");
+        }
+
         if (compression.Reconstruct != ReconstructMode.None && compression.ReconstructData is null)
         {
             throw Invalid("--reconstruct", $"'{compression.Reconstruct}' needs data to measure on: give --reconstruct-data or --holdout");
