@@ -1,0 +1,49 @@
+using System.Xml.Linq;
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Reconstruction;
+using ModelShrink.Core.Requests;
+
+namespace ModelShrink.Core.Tests.Requests;
+
+/// <summary>Visual Studio's property page for &lt;CompressModel&gt; must offer what the engine accepts, and nothing else.</summary>
+[TestClass]
+public sealed class PropertyPageTests
+{
+    private static readonly XNamespace Schema = "http://schemas.microsoft.com/build/2009/properties";
+
+    [TestMethod]
+    public void EveryMetadataHasAPropertyAndEveryPropertyIsMetadata()
+    {
+        var names = Properties().Select(p => (string)p.Attribute("Name")!).ToArray();
+        CollectionAssert.AreEquivalent(ItemSettings.KnownMetadata.ToArray(), names);
+    }
+
+    [TestMethod]
+    public void EnumPropertiesOfferTheEngineValues()
+    {
+        CollectionAssert.AreEquivalent(PipelineFactory.RequestableModes.Select(m => m.ToString()).ToArray(), EnumValues("Quantize"));
+        CollectionAssert.AreEquivalent(Enum.GetNames<ReconstructMode>(), EnumValues("Reconstruct"));
+    }
+
+    private static string[] EnumValues(string property) =>
+        Properties().Single(p => (string)p.Attribute("Name")! == property).Elements(Schema + "EnumValue").Select(v => (string)v.Attribute("Name")!).ToArray();
+
+    private static IEnumerable<XElement> Properties()
+    {
+        var rule = XDocument.Load(Path.Combine(RepositoryRoot(), "build", "ModelShrink.Build.CompressModel.xaml")).Root!.Element(Schema + "Rule")!;
+        return rule.Elements().Where(e => e.Name.LocalName.EndsWith("Property", StringComparison.Ordinal));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "ModelShrink.Build.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("the repository root (ModelShrink.Build.sln) is not above the test assembly");
+    }
+}
