@@ -100,29 +100,27 @@ public sealed class PrunePass : IPass
     // by saliency on the data, and compensates them in the weights kept.
     private Dictionary<LayerTarget, Tensor> Reconstruct(Dictionary<LayerTarget, WeightBuffer> buffers, Dictionary<LayerTarget, Tensor> originals, PassContext context)
     {
-        var result = new Dictionary<LayerTarget, Tensor>();
         if (context.Feature<LayerwiseReconstruction>() is not { } layerwise)
         {
-            return result;
+            return [];
         }
 
-        foreach (var (target, buffer) in buffers)
-        {
-            var original = originals[target];
-            if (original.DataType != DataType.Float || target.Layer.Kind == LayerKind.Gather
-                || !layerwise.Covers(target.Layer.Weight.Name, original.Dims))
-            {
-                continue;
-            }
+        var covered = buffers.Where(b => originals[b.Key] is { DataType: DataType.Float } original && b.Key.Layer.Kind != LayerKind.Gather
+            && layerwise.Covers(b.Key.Layer.Weight.Name, original.Dims)).ToArray();
 
+        // Layers are independent (each has its own H): in parallel, each also parallel over its rows.
+        var result = new System.Collections.Concurrent.ConcurrentDictionary<LayerTarget, Tensor>();
+        Parallel.ForEach(covered, new ParallelOptions { CancellationToken = context.Cancellation }, pair =>
+        {
+            var (target, buffer) = pair;
+            var original = originals[target];
             var request = options.Method == PruneMethod.NM ? new PruneRequest(0, options.N, options.M) : new PruneRequest(buffer.CountZeros());
             if (layerwise.Prune(target.Layer.Weight.Name, original.Dims, original.ToArray<float>(), request, context.Cancellation) is { } values)
             {
                 result[target] = Tensor.FromArray<float>(original.Name, original.Dims.ToArray(), values);
             }
-        }
-
-        return result;
+        });
+        return new Dictionary<LayerTarget, Tensor>(result);
     }
 
     // One threshold per layer, or one for every layer without an explicit sparsity (global scope).
