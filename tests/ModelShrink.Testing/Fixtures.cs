@@ -31,6 +31,28 @@ public static class Fixtures
             .OrderBy(d => int.Parse(Path.GetFileName(d)["test_data_set_".Length..], System.Globalization.CultureInfo.InvariantCulture))
             .ToArray();
 
+    /// <summary>
+    /// The fixture's first 4 holdout sets copied into <c>FOLDER/calibration</c>, the next 4 into
+    /// <c>FOLDER/held-out</c> (32 samples a set; no labels): data to fit on, and other data to judge on.
+    /// </summary>
+    public static (string Calibration, string HeldOut) SplitHoldout(string name, string folder)
+    {
+        var sets = DataSets(name);
+        var calibration = Directory.CreateDirectory(Path.Combine(folder, "calibration")).FullName;
+        var heldOut = Directory.CreateDirectory(Path.Combine(folder, "held-out")).FullName;
+        for (var i = 0; i < 8; i++)
+        {
+            var target = Path.Combine(i < 4 ? calibration : heldOut, Path.GetFileName(sets[i]));
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.GetFiles(sets[i]))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        return (calibration, heldOut);
+    }
+
     /// <summary>The input tensors of one holdout set, in graph-input order.</summary>
     public static Tensor[] Inputs(string dataSet) =>
         Directory.GetFiles(dataSet, "input_*.pb")

@@ -59,6 +59,29 @@ public static class OrtRunner
         }
     }
 
+    /// <summary>
+    /// Cosine similarity of two models' first outputs over every holdout set folder under
+    /// <paramref name="data"/> (all values together, as the engine's Cosine metric), from ONNX Runtime.
+    /// </summary>
+    public static double Cosine(string originalPath, string candidatePath, string data)
+    {
+        double dot = 0, originalEnergy = 0, candidateEnergy = 0;
+        foreach (var set in Directory.GetDirectories(data, "test_data_set_*"))
+        {
+            var inputs = Fixtures.Inputs(set);
+            var original = Run(originalPath, inputs).First().Value;
+            var candidate = Run(candidatePath, inputs).First().Value;
+            for (var i = 0; i < original.Length; i++)
+            {
+                dot += (double)original[i] * candidate[i];
+                originalEnergy += (double)original[i] * original[i];
+                candidateEnergy += (double)candidate[i] * candidate[i];
+            }
+        }
+
+        return dot / Math.Sqrt(originalEnergy * candidateEnergy);
+    }
+
     /// <summary>The element types ONNX Runtime reports for the model's inputs and outputs, by name.</summary>
     public static Dictionary<string, TensorElementType> IoElementTypes(string modelPath)
     {

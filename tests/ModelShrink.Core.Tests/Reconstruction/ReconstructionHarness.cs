@@ -22,24 +22,8 @@ internal static class ReconstructionHarness
         ? new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { WeightType = WeightType.UInt8, ReduceRange = true } }
         : new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { BlockSize = 32 } };
 
-    /// <summary>The fixture's first 4 holdout sets copied as calibration data, the next 4 as held-out data (32 samples a set).</summary>
-    public static (string Calibration, string HeldOut) Split(string fixture, TempDirectory temp)
-    {
-        var sets = Fixtures.DataSets(fixture);
-        var calibration = Directory.CreateDirectory(temp.File("calibration")).FullName;
-        var heldOut = Directory.CreateDirectory(temp.File("held-out")).FullName;
-        for (var i = 0; i < 8; i++)
-        {
-            var target = Path.Combine(i < 4 ? calibration : heldOut, Path.GetFileName(sets[i]));
-            Directory.CreateDirectory(target);
-            foreach (var file in Directory.GetFiles(sets[i]))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
-        }
-
-        return (calibration, heldOut);
-    }
+    /// <summary>The fixture's first 4 holdout sets copied as calibration data, the next 4 as held-out data (<see cref="Fixtures.SplitHoldout"/>).</summary>
+    public static (string Calibration, string HeldOut) Split(string fixture, TempDirectory temp) => Fixtures.SplitHoldout(fixture, temp.Path);
 
     /// <summary>The values named <paramref name="layers"/> (exposed as extra graph outputs) over <paramref name="data"/>, batch by batch, from ONNX Runtime.</summary>
     public static LayerOutputs Outputs(Model model, IReadOnlyList<string> layers, string data)
