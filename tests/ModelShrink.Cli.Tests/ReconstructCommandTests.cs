@@ -27,6 +27,24 @@ public sealed class ReconstructCommandTests
     }
 
     [TestMethod]
+    public void FittingOnTheHoldoutItIsScoredOnIsWarnedAboutAndSeparateDataIsNot()
+    {
+        using var temp = new TempDirectory();
+        var (calibration, heldOut) = Fixtures.SplitHoldout("digits-cnn", temp.Path);
+
+        var onHoldout = CliRunner.InProcess("compress", Fixtures.Model("digits-cnn"), "-o", temp.File("a.onnx"), "--quantize", "int8",
+            "--reconstruct", "layerwise", "--holdout", heldOut);
+        var separate = CliRunner.InProcess("compress", Fixtures.Model("digits-cnn"), "-o", temp.File("b.onnx"), "--quantize", "int8",
+            "--reconstruct", "layerwise", "--holdout", heldOut, "--reconstruct-data", calibration);
+
+        Assert.AreEqual(0, onHoldout.ExitCode, onHoldout.Stderr);
+        Assert.AreEqual(1, onHoldout.Stderr.Split('\n').Count(l => l.Contains("warning MSH2603", StringComparison.Ordinal)), onHoldout.Stderr);
+        StringAssert.Contains(onHoldout.Stderr, "ReconstructData");
+        Assert.AreEqual(0, separate.ExitCode, separate.Stderr);
+        Assert.IsFalse(separate.Stderr.Contains("MSH2603", StringComparison.Ordinal), separate.Stderr);
+    }
+
+    [TestMethod]
     public void ReconstructWithoutDataOrWithAnUnknownModeIsRefused()
     {
         using var temp = new TempDirectory();

@@ -77,6 +77,13 @@ public static class CompressionJob
 
         var compression = Compressor.Run(source, output, settings.Compression, cancellation, progress);
         var diagnostics = new List<Diagnostic>(compression.Warnings);
+        if (PipelineFactory.Reconstructs(settings.Compression) && Search.ReconstructionChoice.FitsOnHoldout(settings, settings.Compression))
+        {
+            diagnostics.Add(new Diagnostic(ErrorCodes.ReconstructOnHoldout,
+                $"Reconstruct={settings.Compression.Reconstruct} was fitted on the holdout data it is scored on, so the score is optimistic; name separate ReconstructData (--reconstruct-data)",
+                display, "ReconstructData", DiagnosticSeverity.Warning));
+        }
+
         var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
         diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint));
         ValidationResult? validation = null;

@@ -14,7 +14,7 @@ internal static class ReconstructionChoice
     /// <summary>The options with <see cref="ReconstructMode.Layerwise"/>, or null when the search may not or need not add it.</summary>
     public static CompressionOptions? Layerwise(JobSettings settings, CompressionOptions options)
     {
-        if (options.Reconstruct != ReconstructMode.None || options.ReconstructData is not { } data || SamePath(data, settings.Holdout))
+        if (options.Reconstruct != ReconstructMode.None || options.ReconstructData is null || FitsOnHoldout(settings, options))
         {
             return null;
         }
@@ -27,7 +27,11 @@ internal static class ReconstructionChoice
     public static string Name(string name, CompressionOptions options) =>
         options.Reconstruct == ReconstructMode.None ? name : $"{name} + {options.Reconstruct.ToString().ToLowerInvariant()} reconstruction";
 
-    private static bool SamePath(string data, string? holdout) =>
-        holdout is not null && string.Equals(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(holdout).TrimEnd(Path.DirectorySeparatorChar),
+    /// <summary>Whether the reconstruction data is the holdout data the result is scored on.</summary>
+    public static bool FitsOnHoldout(JobSettings settings, CompressionOptions options) =>
+        SamePath(options.ReconstructData, settings.Holdout);
+
+    private static bool SamePath(string? data, string? holdout) =>
+        data is not null && holdout is not null && string.Equals(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(holdout).TrimEnd(Path.DirectorySeparatorChar),
             OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 }

@@ -176,6 +176,9 @@ public static class ErrorCodes
     /// <summary>Reconstruction was asked for without data to measure on (give reconstruct data or holdout data), or with quantize mode None.</summary>
     public const string ReconstructNeedsData = "MSH2602";
 
+    /// <summary>Warning: reconstruction was fitted on the holdout data the result is then scored on, so the score is optimistic; name separate reconstruct data.</summary>
+    public const string ReconstructOnHoldout = "MSH2603";
+
     /// <summary>Pruning: an option is invalid (sparsity outside 0 to 1, a malformed N:M, an unknown mode, a scope the mode cannot use).</summary>
     public const string PruneInvalidOption = "MSH2400";
 
