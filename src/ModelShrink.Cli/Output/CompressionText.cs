@@ -14,7 +14,7 @@ public static class CompressionText
         foreach (var pass in r.Passes)
         {
             var counters = string.Join(", ", pass.Result.Counters.Where(c => c.Value != 0).Select(c => $"{c.Key} {c.Value}"));
-            w.WriteLine($"  {pass.Pass,-16} {(pass.Result.Modified ? counters : "no change")} ({pass.Elapsed.TotalMilliseconds:0} ms)");
+            w.WriteLine($"  {pass.Pass,-20} {(counters.Length > 0 ? counters : pass.Result.Modified ? "changed" : "no change")} ({pass.Elapsed.TotalMilliseconds:0} ms)");
         }
 
         if (job.Candidates.Count > 0)
