@@ -59,7 +59,7 @@ public sealed class LayerwiseTests
         var counters = results[ReconstructMode.Layerwise].Passes.SelectMany(p => p.Result.Counters).ToDictionary();
         var reconstructed = scenario.StartsWith("int", StringComparison.Ordinal)
             ? counters[LayerwiseReconstruction.WeightsReconstructed]
-            : counters[LayerwiseReconstruction.WeightsPruned];
+            : counters[LayerwiseReconstruction.LayersPruned];
         Assert.IsGreaterThanOrEqualTo(3, layers.Count);
         Assert.AreEqual(reconstructed, layers.Count, $"layers: {string.Join(", ", layers)}");
 
@@ -108,7 +108,7 @@ public sealed class LayerwiseTests
         var (layerwise, result) = CompressWithCounters(fixture, options with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration }, temp, "layerwise.onnx");
 
         var pruned = PrunedLayers(teacher, magnitude);
-        Assert.AreEqual(result[LayerwiseReconstruction.WeightsPruned], pruned.Count);
+        Assert.AreEqual(result[LayerwiseReconstruction.LayersPruned], pruned.Count);
         Assert.AreEqual(result["layers pruned"], pruned.Count);
         long moved = 0, compensated = 0;
         foreach (var (node, weight) in pruned)
@@ -141,7 +141,7 @@ public sealed class LayerwiseTests
         var (layerwise, result) = CompressWithCounters(fixture, Scenario(fixture, "nm") with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration }, temp, "layerwise.onnx");
 
         var pruned = PrunedLayers(teacher, layerwise);
-        Assert.AreEqual(result[LayerwiseReconstruction.WeightsPruned], pruned.Count);
+        Assert.AreEqual(result[LayerwiseReconstruction.LayersPruned], pruned.Count);
         Assert.AreEqual(result["layers pruned"], pruned.Count);
         Assert.IsTrue(pruned.Any(p => p.Node.OpType == (fixture == "digits-cnn" ? "Conv" : "MatMul")));
         foreach (var (node, weight) in pruned)
@@ -179,7 +179,7 @@ public sealed class LayerwiseTests
         Assert.AreEqual(counters["weights quantized"], counters[LayerwiseReconstruction.WeightsReconstructed], "GPTQ rounded every quantized weight");
 
         var pruned = PrunedLayers(teacher, floatPruned);
-        Assert.AreEqual(counters[LayerwiseReconstruction.WeightsPruned], pruned.Count);
+        Assert.AreEqual(counters[LayerwiseReconstruction.LayersPruned], pruned.Count);
         // The weight each pruned layer reads in the student: a DequantizeLinear output.
         var dequantized = pruned.ToDictionary(p => p.Weight, p => student.Graph.FindValue(p.Node.Outputs[0]!.Name)!.Producer!.Inputs[1]!);
         Assert.IsTrue(dequantized.Values.All(v => v.Producer?.OpType == "DequantizeLinear"), "QDQ weights");

@@ -83,7 +83,7 @@ public sealed class PrunePass : IPass
         };
         if (context.Feature<LayerwiseReconstruction>() is not null)
         {
-            counters[LayerwiseReconstruction.WeightsPruned] = reconstructed.Count;
+            counters[LayerwiseReconstruction.LayersPruned] = reconstructed.Count;
         }
 
         if (buffers.Count == 0)

@@ -26,8 +26,8 @@ public sealed class LayerwiseReconstruction
     /// <summary>Counter of the quantization passes: weights GPTQ rounded.</summary>
     public const string WeightsReconstructed = "weights reconstructed (GPTQ)";
 
-    /// <summary>Counter of the pruning pass: weights SparseGPT pruned.</summary>
-    public const string WeightsPruned = "weights pruned by SparseGPT";
+    /// <summary>Counter of the pruning pass: layers (weights) SparseGPT pruned.</summary>
+    public const string LayersPruned = "layers pruned by SparseGPT";
 
     internal LayerwiseReconstruction(LayerwiseOptions options, IEnumerable<CapturedLayer> captured)
     {
