@@ -40,6 +40,12 @@ internal static class SparseGpt
     public static void NOfM(float[] w, int rows, int cols, float[] u, int n, int m, int stride, CancellationToken cancellation)
     {
         var mask = new bool[(long)rows * cols];
+
+        // A group's saliencies are read when the sweep reaches its first column, so the whole group
+        // must lie in that column's block: groups starting in [g·m·stride, (g+1)·m·stride) end in it,
+        // and blocks are whole numbers of such spans.
+        var span = m * stride;
+        var block = (ColumnSweep.DefaultBlockColumns + span - 1) / span * span;
         ColumnSweep.Run(w, rows, cols, u, 0, cols, (r, c, values) =>
         {
             if (c / stride % m == 0)
@@ -65,31 +71,95 @@ internal static class SparseGpt
             }
 
             return mask[r * cols + c] ? 0f : values[c];
-        }, cancellation);
+        }, cancellation, block);
     }
 
     private static float Saliency(float value, float pivot) => value / pivot * (value / pivot);
 
-    // mask[r, j] = whether (r, start + j) is among the `count` smallest saliencies of the block (ties by position).
+    // mask[r, j] = whether (r, start + j) is among the `count` smallest saliencies of the block, ties
+    // at the threshold going to the first positions (row by row). The threshold is found by selection,
+    // linear on average, rather than by sorting the block's rows × 128 saliencies.
     private static void SelectSmallest(float[] w, int rows, int cols, float[] u, int start, int width, int count, bool[] mask)
     {
+        Array.Clear(mask);
+        if (count <= 0)
+        {
+            return;
+        }
+
         var keys = new float[rows * width];
-        var positions = new int[rows * width];
         for (var r = 0; r < rows; r++)
         {
             for (var j = 0; j < width; j++)
             {
                 var c = start + j;
                 keys[r * width + j] = Saliency(w[r * cols + c], u[c * cols + c]);
-                positions[r * width + j] = r * BlockColumns + j;
             }
         }
 
-        Array.Clear(mask);
-        Array.Sort(keys, positions);
-        for (var i = 0; i < count; i++)
+        var scratch = (float[])keys.Clone();
+        var threshold = Select(scratch, Math.Min(count, keys.Length) - 1);
+        var below = 0;
+        foreach (var key in keys)
         {
-            mask[positions[i]] = true;
+            below += key < threshold ? 1 : 0;
         }
+
+        var ties = count - below;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var key = keys[i];
+            if (key < threshold || (key == threshold && ties-- > 0))
+            {
+                mask[i / width * BlockColumns + i % width] = true;
+            }
+        }
+    }
+
+    // The k-th smallest value (from 0) of `values`, which it reorders: quickselect with a three-way
+    // partition, so runs of equal values (weights already zero) end the search at once.
+    private static float Select(float[] values, int k)
+    {
+        int low = 0, high = values.Length - 1;
+        while (low < high)
+        {
+            var (a, b, c) = (values[low], values[low + (high - low) / 2], values[high]);
+            var pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+            int less = low, i = low, more = high;
+            while (i <= more)
+            {
+                var value = values[i];
+                if (value < pivot)
+                {
+                    (values[less], values[i]) = (value, values[less]);
+                    less++;
+                    i++;
+                }
+                else if (value > pivot)
+                {
+                    (values[more], values[i]) = (value, values[more]);
+                    more--;
+                }
+                else
+                {
+                    i++;
+                }
+            }
+
+            if (k < less)
+            {
+                high = less - 1;
+            }
+            else if (k > more)
+            {
+                low = more + 1;
+            }
+            else
+            {
+                return pivot;
+            }
+        }
+
+        return values[low];
     }
 }
