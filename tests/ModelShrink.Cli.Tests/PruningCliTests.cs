@@ -16,7 +16,7 @@ public sealed class PruningCliTests
         var result = CliRunner.InProcess("compress", Fixtures.Model("digits-mlp"), "--prune-mode", "nm:2:4", "--prune-storage", "dense", "-o", output);
 
         Assert.AreEqual(0, result.ExitCode, result.Stderr);
-        StringAssert.Contains(result.Stdout, "prune            layers pruned 1");
+        StringAssert.Contains(result.Stdout, "  prune                layers pruned 1");
         StringAssert.Contains(result.Stderr, "warning MSH2401");
         var weight = ModelReader.Load(output).Graph.FindValue("fc2.weight")!.Initializer!.ToArray<float>();
         Assert.AreEqual(16384, weight.Count(v => v == 0));
