@@ -45,7 +45,9 @@ public static class SensitivityAnalysis
         {
             cancellation.ThrowIfCancellationRequested();
             progress?.Report($"sensitivity: layer {rows.Count + 1}/{layers.Length}, {node.Name}");
-            var only = OnlyLayer(settings.Compression, node.Name, names);
+            // Ranked under plain rounding: reconstruction would measure the whole model's layer inputs
+            // again for every one-layer candidate, and the order it gives is what is wanted here.
+            var only = OnlyLayer(settings.Compression with { Reconstruct = Passes.Reconstruction.ReconstructMode.None }, node.Name, names);
             var file = Path.Combine(folder, $"sensitivity-{rows.Count}.onnx");
             var job = CompressionJob.Run(source, file, settings with { Compression = only, Size = new SizeBudget(null, null), Accuracy = new AccuracyBudget(null, null, null) }, display, cancellation);
             File.Delete(file);
