@@ -26,14 +26,14 @@ public sealed class CompareReconstructTests
 
         Assert.AreEqual(0, compared.ExitCode, compared.Stderr);
         Assert.AreEqual(0, plain.ExitCode, plain.Stderr);
-        StringAssert.Contains(compared.Stdout, $"compared: wrote Int4, reconstruct {written}");
+        StringAssert.Contains(compared.Stdout, $"compared: wrote reconstruct {written}: Int4");
         using var json = JsonDocument.Parse(File.ReadAllText(temp.File("report/report.json")));
         var root = json.RootElement;
         Assert.AreEqual("passed", root.GetProperty("verdict").GetString());
-        Assert.AreEqual($"Int4, reconstruct {written}", root.GetProperty("chosen").GetString());
+        Assert.AreEqual($"reconstruct {written}: Int4", root.GetProperty("chosen").GetString());
         Assert.AreEqual(temp.File("compared.onnx"), root.GetProperty("output").GetString());
         var candidates = root.GetProperty("candidates").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
-        CollectionAssert.AreEqual(Modes.Select(m => $"Int4, reconstruct {m}").ToArray(), candidates.Keys.ToArray());
+        CollectionAssert.AreEqual(Modes.Select(m => $"reconstruct {m}: Int4").ToArray(), candidates.Keys.ToArray());
         var cosine = candidates.ToDictionary(c => c.Key, c => c.Value.GetProperty("metrics").GetProperty("cosine").GetDouble());
         foreach (var (name, candidate) in candidates)
         {
@@ -46,8 +46,8 @@ public sealed class CompareReconstructTests
 
         // Same size (reconstruction changes values, not layouts); layer-wise closest to the original (0.99923 vs 0.99745 plain, measured).
         Assert.AreEqual(1, candidates.Values.Select(c => c.GetProperty("bytes").GetInt64()).Distinct().Count());
-        Assert.IsGreaterThan(cosine["Int4, reconstruct none"], cosine["Int4, reconstruct layerwise"]);
-        var chosen = candidates[$"Int4, reconstruct {written}"];
+        Assert.IsGreaterThan(cosine["reconstruct none: Int4"], cosine["reconstruct layerwise: Int4"]);
+        var chosen = candidates[$"reconstruct {written}: Int4"];
         CollectionAssert.Contains(chosen.GetProperty("passes").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray(), pass);
         Assert.AreEqual(new FileInfo(temp.File("compared.onnx")).Length, chosen.GetProperty("bytes").GetInt64());
 

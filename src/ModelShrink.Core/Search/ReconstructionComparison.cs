@@ -40,7 +40,8 @@ public static class ReconstructionComparison
             {
                 cancellation.ThrowIfCancellationRequested();
                 var options = compression with { Reconstruct = mode };
-                var name = $"{compression.Quantize}{(compression.Prune is { } prune ? $", prune {prune.ModeText} {prune.TargetSparsity:0.##}" : "")}, reconstruct {mode.ToString().ToLowerInvariant()}";
+                // The reconstruction first: charts cut long names, and it is what tells the three apart.
+                var name = $"reconstruct {mode.ToString().ToLowerInvariant()}: {compression.Quantize}{(compression.Prune is { } prune ? $", prune {prune.ModeText} {prune.TargetSparsity:0.##}" : "")}";
                 progress?.Report($"comparing: {name}");
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var job = CompressionJob.Run(source, Path.Combine(folder, $"{mode}.onnx"), settings with { Compression = options, CompareReconstruct = false }, display, cancellation, progress);
