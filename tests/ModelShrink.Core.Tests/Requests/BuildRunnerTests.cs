@@ -122,6 +122,27 @@ public sealed class BuildRunnerTests
     }
 
     [TestMethod]
+    public void LayerwiseReconstructionRunsFromMetadataAndWarnsOnlyWhenItFitsOnTheHoldout()
+    {
+        using var temp = new TempDirectory();
+        var (calibration, heldOut) = Fixtures.SplitHoldout("digits-mlp", temp.File("data"));
+        var settings = new Dictionary<string, string> { ["Quantize"] = "Int8", ["Prune"] = "0.5", ["Holdout"] = heldOut, ["Reconstruct"] = "Layerwise" };
+
+        var plain = BuildRunner.Run(Request(temp, new(settings) { ["Reconstruct"] = "None" }));
+        var plainBytes = File.ReadAllBytes(temp.File("out/digits.onnx"));
+        var separate = BuildRunner.Run(Request(temp, new(settings) { ["ReconstructData"] = calibration }));
+        var separateBytes = File.ReadAllBytes(temp.File("out/digits.onnx"));
+        var onHoldout = BuildRunner.Run(Request(temp, settings));
+
+        Assert.IsTrue(plain.Items.Single().Succeeded && separate.Items.Single().Succeeded && onHoldout.Items.Single().Succeeded);
+        CollectionAssert.AreNotEqual(plainBytes, separateBytes, "SparseGPT and GPTQ change the written weights");
+        Assert.IsFalse(separate.Diagnostics.Any(d => d.Code == ErrorCodes.ReconstructOnHoldout));
+        var warning = onHoldout.Diagnostics.Single(d => d.Code == ErrorCodes.ReconstructOnHoldout);
+        Assert.AreEqual("ReconstructData", warning.Setting);
+        Assert.AreEqual("warning", warning.Severity);
+    }
+
+    [TestMethod]
     public void AnAccuracyBudgetWithoutHoldoutDataIsRefused()
     {
         using var temp = new TempDirectory();
