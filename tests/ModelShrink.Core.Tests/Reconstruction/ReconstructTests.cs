@@ -159,6 +159,48 @@ public sealed class ReconstructTests
 }
 
 [TestClass]
+public sealed class BiasCorrectionConvTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    // digits-cnn with the biases of its Convs removed (as an exporter leaves a Conv a batch norm follows).
+    [TestMethod]
+    public void AConvWithoutBiasGetsOneAndItsHeldOutMeanErrorFalls()
+    {
+        using var temp = new TempDirectory();
+        var (calibration, heldOut) = Split("digits-cnn", temp);
+        var teacher = ModelReader.Load(Fixtures.Model("digits-cnn"));
+        var convs = teacher.Graph.Nodes.Where(n => n.Is("Conv")).ToArray();
+        foreach (var conv in convs)
+        {
+            conv.TruncateInputs(2);
+        }
+
+        var source = temp.File("no-bias.onnx");
+        ModelWriter.Save(teacher, source);
+        Compressor.Run(source, temp.File("plain.onnx"), Lossy("digits-cnn"));
+        var result = Compressor.Run(source, temp.File("corrected.onnx"), Lossy("digits-cnn") with { Reconstruct = ReconstructMode.Bias, ReconstructData = calibration });
+
+        var counters = result.Passes.Single(p => p.Pass == "bias-correction").Result.Counters;
+        Assert.AreEqual(5, counters[BiasCorrectionPass.LayersCorrected], "3 Convs (given a bias) and 2 Gemms");
+        Assert.AreEqual(0, counters[BiasCorrectionPass.LayersSkipped]);
+        var corrected = ModelReader.Load(temp.File("corrected.onnx"));
+        Assert.IsTrue(corrected.Graph.Nodes.Where(n => n.Is("Conv")).All(n => n.Inputs.Count == 3 && n.Inputs[2]?.Initializer is not null));
+
+        var layers = convs.Select(c => c.Outputs[0]!.Name).ToArray();
+        var reference = Outputs(ModelReader.Load(source), layers, heldOut);
+        var before = Errors(reference, Outputs(ModelReader.Load(temp.File("plain.onnx")), layers, heldOut));
+        var after = Errors(reference, Outputs(corrected, layers, heldOut));
+        foreach (var layer in layers)
+        {
+            TestContext.WriteLine($"{layer}: |mean error| {before[layer].MeanShift:G4} -> {after[layer].MeanShift:G4}");
+        }
+
+        Assert.IsLessThan(before.Values.Average(e => e.MeanShift), after.Values.Average(e => e.MeanShift));
+    }
+}
+
+[TestClass]
 public sealed class ReconstructSettingsTests
 {
     [TestMethod]

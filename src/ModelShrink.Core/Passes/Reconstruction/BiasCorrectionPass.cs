@@ -174,6 +174,14 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     private static Bias? FindBias(Value output, int channels, int rank, int axis)
     {
         var producer = output.Producer!;
+        if (producer.Is("Conv") && producer.Inputs.Count == 2 && rank >= 3 && axis == 1)
+        {
+            // A float Conv without a bias (one a batch norm follows) gets a zero one to shift: one value
+            // per output channel, the channels counted on the measured output.
+            var zeros = new float[channels];
+            producer.AddInput(producer.Graph.AddInitializer(Tensor.FromArray<float>(producer.Graph.UniqueName(output.Name + "_bias"), [channels], zeros)));
+        }
+
         // Conv's B is 1-D [M] by definition; Gemm's C broadcasts to [M, N] like any Add operand.
         if (producer.OpType is "Conv" or "Gemm" && producer.Inputs.Count > 2
             && Usable(producer.Inputs[2], channels, producer.OpType == "Conv" ? 1 : rank, producer.OpType == "Conv" ? 0 : axis))
