@@ -42,7 +42,7 @@ public static class AutoSearch
                 var job = outcome.Result;
                 if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && ReconstructionChoice.Layerwise(settings, options) is { } reconstructed)
                 {
-                    // Same size, closer to the original: tried before keeping layers float.
+                    // About the same size, closer to the original: tried before keeping layers float.
                     outcome = Candidate(source, candidateFile, settings, reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed), tried, display, cancellation, progress);
                     options = reconstructed;
                     job = outcome.Result;

@@ -47,7 +47,7 @@ public static class PruneSearch
                 var outcome = Trial(source, folder, trial, options, tried, display, cancellation, progress);
                 if (!outcome.Fits && ReconstructionChoice.Layerwise(trial, options) is { } reconstructed)
                 {
-                    // SparseGPT at the same sparsity: no larger, closer to the original.
+                    // SparseGPT at the same sparsity: closer to the original for (nearly) the same size.
                     outcome = Trial(source, folder, trial, reconstructed, tried, display, cancellation, progress);
                 }
 

@@ -5,8 +5,8 @@ namespace ModelShrink.Core.Search;
 
 /// <summary>
 /// When a search may add layer-wise reconstruction to a candidate that missed the accuracy budget:
-/// it costs no size, so it is tried before anything that grows the model (layers kept float, a lower
-/// sparsity). Only with reconstruction data of its own: fitting weights on the holdout the candidate
+/// it costs no size (or a float bias for a Conv that had none), so it is tried before anything that
+/// grows the model more (layers kept float, a lower sparsity); the size budgets still judge it. Only with reconstruction data of its own: fitting weights on the holdout the candidate
 /// is then judged on would flatter it (as <see cref="AutoSearch"/> does for Int8Static's calibration).
 /// </summary>
 internal static class ReconstructionChoice
