@@ -179,6 +179,9 @@ public static class ErrorCodes
     /// <summary>Warning: reconstruction was fitted on the holdout data the result is then scored on, so the score is optimistic; name separate reconstruct data.</summary>
     public const string ReconstructOnHoldout = "MSH2603";
 
+    /// <summary>Warning: layers whose input is wider than layer-wise reconstruction measures (H would not fit) keep plain rounding and selection.</summary>
+    public const string ReconstructLayerTooWide = "MSH2604";
+
     /// <summary>Pruning: an option is invalid (sparsity outside 0 to 1, a malformed N:M, an unknown mode, a scope the mode cannot use).</summary>
     public const string PruneInvalidOption = "MSH2400";
 

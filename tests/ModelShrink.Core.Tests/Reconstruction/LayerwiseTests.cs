@@ -216,6 +216,26 @@ public sealed class LayerwiseTests
         CollectionAssert.AreEqual(File.ReadAllBytes(temp.File("once.onnx")), File.ReadAllBytes(temp.File("several.onnx")));
     }
 
+    // digits-cnn has layers on both sides of 100 inputs; the narrow ones are counted from the model.
+    [TestMethod]
+    public void LayersWiderThanTheLimitKeepPlainRoundingWithOneWarning()
+    {
+        using var temp = new TempDirectory();
+        var (calibration, _) = Split("digits-cnn", temp);
+        var options = Lossy("digits-cnn") with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration, Layerwise = new LayerwiseOptions { MaxInputWidth = 100 } };
+
+        var result = Compressor.Run(Fixtures.Model("digits-cnn"), temp.File("out.onnx"), options);
+
+        var counters = result.Passes.SelectMany(p => p.Result.Counters).ToDictionary();
+        var teacher = ModelReader.Load(Fixtures.Model("digits-cnn"));
+        var narrow = teacher.Graph.Nodes.Select(LayerGeometry.Of).Count(g => g is not null && g.Columns <= 100);
+        Assert.IsGreaterThan(0, narrow);
+        Assert.AreEqual(narrow, counters[CaptureLayerInputsPass.LayersMeasured]);
+        Assert.AreEqual(narrow, counters[LayerwiseReconstruction.WeightsReconstructed]);
+        var warning = result.Warnings.Single(w => w.Code == ErrorCodes.ReconstructLayerTooWide);
+        StringAssert.Contains(warning.Message, $"{5 - narrow} layer(s) have more than 100 inputs");
+    }
+
     [TestMethod]
     public void LayerwiseWithoutDataIsOneLineReconstructNeedsDataAndNothingIsWritten()
     {

@@ -53,6 +53,20 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
             geometries.Remove(weight);
         }
 
+        // H is width² doubles and U width² floats: past MaxInputWidth a layer keeps plain rounding.
+        var wide = geometries.Values.Where(g => g.Columns > options.MaxInputWidth).ToArray();
+        foreach (var geometry in wide)
+        {
+            geometries.Remove(geometry.Weight);
+        }
+
+        if (wide.Length > 0)
+        {
+            context.Warn(ErrorCodes.ReconstructLayerTooWide,
+                $"{wide.Length} layer(s) have more than {options.MaxInputWidth} inputs (their H would take {(double)wide.Max(g => g.Columns) * wide.Max(g => g.Columns) * sizeof(double) / (1 << 30):0.#} GB); they keep plain rounding and selection: {string.Join(", ", wide.Take(10).Select(g => g.Node.Name.Length > 0 ? g.Node.Name : g.Weight))}{(wide.Length > 10 ? ", ..." : "")}",
+                "Reconstruct");
+        }
+
         var inputs = geometries.Values.GroupBy(g => g.InputKey).ToList();
         var moments = new Dictionary<string, SecondMoment[]>(StringComparer.Ordinal);
         var runs = 0;

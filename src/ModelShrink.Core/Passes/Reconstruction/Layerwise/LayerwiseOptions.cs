@@ -15,6 +15,9 @@ public sealed record LayerwiseOptions
     /// <summary>Weights already zero stay zero when quantized (set when a pruning pass ran first), their error compensated like any other.</summary>
     public bool KeepZeros { get; init; }
 
+    /// <summary>The widest layer input (inputs per group; for Conv, input channels × kernel size) reconstructed: H takes width² doubles. Wider layers keep plain rounding and selection (MSH2604).</summary>
+    public int MaxInputWidth { get; init; } = 16384;
+
     /// <summary>
     /// Second-moment matrices held at once, in bytes (width² doubles a layer): when the layers need
     /// more, they are measured in several runs over the data, each within this bound.
