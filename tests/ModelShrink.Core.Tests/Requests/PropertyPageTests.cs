@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Requests;
+using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Requests;
 
@@ -30,20 +31,7 @@ public sealed class PropertyPageTests
 
     private static IEnumerable<XElement> Properties()
     {
-        var rule = XDocument.Load(Path.Combine(RepositoryRoot(), "build", "ModelShrink.Build.CompressModel.xaml")).Root!.Element(Schema + "Rule")!;
+        var rule = XDocument.Load(Path.Combine(Repository.Root, "build", "ModelShrink.Build.CompressModel.xaml")).Root!.Element(Schema + "Rule")!;
         return rule.Elements().Where(e => e.Name.LocalName.EndsWith("Property", StringComparison.Ordinal));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "ModelShrink.Build.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (ModelShrink.Build.sln) is not above the test assembly");
     }
 }
