@@ -174,10 +174,11 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     private static Bias? FindBias(Value output, int channels, int rank, int axis)
     {
         var producer = output.Producer!;
-        if (producer.Is("Conv") && producer.Inputs.Count == 2 && rank >= 3 && axis == 1)
+        if ((producer.Is("Conv") && producer.Inputs.Count == 2 && rank >= 3 && axis == 1)
+            || (producer.Is("Gemm") && producer.Inputs.Count == 2 && rank == 2 && axis == 1))
         {
-            // A float Conv without a bias (one a batch norm follows) gets a zero one to shift: one value
-            // per output channel, the channels counted on the measured output.
+            // A float Conv or Gemm without a bias (one a batch norm follows) gets a zero one to shift:
+            // one value per output channel, the channels counted on the measured output.
             var zeros = new float[channels];
             producer.AddInput(producer.Graph.AddInitializer(Tensor.FromArray<float>(producer.Graph.UniqueName(output.Name + "_bias"), [channels], zeros)));
         }
