@@ -37,9 +37,10 @@ public static class AugmentedRun
             {
                 cancellation.ThrowIfCancellationRequested();
                 HoldoutCheck.Check(batch, signature, data, setting);
+                var delivered = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var output in runner.Run(batch))
                 {
-                    if (wanted.Contains(output.Name))
+                    if (wanted.Contains(output.Name) && delivered.Add(output.Name))
                     {
                         onOutput(output);
                     }
@@ -47,7 +48,7 @@ public static class AugmentedRun
 
                 foreach (var (name, tensor) in batch.Inputs)
                 {
-                    if (wanted.Contains(name) && tensor.DataType == DataType.Float)
+                    if (wanted.Contains(name) && tensor.DataType == DataType.Float && delivered.Add(name))
                     {
                         onOutput(new OutputValues(name, tensor.Dims.ToArray(), tensor.ToArray<float>()));
                     }

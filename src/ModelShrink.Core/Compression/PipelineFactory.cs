@@ -20,12 +20,24 @@ public static class PipelineFactory
 
     /// <summary>
     /// Whether <paramref name="options"/> asks for a reconstruction that has something to correct:
-    /// weights rounded to integers (Int8, Int8Static, Int4) or pruned (magnitude or N:M).
+    /// <see cref="CorrectsBiases"/>, or layer-wise rounding and pruning (weights rounded to integers by
+    /// Int8, Int8Static or Int4, or pruned by magnitude or N:M).
     /// </summary>
     public static bool Reconstructs(CompressionOptions options) =>
+        CorrectsBiases(options)
+        || (options.Reconstruct == ReconstructMode.Layerwise
+            && (options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int8Static or QuantizeMode.Int4 || PrunesWeights(options)));
+
+    /// <summary>
+    /// Whether bias correction runs: asked for (Bias or Layerwise) after Int8 or Int4, or after pruning
+    /// left float32 compute. Not after Int8Static, whose batch-norm folding leaves a value name holding
+    /// another quantity than in the teacher, nor after Fp16, whose layers compute in float16.
+    /// </summary>
+    public static bool CorrectsBiases(CompressionOptions options) =>
         options.Reconstruct != ReconstructMode.None
-        && (options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int8Static or QuantizeMode.Int4
-            || options.Prune is { Method: not Passes.Pruning.PruneMethod.Channels });
+        && (options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int4 || (options.Quantize == QuantizeMode.None && PrunesWeights(options)));
+
+    private static bool PrunesWeights(CompressionOptions options) => options.Prune is { Method: not Passes.Pruning.PruneMethod.Channels };
 
     /// <summary>Builds the pipeline for <paramref name="options"/>.</summary>
     public static PassPipeline Create(CompressionOptions options)
@@ -85,9 +97,7 @@ public static class PipelineFactory
                     setting: "Quantize");
         }
 
-        // Not after Int8Static: it folds batch norms into convolutions, so a value that keeps its name
-        // there holds another quantity than in the teacher, and its mean cannot be compared.
-        if (reconstruct && options.Quantize != QuantizeMode.Int8Static)
+        if (CorrectsBiases(options))
         {
             passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(teacher, options.ReconstructData!)));
         }

@@ -42,10 +42,14 @@ public static class AutoSearch
                 var job = outcome.Result;
                 if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && ReconstructionChoice.Layerwise(settings, options) is { } reconstructed)
                 {
-                    // About the same size, closer to the original: tried before keeping layers float.
-                    outcome = Candidate(source, candidateFile, settings, reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed), tried, display, cancellation, progress);
-                    options = reconstructed;
-                    job = outcome.Result;
+                    // About the same size, closer to the original: tried before keeping layers float. When
+                    // it breaks something else (the biases it may add break a size budget), layers are kept
+                    // float from the plain candidate instead.
+                    var retried = Candidate(source, candidateFile, settings, reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed), tried, display, cancellation, progress);
+                    if (retried.Fits || OnlyAccuracyFailed(retried.Result))
+                    {
+                        (outcome, options, job) = (retried, reconstructed, retried.Result);
+                    }
                 }
 
                 if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && SensitivityAnalysis.OpTypes(options).Count > 0)

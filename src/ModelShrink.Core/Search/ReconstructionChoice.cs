@@ -27,11 +27,21 @@ internal static class ReconstructionChoice
     public static string Name(string name, CompressionOptions options) =>
         options.Reconstruct == ReconstructMode.None ? name : $"{name} + {options.Reconstruct.ToString().ToLowerInvariant()} reconstruction";
 
-    /// <summary>Whether the reconstruction data is the holdout data the result is scored on.</summary>
+    /// <summary>
+    /// Whether the reconstruction data overlaps the holdout data the result is scored on: the same
+    /// path, or one inside the other (a test_data_set folder of the holdout, or the holdout inside it).
+    /// </summary>
     public static bool FitsOnHoldout(JobSettings settings, CompressionOptions options) =>
-        SamePath(options.ReconstructData, settings.Holdout);
+        options.ReconstructData is { } data && settings.Holdout is { } holdout && (Within(data, holdout) || Within(holdout, data));
 
-    private static bool SamePath(string? data, string? holdout) =>
-        data is not null && holdout is not null && string.Equals(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(holdout).TrimEnd(Path.DirectorySeparatorChar),
-            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    // Whether `path` is `folder` or lies below it.
+    private static bool Within(string path, string folder)
+    {
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        return string.Equals(full, root, comparison)
+            || full.StartsWith(root + Path.DirectorySeparatorChar, comparison)
+            || full.StartsWith(root + Path.AltDirectorySeparatorChar, comparison);
+    }
 }

@@ -201,13 +201,13 @@ public sealed class LayerwiseTests
 
     // A memory budget smaller than any layer's H: one run over the data per input, the same model written.
     [TestMethod]
-    public void LayerwiseMeasuredInSeveralRunsWithinTheMemoryBudgetWritesTheSameModel()
+    public void LayerwiseMeasuredInSeveralRunsWithinTheBytesPerRunWritesTheSameModel()
     {
         using var temp = new TempDirectory();
         var (calibration, _) = Split("digits-cnn", temp);
         var options = Lossy("digits-cnn") with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration };
         var (_, once) = CompressWithCounters("digits-cnn", options, temp, "once.onnx");
-        var (_, several) = CompressWithCounters("digits-cnn", options with { Layerwise = new LayerwiseOptions { MemoryBudget = 1 } }, temp, "several.onnx");
+        var (_, several) = CompressWithCounters("digits-cnn", options with { Layerwise = new LayerwiseOptions { BytesPerRun = 1 } }, temp, "several.onnx");
 
         TestContext.WriteLine($"runs over the data: {once[CaptureLayerInputsPass.Runs]} -> {several[CaptureLayerInputsPass.Runs]} for {several[CaptureLayerInputsPass.InputsMeasured]} inputs");
         Assert.AreEqual(1, once[CaptureLayerInputsPass.Runs]);
@@ -234,6 +234,49 @@ public sealed class LayerwiseTests
         Assert.AreEqual(narrow, counters[LayerwiseReconstruction.WeightsReconstructed]);
         var warning = result.Warnings.Single(w => w.Code == ErrorCodes.ReconstructLayerTooWide);
         StringAssert.Contains(warning.Message, $"{5 - narrow} layer(s) have more than 100 inputs");
+    }
+
+    // digits-cnn with a BatchNormalization after each Conv: Int8Static folds them into new weight
+    // names, and GPTQ follows the weights there (the folded weight reads the same input, so the same H).
+    [TestMethod]
+    public void Int8StaticReconstructsConvWeightsAfterFoldingTheirBatchNorms()
+    {
+        using var temp = new TempDirectory();
+        var (calibration, heldOut) = Split("digits-cnn", temp);
+        var model = ModelReader.Load(Fixtures.Model("digits-cnn"));
+        var convs = model.Graph.Nodes.Where(n => n.Is("Conv")).ToArray();
+        var random = new Random(7);
+        foreach (var conv in convs)
+        {
+            var output = conv.Outputs[0]!;
+            var channels = (int)conv.Inputs[1]!.ConstantTensor!.Dims[0];
+            float[] Values(float low, float high) => Enumerable.Range(0, channels).Select(_ => low + (float)random.NextDouble() * (high - low)).ToArray();
+            var parameters = new[] { ("scale", Values(0.5f, 1.5f)), ("shift", Values(-0.2f, 0.2f)), ("mean", Values(-0.1f, 0.1f)), ("var", Values(0.5f, 2f)) }
+                .Select(p => (Value?)model.Graph.AddInitializer(Onnx.Tensors.Tensor.FromArray<float>($"{conv.Name}_bn_{p.Item1}", [channels], p.Item2)));
+            var bn = model.Graph.AddNode("BatchNormalization", [output, .. parameters], [$"{output.Name}_bn"]);
+            output.ReplaceAllUsesWith(bn.Outputs[0]!, except: bn);
+        }
+
+        var source = temp.File("bn.onnx");
+        ModelWriter.Save(model, source);
+        var options = new CompressionOptions
+        {
+            Quantize = QuantizeMode.Int8Static,
+            Int8Static = new Passes.Int8Static.Int8StaticOptions { CalibrationData = calibration },
+            ReconstructData = calibration,
+        };
+
+        var plain = Compressor.Run(source, temp.File("plain.onnx"), options);
+        var layerwise = Compressor.Run(source, temp.File("layerwise.onnx"), options with { Reconstruct = ReconstructMode.Layerwise });
+
+        var counters = layerwise.Passes.Single(p => p.Pass == "int8-static").Result.Counters;
+        Assert.AreEqual(convs.Length, counters["batch norms folded"]);
+        Assert.AreEqual(counters["weights quantized"], counters[LayerwiseReconstruction.WeightsReconstructed], "every weight, folded Convs included");
+        var before = OrtRunner.Cosine(source, temp.File("plain.onnx"), heldOut);
+        var after = OrtRunner.Cosine(source, temp.File("layerwise.onnx"), heldOut);
+        TestContext.WriteLine($"held-out cosine to the float model: {before:F6} -> {after:F6}");
+        Assert.IsGreaterThan(before, after);
+        Assert.IsFalse(plain.Passes.Any(p => p.Pass == "capture-layer-inputs"));
     }
 
     [TestMethod]

@@ -198,6 +198,48 @@ public sealed class BiasCorrectionConvTests
 
         Assert.IsLessThan(before.Values.Average(e => e.MeanShift), after.Values.Average(e => e.MeanShift));
     }
+
+    // Channel pruning leaves the student fewer channels than the teacher, and fp16 computes in float16:
+    // no float32 bias may be added to those layers, and nothing is added that is not then used.
+    [TestMethod]
+    [DataRow("channels")]
+    [DataRow("fp16")]
+    public void NoBiasIsAddedWhereItCannotBeUsed(string scenario)
+    {
+        using var temp = new TempDirectory();
+        var (calibration, _) = Split("digits-cnn", temp);
+        var model = ModelReader.Load(Fixtures.Model("digits-cnn"));
+        foreach (var conv in model.Graph.Nodes.Where(n => n.Is("Conv")))
+        {
+            conv.TruncateInputs(2);
+        }
+
+        var source = temp.File("no-bias.onnx");
+        ModelWriter.Save(model, source);
+        var options = scenario == "channels"
+            ? new CompressionOptions { Quantize = QuantizeMode.Int8, Prune = new Passes.Pruning.PruneOptions { Method = Passes.Pruning.PruneMethod.Channels, Sparsity = 0.5 } }
+            : new CompressionOptions { Quantize = QuantizeMode.Fp16, Prune = new Passes.Pruning.PruneOptions { Sparsity = 0.5, Storage = Passes.Pruning.PruneStorage.Dense } };
+
+        var result = Compressor.Run(source, temp.File("out.onnx"), options with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration });
+
+        var written = ModelReader.Load(temp.File("out.onnx"));
+        // ONNX Runtime loads and runs what was written.
+        Assert.IsNotEmpty(OrtRunner.Run(temp.File("out.onnx"), Fixtures.Inputs(Fixtures.DataSets("digits-cnn")[5])));
+        var passes = result.Passes.Select(p => p.Pass).ToArray();
+        if (scenario == "fp16")
+        {
+            CollectionAssert.DoesNotContain(passes, "bias-correction");
+            Assert.IsTrue(written.Graph.Nodes.Where(n => n.Is("Conv")).All(n => n.Inputs.Count == 2));
+        }
+        else
+        {
+            var counters = result.Passes.Single(p => p.Pass == "bias-correction").Result.Counters;
+            var convsWithBias = written.Graph.Nodes.Count(n => n.Is("Conv") && n.Inputs.Count == 3);
+            TestContext.WriteLine($"corrected {counters[BiasCorrectionPass.LayersCorrected]}, skipped {counters[BiasCorrectionPass.LayersSkipped]}, convs given a bias {convsWithBias}");
+            Assert.IsGreaterThan(0, counters[BiasCorrectionPass.LayersSkipped], "channel-pruned layers no longer match the teacher");
+            Assert.IsLessThan(3, convsWithBias, "no bias for the layers skipped");
+        }
+    }
 }
 
 [TestClass]

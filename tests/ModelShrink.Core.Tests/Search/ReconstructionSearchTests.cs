@@ -22,6 +22,22 @@ public sealed class ReconstructionSearchTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
+    [DataRow("/data/holdout", "/data/holdout", true)]
+    [DataRow("/data/holdout/", "/data/holdout", true)]
+    [DataRow("/data/holdout/test_data_set_0", "/data/holdout", true)]
+    [DataRow("/data", "/data/holdout", true)]
+    [DataRow("/data/calibration", "/data/holdout", false)]
+    [DataRow("/data/holdout-2", "/data/holdout", false)]
+    public void DataOverlappingTheHoldoutIsNeverUsedToReconstructInASearch(string data, string holdout, bool overlaps)
+    {
+        var options = new CompressionOptions { Quantize = QuantizeMode.Int4, ReconstructData = data };
+        var settings = new JobSettings(options, new SizeBudget(null, null), new AccuracyBudget(null, null, 0.999), holdout, new ValidationOptions(null, null));
+
+        Assert.AreEqual(overlaps, ReconstructionChoice.FitsOnHoldout(settings, options));
+        Assert.AreEqual(overlaps, ReconstructionChoice.Layerwise(settings, options) is null);
+    }
+
+    [TestMethod]
     public void AutoRetriesInt4WithLayerwiseReconstructionBeforeKeepingLayersFloat()
     {
         using var temp = new TempDirectory();

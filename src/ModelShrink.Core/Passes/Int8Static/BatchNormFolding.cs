@@ -13,15 +13,20 @@ namespace ModelShrink.Core.Passes.Int8Static;
 /// </summary>
 internal static class BatchNormFolding
 {
-    /// <summary>Folds every foldable pair whose Conv <paramref name="fold"/> accepts; returns how many.</summary>
-    public static int Run(Graph graph, Func<Node, bool> fold)
+    /// <summary>
+    /// Folds every foldable pair whose Conv <paramref name="fold"/> accepts; returns how many.
+    /// <paramref name="renamed"/> hears (original weight, folded weight) for each.
+    /// </summary>
+    public static int Run(Graph graph, Func<Node, bool> fold, Action<string, string>? renamed = null)
     {
         var folded = 0;
         foreach (var conv in graph.Nodes.Where(n => n.Is("Conv")).ToArray())
         {
             if (fold(conv) && Foldable(conv) is { } batchNorm)
             {
+                var original = conv.Inputs[1]!.Name;
                 Fold(conv, batchNorm);
+                renamed?.Invoke(original, conv.Inputs[1]!.Name);
                 folded++;
             }
         }

@@ -1,5 +1,6 @@
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Passes.Cleanup;
+using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Quantization;
 using ModelShrink.Core.Quantization.Operators;
 using ModelShrink.Diagnostics;
@@ -146,7 +147,11 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
 
         if (options.FoldBatchNormalization && opTypes.Contains("Conv"))
         {
-            counters["batch norms folded"] = BatchNormFolding.Run(model.Graph, conv => !excluded.Contains(conv.Name));
+            // A folded weight is the measured one with its output rows scaled: the layer's input, and so
+            // its H, are unchanged, and layer-wise reconstruction follows the weight to its new name.
+            var layerwise = context.Feature<LayerwiseReconstruction>();
+            counters["batch norms folded"] = BatchNormFolding.Run(model.Graph, conv => !excluded.Contains(conv.Name),
+                (original, folded) => layerwise?.Alias(folded, original));
         }
 
         return counters;

@@ -65,13 +65,21 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var (t, rank, axis) = teacherMeans[layer.Output];
-            if (FindBias(layer.StudentOutput, t.Length, rank, axis) is null)
+            if (FindBias(layer.StudentOutput, t.Length, rank, axis) is null && !CanAddBias(layer.StudentOutput.Producer!, rank, axis))
             {
                 skipped.Add(layer.Output);
                 continue;
             }
 
             var s = Means(model, [layer], context)[layer.Output].Means;
+            if (t.Length == s.Length && FindBias(layer.StudentOutput, t.Length, rank, axis) is null && CanAddBias(layer.StudentOutput.Producer!, rank, axis))
+            {
+                // Only now that both means are in hand and agree on the channels: a zero bias to shift.
+                var producer = layer.StudentOutput.Producer!;
+                producer.AddInput(producer.Graph.AddInitializer(
+                    Tensor.FromArray<float>(producer.Graph.UniqueName(layer.Output + "_bias"), [s.Length], new float[s.Length])));
+            }
+
             if (t.Length != s.Length || FindBias(layer.StudentOutput, t.Length, rank, axis) is not { } bias)
             {
                 skipped.Add(layer.Output);
@@ -174,15 +182,6 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     private static Bias? FindBias(Value output, int channels, int rank, int axis)
     {
         var producer = output.Producer!;
-        if ((producer.Is("Conv") && producer.Inputs.Count == 2 && rank >= 3 && axis == 1)
-            || (producer.Is("Gemm") && producer.Inputs.Count == 2 && rank == 2 && axis == 1))
-        {
-            // A float Conv or Gemm without a bias (one a batch norm follows) gets a zero one to shift:
-            // one value per output channel, the channels counted on the measured output.
-            var zeros = new float[channels];
-            producer.AddInput(producer.Graph.AddInitializer(Tensor.FromArray<float>(producer.Graph.UniqueName(output.Name + "_bias"), [channels], zeros)));
-        }
-
         // Conv's B is 1-D [M] by definition; Gemm's C broadcasts to [M, N] like any Add operand.
         if (producer.OpType is "Conv" or "Gemm" && producer.Inputs.Count > 2
             && Usable(producer.Inputs[2], channels, producer.OpType == "Conv" ? 1 : rank, producer.OpType == "Conv" ? 0 : axis))
@@ -203,6 +202,13 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
 
         return null;
     }
+
+    // A Conv or Gemm computing in float32 without a bias (the form exporters leave before a batch norm)
+    // can be given one: a 1-D bias along the channel axis, one value per output channel.
+    private static bool CanAddBias(Node producer, int rank, int axis) =>
+        producer.Inputs.Count == 2 && producer.Inputs[0]?.ElementType is null or DataType.Float
+        && ((producer.Is("Conv") && rank >= 3 && axis == 1)
+            || (producer.Is("Gemm") && rank == 2 && axis == 1 && producer.GetFloat("beta", 1f) != 0f));
 
     private static Bias? ConstantOperand(Node add, Value? output, int channels, int rank, int axis)
     {

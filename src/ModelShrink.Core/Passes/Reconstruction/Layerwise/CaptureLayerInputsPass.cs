@@ -9,9 +9,10 @@ namespace ModelShrink.Core.Passes.Reconstruction.Layerwise;
 /// H = XᵀX of every MatMul, Gemm and Conv with a constant float weight in the main graph, and leaves
 /// a <see cref="LayerwiseReconstruction"/> in the context for the pruning and quantization passes
 /// after it. ONNX Runtime runs a copy of the model that exposes the layers' inputs; each batch is
-/// folded into the matrices and dropped, so memory is bounded by the layers' widths (and
-/// <see cref="LayerwiseOptions.MemoryBudget"/>: more layers than it holds are measured in several
-/// runs), never by the number of samples. Layers reading one activation the same way share a matrix.
+/// folded into the matrices and dropped, so memory grows with the layers' widths (width² doubles per
+/// distinct input), never with the number of samples; <see cref="LayerwiseOptions.BytesPerRun"/> caps
+/// what one run fills, more inputs take several runs. Layers reading one activation the same way
+/// share a matrix (and its factors).
 /// </summary>
 public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string calibrationData) : IPass
 {
@@ -39,8 +40,8 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
                 continue;
             }
 
-            // A weight read by several layers is reconstructed for them only when they all see the same input.
-            if (geometries.TryGetValue(geometry.Weight, out var other) && other.InputKey != geometry.InputKey)
+            // A weight read by several layers is reconstructed for them only when they all see it the same way.
+            if (geometries.TryGetValue(geometry.Weight, out var other) && !other.SameView(geometry))
             {
                 conflicting.Add(geometry.Weight);
             }
@@ -96,7 +97,7 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
         {
             var geometry = input.First();
             var size = (long)geometry.Groups * geometry.Columns * geometry.Columns * sizeof(double);
-            if (part.Count > 0 && bytes + size > options.MemoryBudget)
+            if (part.Count > 0 && bytes + size > options.BytesPerRun)
             {
                 yield return part;
                 part = [];

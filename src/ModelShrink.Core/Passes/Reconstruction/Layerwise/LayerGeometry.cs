@@ -87,6 +87,13 @@ internal sealed class LayerGeometry
         ? $"{Input}|conv|{Groups}|{string.Join(',', kernel)}|{string.Join(',', strides)}|{string.Join(',', dilations)}|{string.Join(',', pads)}|{autoPad}"
         : $"{Input}|{(transposeInput ? "T" : "")}";
 
+    /// <summary>
+    /// Whether <paramref name="other"/> (a layer reading the same weight) sees the weight the same way:
+    /// same layout and same input rows. A square weight read as MatMul's [K, N] and as Gemm's transposed
+    /// [N, K] has its inputs and outputs swapped, so one H cannot serve both.
+    /// </summary>
+    public bool SameView(LayerGeometry other) => other.layout == layout && other.InputKey == InputKey;
+
     /// <summary>The flat index in the weight of element (row, column) of group <paramref name="group"/>.</summary>
     public long Index(int group, int row, int column) => layout switch
     {

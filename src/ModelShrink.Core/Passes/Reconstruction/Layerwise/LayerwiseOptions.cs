@@ -19,8 +19,10 @@ public sealed record LayerwiseOptions
     public int MaxInputWidth { get; init; } = 16384;
 
     /// <summary>
-    /// Second-moment matrices held at once, in bytes (width² doubles a layer): when the layers need
-    /// more, they are measured in several runs over the data, each within this bound.
+    /// Bytes of second-moment matrices (width² doubles per distinct input) one run over the data fills:
+    /// more inputs are measured in several runs, so one ONNX Runtime session exposes a bounded number
+    /// of values. Every matrix is kept until the model is written: the memory the reconstruction holds
+    /// is the sum of width² doubles over the distinct inputs, plus the factors (width² floats per order).
     /// </summary>
-    public long MemoryBudget { get; init; } = 2L << 30;
+    public long BytesPerRun { get; init; } = 2L << 30;
 }

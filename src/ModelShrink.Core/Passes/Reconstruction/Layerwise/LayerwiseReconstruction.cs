@@ -50,6 +50,23 @@ public sealed class LayerwiseReconstruction
     /// <summary>Weights left to plain rounding or selection because H + λI stayed singular.</summary>
     public IReadOnlyCollection<string> Failed => failed.Keys.ToArray();
 
+    /// <summary>
+    /// Lets <paramref name="name"/> stand for the measured weight <paramref name="measured"/>: a pass
+    /// that rewrites a weight under a new name without changing what the layer reads (batch-norm folding
+    /// scales output rows) keeps its reconstruction. Nothing happens when <paramref name="measured"/>
+    /// was not measured.
+    /// </summary>
+    public void Alias(string name, string measured)
+    {
+        lock (layers)
+        {
+            if (layers.TryGetValue(measured, out var layer))
+            {
+                layers[name] = layer;
+            }
+        }
+    }
+
     /// <summary>Whether <paramref name="weight"/> of shape <paramref name="dims"/> was measured.</summary>
     public bool Covers(string weight, IReadOnlyList<long> dims) => layers.TryGetValue(weight, out var layer) && layer.Matches(dims);
 
