@@ -478,4 +478,23 @@ public sealed class LayerwiseMathTests
     }
 
     private static int Count(long[] dims) => (int)dims.Aggregate(1L, (a, b) => a * b);
+
+    // A square weight read as MatMul's [K, N] and as a transposed Gemm's [N, K] swaps inputs and outputs:
+    // one H cannot serve both. Two MatMuls of one input share it.
+    [TestMethod]
+    public void LayersReadingOneWeightShareItsViewOnlyInTheSameLayout()
+    {
+        var model = Model.Create("shared", 8, ("", 13));
+        var graph = model.Graph;
+        var x = graph.AddInput("x", TensorType.Of(DataType.Float, "N", 16));
+        var w = graph.AddInitializer(Tensor.FromArray<float>("W", [16, 16], new float[256]));
+        var first = graph.AddNode("MatMul", [x, w], ["a"]);
+        var second = graph.AddNode("MatMul", [x, w], ["b"]);
+        var transposed = graph.AddNode("Gemm", [x, w], ["c"], [IrAttribute.FromInt("transB", 1)]);
+
+        Assert.IsTrue(LayerGeometry.Of(first)!.SameView(LayerGeometry.Of(second)!));
+        Assert.IsFalse(LayerGeometry.Of(first)!.SameView(LayerGeometry.Of(transposed)!));
+        Assert.AreEqual(LayerGeometry.Of(first)!.InputKey, LayerGeometry.Of(transposed)!.InputKey, "same input rows: only the layout tells them apart");
+    }
+
 }
