@@ -25,7 +25,7 @@ public static class Compressor
         var model = ModelReader.Load(input);
         var originalBytes = SizeOnDisk(model);
         var floatWeights = FloatWeightBytes(model);
-        var context = new PassContext(input, cancellation);
+        using var context = new PassContext(input, cancellation);
         var records = pipeline.Run(model, context, progress);
         if (!options.MatMulNBitsAllowed && model.Graph.EnumerateNodes().Any(n => n.OpType == "MatMulNBits" && n.Domain == "com.microsoft"))
         {

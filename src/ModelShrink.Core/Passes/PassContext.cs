@@ -3,7 +3,7 @@ using ModelShrink.Diagnostics;
 namespace ModelShrink.Core.Passes;
 
 /// <summary>What every pass may use besides the model: where to put warnings, and cancellation.</summary>
-public sealed class PassContext
+public sealed class PassContext : IDisposable
 {
     private readonly List<Diagnostic> diagnostics = [];
     private readonly Dictionary<Type, object> features = [];
@@ -42,4 +42,16 @@ public sealed class PassContext
     /// <summary>An error diagnostic about the model, to throw.</summary>
     public ModelShrinkException Error(string code, string message, string? setting = null) =>
         ModelShrinkException.Error(code, message, ModelFile, setting);
+
+    /// <summary>Ends the run: features that hold resources (files, large buffers) release them.</summary>
+    public void Dispose()
+    {
+        foreach (var feature in features.Values.OfType<IDisposable>())
+        {
+            feature.Dispose();
+        }
+
+        features.Clear();
+    }
+
 }

@@ -199,19 +199,24 @@ public sealed class LayerwiseTests
         }
     }
 
-    // A memory budget smaller than any layer's H: one run over the data per input, the same model written.
+    // A memory budget smaller than any layer's H: one run over the data per input, every H after the
+    // first moved to a file and read back, the same model written, and no file left behind.
     [TestMethod]
-    public void LayerwiseMeasuredInSeveralRunsWithinTheBytesPerRunWritesTheSameModel()
+    public void LayerwiseMeasuredInSeveralRunsWithinTheMemoryBudgetWritesTheSameModel()
     {
         using var temp = new TempDirectory();
         var (calibration, _) = Split("digits-cnn", temp);
         var options = Lossy("digits-cnn") with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration };
         var (_, once) = CompressWithCounters("digits-cnn", options, temp, "once.onnx");
-        var (_, several) = CompressWithCounters("digits-cnn", options with { Layerwise = new LayerwiseOptions { BytesPerRun = 1 } }, temp, "several.onnx");
+        var spillFolders = Directory.GetDirectories(Path.GetTempPath(), "modelshrink-h-*").Length;
+        var (_, several) = CompressWithCounters("digits-cnn", options with { Layerwise = new LayerwiseOptions { MemoryBudget = 1 } }, temp, "several.onnx");
+        Assert.AreEqual(spillFolders, Directory.GetDirectories(Path.GetTempPath(), "modelshrink-h-*").Length, "the spilled matrices are deleted with the run");
 
         TestContext.WriteLine($"runs over the data: {once[CaptureLayerInputsPass.Runs]} -> {several[CaptureLayerInputsPass.Runs]} for {several[CaptureLayerInputsPass.InputsMeasured]} inputs");
         Assert.AreEqual(1, once[CaptureLayerInputsPass.Runs]);
         Assert.AreEqual(several[CaptureLayerInputsPass.InputsMeasured], several[CaptureLayerInputsPass.Runs]);
+        Assert.AreEqual(0, once[CaptureLayerInputsPass.InputsSpilled]);
+        Assert.AreEqual(several[CaptureLayerInputsPass.InputsMeasured] - 1, several[CaptureLayerInputsPass.InputsSpilled]);
         Assert.AreEqual(once[CaptureLayerInputsPass.LayersMeasured], several[CaptureLayerInputsPass.LayersMeasured]);
         CollectionAssert.AreEqual(File.ReadAllBytes(temp.File("once.onnx")), File.ReadAllBytes(temp.File("several.onnx")));
     }

@@ -10,9 +10,9 @@ namespace ModelShrink.Core.Passes.Reconstruction.Layerwise;
 /// a <see cref="LayerwiseReconstruction"/> in the context for the pruning and quantization passes
 /// after it. ONNX Runtime runs a copy of the model that exposes the layers' inputs; each batch is
 /// folded into the matrices and dropped, so memory grows with the layers' widths (width² doubles per
-/// distinct input), never with the number of samples; <see cref="LayerwiseOptions.BytesPerRun"/> caps
-/// what one run fills, more inputs take several runs. Layers reading one activation the same way
-/// share a matrix (and its factors).
+/// distinct input), never with the number of samples; <see cref="LayerwiseOptions.MemoryBudget"/> caps
+/// what one run fills (more inputs take several runs) and what stays in memory (later runs' matrices
+/// go to temporary files). Layers reading one activation the same way share a matrix (and its factors).
 /// </summary>
 public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string calibrationData) : IPass
 {
@@ -21,6 +21,9 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
 
     /// <summary>Counter: distinct input matrices (layers reading one activation share one).</summary>
     public const string InputsMeasured = "inputs measured";
+
+    /// <summary>Counter: inputs whose matrices went to temporary files (past the memory budget).</summary>
+    public const string InputsSpilled = "inputs moved to files";
 
     /// <summary>Counter: runs over the data.</summary>
     public const string Runs = "runs over the data";
@@ -71,20 +74,42 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
         var inputs = geometries.Values.GroupBy(g => g.InputKey).ToList();
         var moments = new Dictionary<string, SecondMoment[]>(StringComparer.Ordinal);
         var runs = 0;
+        long held = 0;
+        var spilled = 0;
+        string? spillFolder = null;
         foreach (var part in Partition(inputs))
         {
             Measure(model, part, moments, context);
             runs++;
+
+            // The first MemoryBudget bytes of H stay in memory; later parts go to files, read back one
+            // layer at a time when its factor is computed.
+            var bytes = part.Sum(p => Bytes(p.First()));
+            if (held > 0 && held + bytes > options.MemoryBudget)
+            {
+                spillFolder ??= Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"modelshrink-h-{Guid.NewGuid():N}")).FullName;
+                foreach (var moment in part.SelectMany(p => moments[p.Key]))
+                {
+                    moment.SpillTo(spillFolder);
+                }
+
+                spilled += part.Count;
+            }
+            else
+            {
+                held += bytes;
+            }
         }
 
         var captured = geometries.Values.Select(g => new CapturedLayer(g, moments[g.InputKey])).ToList();
-        context.SetFeature(new LayerwiseReconstruction(options, captured));
+        context.SetFeature(new LayerwiseReconstruction(options, captured, spillFolder));
         // Measuring changes nothing in the model.
         return new PassResult(false, new Dictionary<string, long>
         {
             [LayersMeasured] = captured.Count,
             [InputsMeasured] = inputs.Count,
             [Runs] = runs,
+            [InputsSpilled] = spilled,
         });
     }
 
@@ -95,9 +120,8 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
         long bytes = 0;
         foreach (var input in inputs)
         {
-            var geometry = input.First();
-            var size = (long)geometry.Groups * geometry.Columns * geometry.Columns * sizeof(double);
-            if (part.Count > 0 && bytes + size > options.BytesPerRun)
+            var size = Bytes(input.First());
+            if (part.Count > 0 && bytes + size > options.MemoryBudget)
             {
                 yield return part;
                 part = [];
@@ -113,6 +137,8 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
             yield return part;
         }
     }
+
+    private static long Bytes(LayerGeometry geometry) => (long)geometry.Groups * geometry.Columns * geometry.Columns * sizeof(double);
 
     private void Measure(Model model, List<IGrouping<string, LayerGeometry>> part, Dictionary<string, SecondMoment[]> moments, PassContext context)
     {

@@ -22,6 +22,12 @@ internal sealed record CapturedLayer(LayerGeometry Geometry, SecondMoment[] Mome
     public (int[] Order, float[]? Factor) Factor(int group, bool actOrder, double dampening, CancellationToken cancellation)
     {
         var moment = Moments[group];
+        if (moment.IsSpilled)
+        {
+            // A matrix moved to a file is past the memory budget: its factors are not kept either.
+            return Compute(moment, actOrder, dampening, cancellation);
+        }
+
         var cache = Factors.GetValue(moment, _ => new ConcurrentDictionary<bool, Lazy<(int[], float[]?)>>());
         return cache.GetOrAdd(actOrder, _ => new Lazy<(int[], float[]?)>(() => Compute(moment, actOrder, dampening, cancellation))).Value;
     }

@@ -19,10 +19,9 @@ public sealed record LayerwiseOptions
     public int MaxInputWidth { get; init; } = 16384;
 
     /// <summary>
-    /// Bytes of second-moment matrices (width² doubles per distinct input) one run over the data fills:
-    /// more inputs are measured in several runs, so one ONNX Runtime session exposes a bounded number
-    /// of values. Every matrix is kept until the model is written: the memory the reconstruction holds
-    /// is the sum of width² doubles over the distinct inputs, plus the factors (width² floats per order).
+    /// Bytes of second-moment matrices (width² doubles per distinct input) held in memory: one run over
+    /// the data fills at most this much (more inputs take several runs), and the matrices of runs past
+    /// it are moved to temporary files, read back one layer at a time when its factor is computed.
     /// </summary>
-    public long BytesPerRun { get; init; } = 2L << 30;
+    public long MemoryBudget { get; init; } = 2L << 30;
 }

@@ -16,7 +16,7 @@ public readonly record struct PruneRequest(long Zeros, int N = 0, int M = 0);
 /// (GPTQ). Layers it did not measure, or whose weight changed shape since, are left to the passes'
 /// own rounding and selection.
 /// </summary>
-public sealed class LayerwiseReconstruction
+public sealed class LayerwiseReconstruction : IDisposable
 {
     private readonly Dictionary<string, CapturedLayer> layers;
     private readonly ConcurrentDictionary<string, byte> quantized = new(StringComparer.Ordinal);
@@ -29,8 +29,11 @@ public sealed class LayerwiseReconstruction
     /// <summary>Counter of the pruning pass: layers (weights) SparseGPT pruned.</summary>
     public const string LayersPruned = "layers pruned by SparseGPT";
 
-    internal LayerwiseReconstruction(LayerwiseOptions options, IEnumerable<CapturedLayer> captured)
+    private readonly string? spillFolder;
+
+    internal LayerwiseReconstruction(LayerwiseOptions options, IEnumerable<CapturedLayer> captured, string? spillFolder = null)
     {
+        this.spillFolder = spillFolder;
         Options = options;
         layers = captured.ToDictionary(l => l.Geometry.Weight, StringComparer.Ordinal);
     }
@@ -184,4 +187,14 @@ public sealed class LayerwiseReconstruction
             }
         }
     }
+
+    /// <summary>Deletes the files matrices past the memory budget were moved to.</summary>
+    public void Dispose()
+    {
+        if (spillFolder is not null && Directory.Exists(spillFolder))
+        {
+            Directory.Delete(spillFolder, recursive: true);
+        }
+    }
+
 }

@@ -30,8 +30,50 @@ internal sealed class SecondMoment(int width)
     /// <summary>The input width (columns of X).</summary>
     public int Width { get; } = width;
 
-    /// <summary>H's lower triangle, row-major [Width, Width] (the upper triangle stays zero).</summary>
-    public double[] Lower { get; } = new double[(long)width * width];
+    private double[]? lower = new double[(long)width * width];
+    private string? spilledTo;
+
+    /// <summary>
+    /// H's lower triangle, row-major [Width, Width] (the upper triangle stays zero). Once spilled, each
+    /// read loads a fresh copy from the file and keeps none.
+    /// </summary>
+    public double[] Lower => lower ?? Load();
+
+    /// <summary>Whether H lives in a file rather than in memory.</summary>
+    public bool IsSpilled => spilledTo is not null;
+
+    /// <summary>Moves H to a file in <paramref name="folder"/> and frees its memory; no row may be added after.</summary>
+    public void SpillTo(string folder)
+    {
+        if (lower is null)
+        {
+            return;
+        }
+
+        spilledTo = Path.Combine(folder, $"h-{Guid.NewGuid():N}.bin");
+        using var file = new FileStream(spilledTo, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        for (long start = 0; start < lower.LongLength; start += SpillChunk)
+        {
+            file.Write(MemoryMarshal.AsBytes(lower.AsSpan((int)start, (int)Math.Min(SpillChunk, lower.LongLength - start))));
+        }
+
+        lower = null;
+    }
+
+    // Doubles per write or read: 8 MB, so a byte span never passes int.MaxValue (a 16384-wide H is 2 GB).
+    private const int SpillChunk = 1 << 20;
+
+    private double[] Load()
+    {
+        var values = new double[(long)Width * Width];
+        using var file = new FileStream(spilledTo!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        for (long start = 0; start < values.LongLength; start += SpillChunk)
+        {
+            file.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan((int)start, (int)Math.Min(SpillChunk, values.LongLength - start))));
+        }
+
+        return values;
+    }
 
     /// <summary>Rows accumulated so far.</summary>
     public long Rows { get; private set; }
@@ -39,6 +81,11 @@ internal sealed class SecondMoment(int width)
     /// <summary>Adds <paramref name="count"/> rows of <see cref="Width"/> values (row-major).</summary>
     public void Add(ReadOnlySpan<float> rows, int count)
     {
+        if (lower is null)
+        {
+            throw new InvalidOperationException("rows cannot be added to a second moment moved to a file");
+        }
+
         var n = Width;
         var panels = (n + PanelColumns - 1) / PanelColumns;
         var packed = ArrayPool<float>.Shared.Rent(panels * ChunkRows * PanelColumns);
