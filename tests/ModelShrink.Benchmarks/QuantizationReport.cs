@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Int4WeightOnly;
@@ -40,8 +39,7 @@ public static class QuantizationReport
         Console.WriteLine("| --- | --- | ---: | ---: | --- | --- | --- | ---: |");
         foreach (var (name, path) in models)
         {
-            var sets = Directory.GetDirectories(Path.GetDirectoryName(path)!, "test_data_set_*")
-                .OrderBy(d => int.Parse(d[(d.LastIndexOf('_') + 1)..], CultureInfo.InvariantCulture))
+            var sets = ReportModels.Sets(path)
                 .Select(d => Directory.GetFiles(d, "input_*.pb").Order().Select(TensorFile.Read).ToArray())
                 .ToArray();
             var labelsFile = Path.Combine(Path.GetDirectoryName(path)!, "labels.json");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using ModelShrink.Testing;
 
@@ -23,10 +22,7 @@ internal static class ReportModels
     }
 
     /// <summary>The model's test_data_set_* folders in numeric order.</summary>
-    public static string[] Sets(string modelPath) =>
-        Directory.GetDirectories(Path.GetDirectoryName(modelPath)!, "test_data_set_*")
-            .OrderBy(d => int.Parse(d[(d.LastIndexOf('_') + 1)..], CultureInfo.InvariantCulture))
-            .ToArray();
+    public static string[] Sets(string modelPath) => HoldoutSets.In(Path.GetDirectoryName(modelPath)!);
 
     /// <summary>
     /// Copies the first half of the model's sets into <paramref name="calibration"/> and the second half
@@ -39,16 +35,9 @@ internal static class ReportModels
         var half = sets.Length / 2;
         for (var i = 0; i < sets.Length; i++)
         {
-            var target = i < half ? calibration : heldOut;
-            if (target is null)
+            if ((i < half ? calibration : heldOut) is { } target)
             {
-                continue;
-            }
-
-            var copy = Directory.CreateDirectory(Path.Combine(target, Path.GetFileName(sets[i]))).FullName;
-            foreach (var file in Directory.GetFiles(sets[i]))
-            {
-                File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+                HoldoutSets.CopyInto(sets[i], target);
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Int8Static;

@@ -27,9 +27,7 @@ public static class Fixtures
 
     /// <summary>The holdout set folders of a fixture, in order.</summary>
     public static string[] DataSets(string name) =>
-        Directory.GetDirectories(Path.Combine(Root, name), "test_data_set_*")
-            .OrderBy(d => int.Parse(Path.GetFileName(d)["test_data_set_".Length..], System.Globalization.CultureInfo.InvariantCulture))
-            .ToArray();
+        HoldoutSets.In(Path.Combine(Root, name));
 
     /// <summary>
     /// The fixture's first 4 holdout sets copied into <c>FOLDER/calibration</c>, the next 4 into
@@ -42,12 +40,7 @@ public static class Fixtures
         var heldOut = Directory.CreateDirectory(Path.Combine(folder, "held-out")).FullName;
         for (var i = 0; i < 8; i++)
         {
-            var target = Path.Combine(i < 4 ? calibration : heldOut, Path.GetFileName(sets[i]));
-            Directory.CreateDirectory(target);
-            foreach (var file in Directory.GetFiles(sets[i]))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
+            HoldoutSets.CopyInto(sets[i], i < 4 ? calibration : heldOut);
         }
 
         return (calibration, heldOut);

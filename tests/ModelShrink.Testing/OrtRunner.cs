@@ -66,7 +66,7 @@ public static class OrtRunner
     public static double Cosine(string originalPath, string candidatePath, string data)
     {
         double dot = 0, originalEnergy = 0, candidateEnergy = 0;
-        foreach (var set in Directory.GetDirectories(data, "test_data_set_*"))
+        foreach (var set in HoldoutSets.In(data))
         {
             var inputs = Fixtures.Inputs(set);
             var original = Run(originalPath, inputs).First().Value;
