@@ -59,14 +59,12 @@ public sealed class LayerwiseReconstruction : IDisposable
     /// scales output rows) keeps its reconstruction. Nothing happens when <paramref name="measured"/>
     /// was not measured.
     /// </summary>
+    /// <remarks>Called before quantizing, on the pipeline's thread: nothing reads the layers meanwhile.</remarks>
     public void Alias(string name, string measured)
     {
-        lock (layers)
+        if (layers.TryGetValue(measured, out var layer))
         {
-            if (layers.TryGetValue(measured, out var layer))
-            {
-                layers[name] = layer;
-            }
+            layers[name] = layer;
         }
     }
 
@@ -84,23 +82,12 @@ public sealed class LayerwiseReconstruction : IDisposable
             return null;
         }
 
+        var geometry = layer.Geometry;
         return (values, grid) =>
         {
-            var result = values.ToArray();
-            var source = values.Span;
-            var frozen = Options.KeepZeros ? new bool[(long)layer.Geometry.Rows * layer.Geometry.Columns] : null;
-            var geometry = layer.Geometry;
-            for (var g = 0; g < geometry.Groups; g++)
+            var frozen = Options.KeepZeros ? new bool[(long)geometry.Rows * geometry.Columns] : null;
+            return EachGroup(weight, layer, values.Span, Options.ActOrder, quantized, (group, order, factor, w) =>
             {
-                var (order, factor) = layer.Factor(g, Options.ActOrder, Options.Dampening, cancellation);
-                if (factor is null)
-                {
-                    failed.TryAdd(weight, 0);
-                    return null;
-                }
-
-                var group = g;
-                var w = View(source, geometry, group, order);
                 if (frozen is not null)
                 {
                     for (var i = 0; i < w.Length; i++)
@@ -111,11 +98,7 @@ public sealed class LayerwiseReconstruction : IDisposable
 
                 Gptq.Run(w, geometry.Rows, geometry.Columns, factor,
                     (r, c, v) => grid.Snap(geometry.Index(group, r, order[c]), v), frozen, cancellation);
-                WriteBack(w, result, geometry, group, order);
-            }
-
-            quantized.TryAdd(weight, 0);
-            return result;
+            }, cancellation);
         };
     }
 
@@ -131,11 +114,32 @@ public sealed class LayerwiseReconstruction : IDisposable
         }
 
         var geometry = layer.Geometry;
+        return EachGroup(weight, layer, values, actOrder: false, pruned, (group, _, factor, w) =>
+        {
+            if (request.M > 0)
+            {
+                SparseGpt.NOfM(w, geometry.Rows, geometry.Columns, factor, request.N, request.M, geometry.ChannelStride, cancellation);
+            }
+            else
+            {
+                // Each group takes its share of the count; shares of a cumulative count keep the total exact.
+                var zeros = SparseGpt.Share(request.Zeros, group + 1, geometry.Groups) - SparseGpt.Share(request.Zeros, group, geometry.Groups);
+                SparseGpt.Unstructured(w, geometry.Rows, geometry.Columns, factor, zeros, cancellation);
+            }
+        }, cancellation);
+    }
+
+    // What GPTQ and SparseGPT share around their sweep: per group, the factor (none: the weight goes
+    // to `failed` and keeps plain rounding or selection), the group's view, the sweep, and the view
+    // written back into a copy of the weight; the weight then joins `done`.
+    private float[]? EachGroup(string weight, CapturedLayer layer, ReadOnlySpan<float> values, bool actOrder, ConcurrentDictionary<string, byte> done,
+        Action<int, int[], float[], float[]> sweep, CancellationToken cancellation)
+    {
+        var geometry = layer.Geometry;
         var result = values.ToArray();
-        long done = 0;
         for (var g = 0; g < geometry.Groups; g++)
         {
-            var (order, factor) = layer.Factor(g, actOrder: false, Options.Dampening, cancellation);
+            var (order, factor) = layer.Factor(g, actOrder, Options.Dampening, cancellation);
             if (factor is null)
             {
                 failed.TryAdd(weight, 0);
@@ -143,22 +147,11 @@ public sealed class LayerwiseReconstruction : IDisposable
             }
 
             var w = View(values, geometry, g, order);
-            if (request.M > 0)
-            {
-                SparseGpt.NOfM(w, geometry.Rows, geometry.Columns, factor, request.N, request.M, geometry.ChannelStride, cancellation);
-            }
-            else
-            {
-                // Each group takes its share of the count; cumulative rounding keeps the total exact.
-                var due = (long)Math.Round((double)request.Zeros * (g + 1) / geometry.Groups, MidpointRounding.AwayFromZero) - done;
-                SparseGpt.Unstructured(w, geometry.Rows, geometry.Columns, factor, due, cancellation);
-                done += due;
-            }
-
+            sweep(g, order, factor, w);
             WriteBack(w, result, geometry, g, order);
         }
 
-        pruned.TryAdd(weight, 0);
+        done.TryAdd(weight, 0);
         return result;
     }
 
@@ -196,5 +189,4 @@ public sealed class LayerwiseReconstruction : IDisposable
             Directory.Delete(spillFolder, recursive: true);
         }
     }
-
 }

@@ -18,13 +18,11 @@ internal static class SparseGpt
     public static void Unstructured(float[] w, int rows, int cols, float[] u, long zeros, CancellationToken cancellation)
     {
         var mask = new bool[(long)rows * BlockColumns];
-        long done = 0;
         for (var start = 0; start < cols; start += BlockColumns)
         {
             var width = Math.Min(BlockColumns, cols - start);
-            var due = (long)Math.Round((double)zeros * (start + width) / cols, MidpointRounding.AwayFromZero) - done;
+            var due = Share(zeros, start + width, cols) - Share(zeros, start, cols);
             SelectSmallest(w, rows, cols, u, start, width, (int)Math.Min(due, (long)rows * width), mask);
-            done += due;
             var blockStart = start;
             ColumnSweep.Run(w, rows, cols, u, start, start + width,
                 (r, c, values) => mask[r * BlockColumns + c - blockStart] ? 0f : values[c], cancellation);
@@ -73,6 +71,13 @@ internal static class SparseGpt
             return mask[r * cols + c] ? 0f : values[c];
         }, cancellation, block);
     }
+
+    /// <summary>
+    /// The part of <paramref name="total"/> due by <paramref name="reached"/> of <paramref name="whole"/>,
+    /// rounded: consecutive differences of it split a count into parts that add up exactly.
+    /// </summary>
+    public static long Share(long total, long reached, long whole) =>
+        (long)Math.Round((double)total * reached / whole, MidpointRounding.AwayFromZero);
 
     private static float Saliency(float value, float pivot) => value / pivot * (value / pivot);
 
