@@ -127,9 +127,7 @@ public static class AutoSearch
         List<CandidateOutcome> tried, string display, CancellationToken cancellation, IProgress<string>? progress)
     {
         progress?.Report($"searching: candidate {tried.Count + 1}, {name}");
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var job = CompressionJob.Run(source, file, settings with { Compression = options }, display, cancellation, progress);
-        var outcome = new CandidateOutcome(name, options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
+        var outcome = CandidateOutcome.Run(name, source, file, settings with { Compression = options }, display, cancellation, progress);
         tried.Add(outcome);
         return outcome;
     }

@@ -8,6 +8,14 @@ namespace ModelShrink.Core.Search;
 /// <param name="Result">Its job result: sizes, validation, diagnostics.</param>
 public sealed record CandidateOutcome(string Name, CompressionOptions Options, JobResult Result)
 {
+    /// <summary>Runs <paramref name="settings"/> as a candidate named <paramref name="name"/> into <paramref name="file"/>, timed.</summary>
+    public static CandidateOutcome Run(string name, string source, string file, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var job = CompressionJob.Run(source, file, settings, display, cancellation, progress);
+        return new CandidateOutcome(name, settings.Compression, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
+    }
+
     /// <summary>How long the candidate's job took (compression and validation), when measured.</summary>
     public TimeSpan? Elapsed { get; init; }
 

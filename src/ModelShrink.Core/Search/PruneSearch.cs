@@ -84,8 +84,7 @@ public static class PruneSearch
     {
         var name = ReconstructionChoice.Name($"Prune {options.Prune!.Sparsity:0.0}", options);
         progress?.Report($"pruning search: {name}");
-        var job = CompressionJob.Run(source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
-        var outcome = new CandidateOutcome(name, options, job);
+        var outcome = CandidateOutcome.Run(name, source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
         tried.Add(outcome);
         return outcome;
     }

@@ -43,9 +43,7 @@ public static class ReconstructionComparison
                 // The reconstruction first: charts cut long names, and it is what tells the three apart.
                 var name = $"reconstruct {mode.ToString().ToLowerInvariant()}: {compression.Quantize}{(compression.Prune is { } prune ? $", prune {prune.ModeText} {prune.TargetSparsity:0.##}" : "")}";
                 progress?.Report($"comparing: {name}");
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var job = CompressionJob.Run(source, Path.Combine(folder, $"{mode}.onnx"), settings with { Compression = options, CompareReconstruct = false }, display, cancellation, progress);
-                tried.Add(new CandidateOutcome(name, options, job) { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started) });
+                tried.Add(CandidateOutcome.Run(name, source, Path.Combine(folder, $"{mode}.onnx"), settings with { Compression = options, CompareReconstruct = false }, display, cancellation, progress));
             }
 
             var chosen = tried[Modes.ToList().IndexOf(compression.Reconstruct)];
