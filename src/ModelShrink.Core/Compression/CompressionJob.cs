@@ -14,6 +14,12 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
 {
     /// <summary>Run the configuration with every reconstruction and keep all three as candidates (<see cref="Search.ReconstructionComparison"/>).</summary>
     public bool CompareReconstruct { get; init; }
+
+    /// <summary>Quantize=Auto ends its search after this long and keeps the best candidate found so far; null: no limit.</summary>
+    public TimeSpan? SearchTimeLimit { get; init; }
+
+    /// <summary>The largest CPU latency a search's pick may have, as a ratio to the original's measured beside it; null: no limit (a pick is still never slower than the original when one that is not slower fits).</summary>
+    public double? MaxLatencyRatio { get; init; }
 }
 
 /// <summary>What a job produced and found.</summary>
@@ -36,6 +42,12 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
 
     /// <summary>The sparsity Prune=auto chose (0 when it pruned nothing); null without that search.</summary>
     public double? ChosenSparsity { get; init; }
+
+    /// <summary>How many layers of each operator type the written model gives each precision (Quantize=Auto); empty otherwise.</summary>
+    public IReadOnlyList<Plans.PlanTableRow> PlanTable { get; init; } = [];
+
+    /// <summary>One sentence on why the search chose what it chose; null without a search.</summary>
+    public string? Reason { get; init; }
 
     /// <summary>The layers the search kept in float so the accuracy budget holds.</summary>
     public IReadOnlyList<string> KeptFloat { get; init; } = [];
@@ -91,6 +103,17 @@ public static class CompressionJob
         {
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
             diagnostics.AddRange(settings.Accuracy.Check(validation, display));
+        }
+
+        if (settings.MaxLatencyRatio is { } maxLatency)
+        {
+            var ratio = Benchmarking.LatencyBenchmark.Run(output, source, settings.Holdout, Search.AutoSearch.LatencyRuns, threads: 1, warmups: 2).Ratio!.Value;
+            if (ratio > maxLatency)
+            {
+                diagnostics.Add(new Diagnostic(ErrorCodes.LatencyRatioExceeded,
+                    $"CPU latency is {ratio:0.00}x the original's (measured beside it, one thread), over the MaxLatencyRatio budget of {maxLatency:0.##}; Int8Static or Quantize=Auto may run faster",
+                    display, "MaxLatencyRatio", settings.Accuracy.Severity == BudgetSeverity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning));
+            }
         }
 
         return new JobResult(compression, validation, diagnostics) { Chosen = settings.Compression.Quantize };

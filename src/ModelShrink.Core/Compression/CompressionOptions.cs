@@ -24,8 +24,14 @@ public sealed record CompressionOptions
     /// </summary>
     public bool MatMulNBitsAllowed { get; init; } = true;
 
-    /// <summary>The quantization mode.</summary>
+    /// <summary>The quantization mode: what every weight-bearing layer gets that <see cref="Plan"/> does not name.</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
+
+    /// <summary>
+    /// A precision per layer that overrides <see cref="Quantize"/> for the nodes it names (a
+    /// mixed-precision plan, as Quantize=Auto builds them), or null for the plain mode.
+    /// </summary>
+    public Plans.LayerPlan? Plan { get; init; }
 
     /// <summary>The clean-up stage that runs first, whatever the mode: opset upgrade, ONNX Runtime's optimizer.</summary>
     public CleanupOptions Cleanup { get; init; } = new();

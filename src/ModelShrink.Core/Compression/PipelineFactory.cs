@@ -25,17 +25,23 @@ public static class PipelineFactory
     /// </summary>
     public static bool Reconstructs(CompressionOptions options) =>
         CorrectsBiases(options)
-        || (options.Reconstruct == ReconstructMode.Layerwise
-            && (options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int8Static or QuantizeMode.Int4 || PrunesWeights(options)));
+        || (options.Reconstruct == ReconstructMode.Layerwise && (RoundsWeights(options) || PrunesWeights(options)));
+
+    // Whether some layer's weights are rounded to integers (int8, int8 static, int4).
+    private static bool RoundsWeights(CompressionOptions options) =>
+        options.Quantize != QuantizeMode.Auto
+        && Plans.PlanPasses.Precisions(options).Any(p => p is not (Plans.LayerPrecision.Float or Plans.LayerPrecision.Fp16));
 
     /// <summary>
-    /// Whether bias correction runs: asked for (Bias or Layerwise) after Int8 or Int4, or after pruning
-    /// left float32 compute. Not after Int8Static, whose batch-norm folding leaves a value name holding
+    /// Whether bias correction runs: asked for (Bias or Layerwise) after Int8 or Int4 (or a plan of
+    /// those and float layers), or after pruning left float32 compute. Not after Int8Static, whose batch-norm folding leaves a value name holding
     /// another quantity than in the teacher, nor after Fp16, whose layers compute in float16.
     /// </summary>
     public static bool CorrectsBiases(CompressionOptions options) =>
         options.Reconstruct != ReconstructMode.None
-        && (options.Quantize is QuantizeMode.Int8 or QuantizeMode.Int4 || (options.Quantize == QuantizeMode.None && PrunesWeights(options)));
+        && options.Quantize != QuantizeMode.Auto
+        && !Plans.PlanPasses.Precisions(options).Any(p => p is Plans.LayerPrecision.Int8Static or Plans.LayerPrecision.Fp16)
+        && (RoundsWeights(options) || PrunesWeights(options));
 
     private static bool PrunesWeights(CompressionOptions options) => options.Prune is { Method: not Passes.Pruning.PruneMethod.Channels };
 
@@ -75,27 +81,14 @@ public static class PipelineFactory
             passes.Add(new Passes.Pruning.PrunePass(prune));
         }
 
-        switch (options.Quantize)
+        if (options.Quantize is QuantizeMode.Auto || !SupportedModes.Contains(options.Quantize))
         {
-            case QuantizeMode.None:
-                break;
-            case QuantizeMode.Fp16:
-                passes.Add(new Passes.Fp16.Fp16Pass(options.Fp16));
-                break;
-            case QuantizeMode.Int8:
-                passes.Add(new Int8DynamicPass(options.Int8));
-                break;
-            case QuantizeMode.Int8Static:
-                passes.Add(new Int8StaticPass(options.Int8Static));
-                break;
-            case QuantizeMode.Int4:
-                passes.Add(new Int4WeightOnlyPass(options.Int4));
-                break;
-            default:
-                throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
-                    $"quantize mode '{options.Quantize}' is not available; choose one of {string.Join(", ", SupportedModes)}",
-                    setting: "Quantize");
+            throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
+                $"quantize mode '{options.Quantize}' is not available; choose one of {string.Join(", ", SupportedModes)}",
+                setting: "Quantize");
         }
+
+        passes.AddRange(Plans.PlanPasses.Create(options));
 
         if (CorrectsBiases(options))
         {

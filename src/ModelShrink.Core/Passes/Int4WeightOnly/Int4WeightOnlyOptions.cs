@@ -31,6 +31,9 @@ public sealed record Int4WeightOnlyOptions
     /// <summary>Node names to leave in float.</summary>
     public IReadOnlyList<string> ExcludeNodes { get; init; } = [];
 
+    /// <summary>When not empty, only these node names are quantized (a mixed-precision plan's int4 layers).</summary>
+    public IReadOnlyList<string> NodesToQuantize { get; init; } = [];
+
     /// <summary>Also quantize MatMuls inside If/Loop/Scan bodies.</summary>
     public bool Subgraphs { get; init; } = true;
 }

@@ -36,9 +36,10 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
 
         var finder = new WeightFinder(context);
         var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
+        var included = options.NodesToQuantize.ToHashSet(StringComparer.Ordinal);
         var graphs = options.Subgraphs ? model.Graph.EnumerateGraphs().ToArray() : [model.Graph];
         var targets = graphs.SelectMany(g => g.Nodes)
-            .Where(n => n.Is("MatMul") && !excluded.Contains(n.Name))
+            .Where(n => n.Is("MatMul") && !excluded.Contains(n.Name) && (included.Count == 0 || included.Contains(n.Name)))
             .Select(n => (Node: n, Weight: finder.Find(n, 1, rank: 2)))
             .Where(t => t.Weight is not null)
             .Select(t => (t.Node, Weight: t.Weight!))

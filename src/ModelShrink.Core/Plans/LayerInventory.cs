@@ -1,0 +1,71 @@
+using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes;
+using ModelShrink.Core.Passes.Cleanup;
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Ir;
+using ModelShrink.Onnx.Tensors;
+
+namespace ModelShrink.Core.Plans;
+
+/// <summary>
+/// The layers of a model a plan can treat one by one: named nodes with float32 constant weights
+/// that the int8 pass quantizes (MatMul, Gemm, Conv, LSTM, GRU, RNN), read after the clean-up the
+/// job runs first (so weights in Constant nodes count). MatMuls with a 2-D weight can also take int4
+/// when the app's ONNX Runtime runs MatMulNBits or the int4 form is QDQ.
+/// </summary>
+public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelBytes, long FloatWeightBytes)
+{
+    /// <summary>Reads the inventory of <paramref name="source"/> under <paramref name="options"/> (its clean-up, int8 operator types, int4 availability).</summary>
+    public static LayerInventory Read(string source, CompressionOptions options, CancellationToken cancellation = default)
+    {
+        var model = ModelReader.Load(source);
+        var modelBytes = Compressor.SizeOnDisk(model);
+        using (var context = new PassContext(source, cancellation))
+        {
+            new PassPipeline(CleanupPass.Stage(options.Cleanup)).Run(model, context);
+        }
+
+        var int4 = options.MatMulNBitsAllowed || options.Int4.Format == Passes.Int4WeightOnly.Int4Format.Qdq;
+        var opTypes = options.Int8.OpTypes.ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<Value>();
+        var layers = new List<PlanLayer>();
+        foreach (var node in model.Graph.EnumerateNodes())
+        {
+            if (node.Name.Length == 0 || node.Domain is not ("" or "ai.onnx") || !opTypes.Contains(node.OpType))
+            {
+                continue;
+            }
+
+            var weights = node.Inputs.Skip(1).OfType<Value>()
+                .Where(v => v.ConstantTensor is { DataType: DataType.Float } && !v.IsGraphInput)
+                .ToArray();
+            if (weights.Length == 0)
+            {
+                continue;
+            }
+
+            var own = weights.Where(seen.Add).Sum(v => v.ConstantTensor!.ElementCount);
+            var takesInt4 = int4 && node.OpType == "MatMul" && node.Inputs.Count > 1 && node.Inputs[1] is { } b && weights.Contains(b) && b.ConstantTensor!.Dims.Count == 2;
+            LayerPrecision[] ladder = takesInt4
+                ? [LayerPrecision.Int4, LayerPrecision.Int8PerTensor, LayerPrecision.Int8, LayerPrecision.Float]
+                : [LayerPrecision.Int8PerTensor, LayerPrecision.Int8, LayerPrecision.Float];
+            var dims = weights[0].ConstantTensor!.Dims;
+            var channels = dims.Count == 0 ? 1 : node.OpType == "MatMul" ? dims[^1] : dims[0];
+            layers.Add(new PlanLayer(node.Name, node.OpType, own, channels, ladder));
+        }
+
+        return new LayerInventory(layers, modelBytes, Compressor.FloatWeightBytes(model));
+    }
+
+    /// <summary>
+    /// Estimated bytes of the whole model under <paramref name="plan"/>: everything but the layers'
+    /// weights as it is, each layer's weights at its precision (layers the plan does not name at
+    /// <paramref name="fallback"/>).
+    /// </summary>
+    public double EstimateBytes(IReadOnlyDictionary<string, LayerPrecision> plan, LayerPrecision fallback = LayerPrecision.Float, int int4BlockSize = 32) =>
+        ModelBytes - Layers.Sum(l => l.Weights * 4.0) + Layers.Sum(l => l.Bytes(plan.GetValueOrDefault(l.Name, Effective(l, fallback)), int4BlockSize));
+
+    // What a plain mode does to a layer: int4 reaches only the layers that take it; the rest stay float.
+    private static LayerPrecision Effective(PlanLayer layer, LayerPrecision precision) =>
+        precision == LayerPrecision.Int4 && !layer.Ladder.Contains(LayerPrecision.Int4) ? LayerPrecision.Float : precision;
+}
