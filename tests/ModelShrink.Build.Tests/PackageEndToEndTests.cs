@@ -205,7 +205,9 @@ public sealed class PackageEndToEndTests
 
         var first = app.Build();
         Assert.AreEqual(0, first.ExitCode, first.Output);
-        StringAssert.Contains(first.Output, "(Auto chose Int8), Accuracy 0.9883 (drop 0)");
+        StringAssert.Contains(first.Output, "(Auto chose ");
+        StringAssert.Matches(first.Output, new System.Text.RegularExpressions.Regex(@"\), Accuracy 0\.98\d* \(drop 0"));
+        Assert.DoesNotContain("MSH2207", first.Output, "a mixed plan's passes each have layers to quantize");
         Assert.IsLessThan(60_000L, new FileInfo(Path.Combine(app.Output, "Models", "digits.onnx")).Length);
         Assert.IsFalse(Directory.Exists(Path.Combine(app.Output, "Models", "holdout")), "holdout data is not shipped");
 

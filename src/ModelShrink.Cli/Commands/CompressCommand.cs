@@ -61,6 +61,8 @@ public static class CompressCommand
     private static readonly Option<string?> MinCosine = new("--min-cosine") { Description = "Smallest allowed cosine similarity with the original's outputs (0-1)." };
     private static readonly Option<string?> MaxSize = new("--max-size") { Description = "Size budget, e.g. 5MB (B, KB, MB, GB; 1 KB = 1024 B)." };
     private static readonly Option<string?> MaxSizeRatio = new("--max-size-ratio") { Description = "Size budget as a fraction of the original, e.g. 0.3." };
+    private static readonly Option<string?> MaxLatencyRatio = new("--max-latency-ratio") { Description = "Latency budget for --quantize Auto: the largest CPU latency of its pick as a ratio to the original's, measured beside it (e.g. 1.0: no slower). Without it Auto still never picks a slower candidate when one that is not slower fits." };
+    private static readonly Option<string?> TimeLimit = new("--time-limit") { Description = "Seconds --quantize Auto may search; then it keeps the best candidate so far (it goes on until one fits)." };
     private static readonly Fp16CliOptions Fp16 = new();
     private static readonly QuantizationCliOptions Quantization = new();
     private static readonly PruneCliOptions Prune = new();
@@ -74,7 +76,7 @@ public static class CompressCommand
     {
         var command = new Command("compress", "Clean up, prune and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
-            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructDamp, ReconstructActOrder, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, Json,
+            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructDamp, ReconstructActOrder, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, MaxLatencyRatio, TimeLimit, Json,
             Report, Progress,
         };
         foreach (var option in Fp16.All.Concat(Prune.All))
@@ -154,6 +156,8 @@ public static class CompressCommand
             new ValidationOptions(parse.GetValue(MetricOutput), metric))
         {
             CompareReconstruct = parse.GetValue(CompareReconstruct),
+            MaxLatencyRatio = Number(parse, MaxLatencyRatio, "--max-latency-ratio"),
+            SearchTimeLimit = Number(parse, TimeLimit, "--time-limit") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
         };
     }
 

@@ -8,7 +8,7 @@ namespace ModelShrink.Cli.Commands;
 /// <summary>The <c>compress</c> options of the int8 and int4 passes, and their mapping onto the passes' option records.</summary>
 public sealed class QuantizationCliOptions
 {
-    private readonly Option<bool> perChannel = new("--per-channel") { Description = "int8: one scale per output channel instead of per weight." };
+    private readonly Option<bool> perChannel = new("--per-channel") { Description = "int8: one scale per output channel (default true; --per-channel false for one per weight, smaller but it collapsed a real OCR recognizer).", DefaultValueFactory = _ => true };
     private readonly Option<string> weightType = new("--weight-type") { Description = "int8: stored weight type, int8 or uint8 (default int8).", DefaultValueFactory = _ => "int8" };
     private readonly Option<bool?> symmetric = new("--symmetric") { Description = "int8: symmetric weights, true or false (default: true for int8, false for uint8)." };
     private readonly Option<bool> reduceRange = new("--reduce-range") { Description = "int8 and int8static: 7-bit weights, for CPUs without VNNI." };

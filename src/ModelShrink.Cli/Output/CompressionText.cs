@@ -19,14 +19,22 @@ public static class CompressionText
 
         if (job.Candidates.Count > 0)
         {
-            w.WriteLine(job.ChosenName is { } written
-                ? $"compared: wrote {written}"
-                : $"search: chose {job.Chosen}{(job.KeptFloat.Count > 0 ? $" with {string.Join(", ", job.KeptFloat)} kept float" : "")}");
+            w.WriteLine(job.Reason is { } reason
+                ? $"search: {reason}"
+                : job.ChosenName is { } written
+                    ? $"compared: wrote {written}"
+                    : $"search: chose {job.Chosen}{(job.KeptFloat.Count > 0 ? $" with {string.Join(", ", job.KeptFloat)} kept float" : "")}");
+            foreach (var row in job.PlanTable)
+            {
+                w.WriteLine($"  plan {row.OpType,-15} int4 {row.Int4,4}  int8 {row.Int8,4}  fp16 {row.Fp16,4}  float {row.Float,4}");
+            }
+
             foreach (var candidate in job.Candidates)
             {
                 var metric = candidate.Result.Validation is { } v ? $", {v.Metric} {v.Value:0.####}{(job.ChosenName is null ? "" : $", cosine {v.Values.Cosine:0.#####}, rmse {v.Values.Rmse:0.####}")}" : "";
                 var outcome = !candidate.Applies ? "changes nothing" : candidate.Fits ? "fits" : "breaks a budget";
-                w.WriteLine($"  {candidate.Name,-34} {SummaryText.Size(candidate.Result.Compression.CompressedBytes),10}{metric}: {outcome}");
+                var latency = candidate.LatencyRatio is { } ratio ? $", latency {ratio:0.00}x" : "";
+                w.WriteLine($"  {candidate.Name,-34} {SummaryText.Size(candidate.Result.Compression.CompressedBytes),10}{metric}{latency}: {outcome}");
             }
         }
 

@@ -95,10 +95,11 @@ public static class ReportBuilder
             var picked = job.Failed ? null : job.ChosenName ?? job.Candidates.LastOrDefault(c => c.Fits && c.Options.Quantize == job.Chosen)?.Name;
             // The search's own warnings (e.g. chosen without holdout data) belong to the run.
             var searchDiagnostics = job.Diagnostics.Where(d => job.Candidates.All(c => !c.Result.Diagnostics.Contains(d)));
-            // The search measures each layer quantized alone; delta = that value minus the original's.
+            // The search measures each layer alone at each precision below float (rows named "layer (precision)",
+            // most output error first); delta = that value minus the original's.
             var higherIsBetter = job.Candidates.Select(c => c.Result.Validation).FirstOrDefault(v => v is not null)?.Metric.HigherIsBetter() ?? true;
             // (+ 0.0 turns a negated zero drop into 0 rather than -0.)
-            var rows = job.Sensitivity.Select(s => new SensitivityRow(s.Layer, s.OpType, s.Metric, (higherIsBetter ? -s.Drop : s.Drop) + 0.0)).ToArray();
+            var rows = job.Sensitivity.Select(s => new SensitivityRow($"{s.Layer} ({s.Precision})", s.OpType, s.Metric, (higherIsBetter ? -s.Drop : s.Drop) + 0.0)).ToArray();
             return Create(model, settings, runs, picked, picked is null ? null : output, rows, QuantizedAlone,
                 (runDiagnostics ?? []).Concat(searchDiagnostics).ToArray());
         }

@@ -97,7 +97,7 @@ public static class BuildRunner
             var pruned = jobs[0].ChosenSparsity is { } sparsity ? $", Prune=auto chose {sparsity:0.0}" : "";
             var gpu = files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))} (validated on the CPU, where ONNX Runtime runs most float16 ops in float32)" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
-                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{pruned}{(quantize == QuantizeMode.Auto ? $" (Auto chose {chosen}{(jobs[0].KeptFloat.Count > 0 ? $", {jobs[0].KeptFloat.Count} layer(s) float" : "")})" : "")}{metric}, " +
+                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{pruned}{(quantize == QuantizeMode.Auto ? $" (Auto chose {jobs[0].ChosenName ?? chosen.ToString()})" : "")}{metric}, " +
                 $"providers {string.Join(", ", settings.Providers)}{gpu}";
             return new BuildResponseItem
             {

@@ -21,7 +21,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
         "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine", "Calibration",
         "Reconstruct", "ReconstructData",
-        "Prune", "PruneMode",
+        "Prune", "PruneMode", "MaxLatencyRatio", "SearchTimeLimit",
     ];
 
     /// <summary>
@@ -94,7 +94,11 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,
-            new ValidationOptions(values.GetValueOrDefault("MetricOutput"), metric));
+            new ValidationOptions(values.GetValueOrDefault("MetricOutput"), metric))
+        {
+            MaxLatencyRatio = Fraction(values, "MaxLatencyRatio", file, allowAboveOne: true),
+            SearchTimeLimit = Fraction(values, "SearchTimeLimit", file, allowAboveOne: true) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        };
         return new ItemSettings(outputName, providers, job);
     }
 

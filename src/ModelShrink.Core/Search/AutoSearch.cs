@@ -1,100 +1,160 @@
+using ModelShrink.Core.Benchmarking;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Plans;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Search;
 
 /// <summary>
-/// Quantize = Auto: tries the available modes from the smallest expected result to the largest
-/// (int4, int8, int8 static when calibration data is named, fp16, none — as far as this engine has
-/// them), validating each on the holdout data against every budget, and stops at the first that fits: with candidates in size order that is
-/// the smallest one within the budgets. A mode that misses only the accuracy budget is retried with
-/// layer-wise reconstruction (when reconstruction data of its own is named, see
-/// <see cref="ReconstructionChoice"/>), then with its most sensitive layers kept float. When none fits, the error names the best size and the
-/// best metric reached and the budgets that failed.
+/// Quantize = Auto: the smallest model within every budget, chosen by measurement. It measures the
+/// plain modes (int4, int8, int8 static when calibration data of its own is named), then a mixed
+/// plan with every layer at its smallest precision (int4 MatMuls beside int8 Convs); when that
+/// misses the accuracy budget it measures each layer's sensitivity at each precision
+/// (<see cref="SensitivityAnalysis"/>), orders the mixed plans by error removed per byte added
+/// (<see cref="PlanChain"/>) and bisects that chain on the holdout for the first plan that holds,
+/// among those that could beat the best plain mode. A candidate that misses only the accuracy
+/// budget is retried with layer-wise reconstruction where reconstruction data of its own allows.
+/// Of every candidate that fits, the smallest wins, unless it runs slower than the original (by
+/// more than <see cref="SlowerThanOriginal"/>) while a larger one does not; then that one.
+/// Without holdout data nothing can be measured but size, so only the robust modes compete (int8
+/// per channel, fp16; int4 only when they break the size budget), with warning MSH4104.
 /// </summary>
 public static class AutoSearch
 {
-    /// <summary>The order candidates are tried in: most aggressive first.</summary>
-    /// <remarks>Int8Static is tried only with calibration data of its own (not the holdout it would be judged on).</remarks>
-    public static readonly IReadOnlyList<QuantizeMode> Order = [QuantizeMode.Int4, QuantizeMode.Int8, QuantizeMode.Int8Static, QuantizeMode.Fp16, QuantizeMode.None];
+    /// <summary>A latency ratio above this counts as slower than the original (the margin is this machine's noise between interleaved runs).</summary>
+    public const double SlowerThanOriginal = 1.10;
 
-    /// <summary>
-    /// Runs the search; the winner is written to <paramref name="output"/>. Every candidate tried is
-    /// in the result's <see cref="JobResult.Candidates"/>.
-    /// </summary>
+    /// <summary>Timed runs per model when a finalist's latency is measured (interleaved with the original's).</summary>
+    public const int LatencyRuns = 7;
+
+    private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
+
+    /// <summary>Runs the search; the winner is written to <paramref name="output"/>, every candidate tried is in the result's <see cref="JobResult.Candidates"/>.</summary>
     public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
-        var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-search-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        try
+        using var session = new SearchSession(output, source, settings, display, cancellation, progress);
+        var inventory = LayerInventory.Read(source, settings.Compression, cancellation);
+        var validated = settings.Holdout is not null;
+        var hasInt4 = inventory.Layers.Any(l => l.Ladder[0] == LayerPrecision.Int4);
+        IReadOnlyList<LayerSensitivity> sensitivity = [];
+        if (validated)
         {
-            var tried = new List<CandidateOutcome>();
-            IReadOnlyList<LayerSensitivity> sensitivity = [];
-            foreach (var mode in Order.Where(PipelineFactory.SupportedModes.Contains)
-                .Where(m => m != QuantizeMode.Int8Static || HasOwnCalibration(settings))
-                .Where(m => m != QuantizeMode.Int4 || settings.Compression.MatMulNBitsAllowed))
+            QuantizeMode[] modes = [.. hasInt4 ? [QuantizeMode.Int4] : Array.Empty<QuantizeMode>(), QuantizeMode.Int8, .. HasOwnCalibration(settings) ? [QuantizeMode.Int8Static] : Array.Empty<QuantizeMode>()];
+            session.Planned = modes.Length + 1 + SensitivityAnalysis.ProbeCount(inventory.Layers) + 2 + (int)Math.Ceiling(Math.Log2(Math.Max(2, inventory.Layers.Count * 2)));
+            foreach (var mode in modes.TakeWhile(_ => !session.OutOfTime))
             {
-                cancellation.ThrowIfCancellationRequested();
-                var options = settings.Compression with { Quantize = mode };
-                var candidateFile = Path.Combine(folder, $"{mode}.onnx".ToLowerInvariant());
-                var outcome = Candidate(source, candidateFile, settings, options, ReconstructionChoice.Name(mode.ToString(), options), tried, display, cancellation, progress);
-                var job = outcome.Result;
-                if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && ReconstructionChoice.Layerwise(settings, options) is { } reconstructed)
-                {
-                    // About the same size, closer to the original: tried before keeping layers float. When
-                    // it breaks something else (the biases it may add break a size budget), layers are kept
-                    // float from the plain candidate instead.
-                    var retried = Candidate(source, candidateFile, settings, reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed), tried, display, cancellation, progress);
-                    if (retried.Fits || OnlyAccuracyFailed(retried.Result))
-                    {
-                        (outcome, options, job) = (retried, reconstructed, retried.Result);
-                    }
-                }
-
-                if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(job) && SensitivityAnalysis.OpTypes(options).Count > 0)
-                {
-                    sensitivity = SensitivityAnalysis.Rank(source, folder, settings with { Compression = options }, display, cancellation, progress);
-                    outcome = KeepSensitiveLayersFloat(source, candidateFile, settings, options, sensitivity, tried, display, cancellation, progress) ?? outcome;
-                }
-
-                if (outcome.Fits && outcome.Applies)
-                {
-                    job = outcome.Result;
-                    File.Move(candidateFile, output, overwrite: true);
-                    var warnings = job.Diagnostics.ToList();
-                    if (settings.Holdout is null)
-                    {
-                        warnings.Add(new Diagnostic(ErrorCodes.SearchUnvalidated,
-                            $"Quantize=Auto without holdout data chose {mode} by size alone; its accuracy was not measured", display, "Holdout", DiagnosticSeverity.Warning));
-                    }
-
-                    return job with
-                    {
-                        Compression = job.Compression with { Output = output },
-                        Diagnostics = warnings,
-                        Chosen = mode,
-                        Candidates = tried,
-                        Sensitivity = sensitivity,
-                        KeptFloat = outcome.Options.Quantize switch
-                        {
-                            QuantizeMode.Int8 => outcome.Options.Int8.ExcludeNodes,
-                            QuantizeMode.Int4 => outcome.Options.Int4.ExcludeNodes,
-                            _ => [],
-                        },
-                    };
-                }
+                Single(session, mode);
             }
 
-            return NoFit(tried, sensitivity, display);
+            if (!session.OutOfTime && inventory.Layers.Count > 0)
+            {
+                sensitivity = Mixed(session, inventory);
+            }
+
+            // Fp16 and None are larger than any int8 model: measured only when nothing smaller fits.
+            foreach (var mode in new[] { QuantizeMode.Fp16, QuantizeMode.None }.TakeWhile(_ => !Fitting(session).Any() && !session.OutOfTime))
+            {
+                Single(session, mode);
+            }
         }
-        finally
+        else
         {
-            Directory.Delete(folder, recursive: true);
+            session.Planned = 2;
+            foreach (var mode in new[] { QuantizeMode.Int8, QuantizeMode.Fp16, QuantizeMode.Int4, QuantizeMode.None })
+            {
+                if (Fitting(session).Any() || (mode == QuantizeMode.Int4 && !hasInt4))
+                {
+                    continue;
+                }
+
+                Single(session, mode);
+            }
+        }
+
+        return Choose(session, inventory, output, sensitivity);
+    }
+
+    // A plain mode, retried with layer-wise reconstruction when it misses only the accuracy budget.
+    private static void Single(SearchSession session, QuantizeMode mode)
+    {
+        var options = session.Settings.Compression with { Quantize = mode, Plan = null };
+        var outcome = session.Candidate(options, ReconstructionChoice.Name(mode.ToString(), options));
+        if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(outcome.Result) && ReconstructionChoice.Layerwise(session.Settings, options) is { } reconstructed && !session.OutOfTime)
+        {
+            session.Candidate(reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed));
         }
     }
 
-    private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
+    // The mixed plans: the smallest first; when it misses the accuracy budget, the chain ordered by
+    // measured sensitivity, bisected between it and the largest plan that could still beat the best
+    // fitting candidate so far.
+    private static IReadOnlyList<LayerSensitivity> Mixed(SearchSession session, LayerInventory inventory)
+    {
+        var best = Fitting(session).Select(c => (double?)c.Result.Compression.CompressedBytes).Min() ?? double.PositiveInfinity;
+        var smallest = inventory.Layers.ToDictionary(l => l.Name, l => l.Ladder[0]);
+        if (inventory.EstimateBytes(smallest) >= best)
+        {
+            return [];
+        }
+
+        var first = Plan(session, inventory, smallest);
+        if (first.Fits || !OnlyAccuracyFailed(first.Result) || session.OutOfTime)
+        {
+            return [];
+        }
+
+        session.Step("measuring each layer's sensitivity");
+        var sensitivity = SensitivityAnalysis.Measure(session.Source, session.Folder, session.Settings, inventory.Layers, session.Display, session.Cancellation,
+            probe => session.Step($"sensitivity of {probe}"));
+        var chain = PlanChain.Build(inventory.Layers, sensitivity, session.Settings.Compression.Int4.BlockSize);
+        // The last plan of the chain is all float (the original): the search's own None covers it.
+        var high = chain.Count - 2;
+        while (high > 0 && inventory.EstimateBytes(chain.Plan(high)) >= best)
+        {
+            high--;
+        }
+
+        if (high <= 0 || session.OutOfTime || !Plan(session, inventory, chain.Plan(high)).Fits)
+        {
+            return sensitivity;
+        }
+
+        // Invariant: plan `low` misses the accuracy budget, plan `high` fits.
+        var low = 0;
+        while (high - low > 1 && !session.OutOfTime)
+        {
+            var middle = (low + high) / 2;
+            var outcome = Plan(session, inventory, chain.Plan(middle));
+            if (outcome.Fits)
+            {
+                high = middle;
+            }
+            else if (OnlyAccuracyFailed(outcome.Result))
+            {
+                low = middle;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return sensitivity;
+    }
+
+    // One mixed plan as a candidate, with layer-wise reconstruction where the search may add it.
+    private static CandidateOutcome Plan(SearchSession session, LayerInventory inventory, IReadOnlyDictionary<string, LayerPrecision> plan)
+    {
+        // Every layer named and no mode of its own: each precision's pass gets exactly its layers (an
+        // own-mode pass left with no layer would warn that it quantized nothing).
+        var options = session.Settings.Compression with { Quantize = QuantizeMode.None, Plan = new LayerPlan(plan) };
+        options = ReconstructionChoice.Layerwise(session.Settings, options) ?? options;
+        var name = ReconstructionChoice.Name($"Mixed ({PlanTable.Describe(PlanTable.For(inventory, options))})", options);
+        return session.Candidate(options, name);
+    }
+
+    private static IEnumerable<CandidateOutcome> Fitting(SearchSession session) => session.Tried.Where(c => c.Fits && c.Applies);
 
     private static bool HasOwnCalibration(JobSettings settings) =>
         settings.Compression.Int8Static is { CalibrationData: not null, CalibrationFromHoldout: false };
@@ -102,43 +162,85 @@ public static class AutoSearch
     private static bool OnlyAccuracyFailed(JobResult job) =>
         job.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).All(d => AccuracySettings.Contains(d.Setting));
 
-    // Keeps the 1, 2, 4, ... most sensitive layers in float until the budgets hold; stops when the
-    // size budget breaks, since more float layers only grow the model.
-    private static CandidateOutcome? KeepSensitiveLayersFloat(string source, string file, JobSettings settings, CompressionOptions options,
-        IReadOnlyList<LayerSensitivity> ranked, List<CandidateOutcome> tried, string display, CancellationToken cancellation, IProgress<string>? progress = null)
+    // The smallest fitting candidate whose latency is not worse than the original's (measured here,
+    // finalists only, smallest first), else the smallest within MaxLatencyRatio.
+    private static JobResult Choose(SearchSession session, LayerInventory inventory, string output, IReadOnlyList<LayerSensitivity> sensitivity)
     {
-        for (var keep = 1; keep <= ranked.Count; keep = keep == ranked.Count ? ranked.Count + 1 : Math.Min(keep * 2, ranked.Count))
+        var settings = session.Settings;
+        CandidateOutcome? pick = null, slower = null;
+        foreach (var candidate in Fitting(session).OrderBy(c => c.Result.Compression.CompressedBytes).ThenBy(c => c.Result.Validation is { } v ? AccuracyBudget.Drop(v) : 0).ToArray())
         {
-            var kept = ranked.Take(keep).Select(r => r.Layer).ToArray();
-            var excluding = SensitivityAnalysis.Excluding(options, kept);
-            var name = ReconstructionChoice.Name($"{options.Quantize} ({keep} layer{(keep == 1 ? "" : "s")} float)", options);
-            var outcome = Candidate(source, file, settings, excluding, name, tried, display, cancellation, progress);
-            if (outcome.Fits || !OnlyAccuracyFailed(outcome.Result))
+            session.Step($"latency of {candidate.Name}");
+            var latency = LatencyBenchmark.Run(candidate.File!, session.Source, settings.Holdout, LatencyRuns, threads: 1, warmups: 2);
+            var measured = candidate with { LatencyRatio = latency.Ratio };
+            session.Tried[session.Tried.IndexOf(candidate)] = measured;
+            if (settings.MaxLatencyRatio is { } max && measured.LatencyRatio > max)
             {
-                return outcome.Fits ? outcome : null;
+                continue;
             }
+
+            if (measured.LatencyRatio <= SlowerThanOriginal)
+            {
+                pick = measured;
+                break;
+            }
+
+            slower ??= measured;
         }
 
-        return null;
+        pick ??= slower;
+        if (pick is null)
+        {
+            return NoFit(session.Tried, sensitivity, session.Display, settings.MaxLatencyRatio);
+        }
+
+        File.Move(pick.File!, output, overwrite: true);
+        var job = pick.Result;
+        var warnings = job.Diagnostics.ToList();
+        if (settings.Holdout is null)
+        {
+            warnings.Add(new Diagnostic(ErrorCodes.SearchUnvalidated,
+                $"Quantize=Auto without holdout data chose {pick.Name} by size alone; its accuracy was not measured", session.Display, "Holdout", DiagnosticSeverity.Warning));
+        }
+
+        var table = PlanTable.For(inventory, pick.Options);
+        return job with
+        {
+            Compression = job.Compression with { Output = output },
+            Diagnostics = warnings,
+            Chosen = pick.Options.Plan is { } chosenPlan && pick.Options.Quantize == QuantizeMode.None && chosenPlan.Precisions.Any(p => p != LayerPrecision.Float)
+                ? QuantizeMode.Int8
+                : pick.Options.Quantize,
+            ChosenName = pick.Name,
+            Candidates = session.Tried.ToArray(),
+            Sensitivity = sensitivity,
+            PlanTable = table,
+            KeptFloat = pick.Options.Plan?.Named(LayerPrecision.Float) ?? [],
+            Reason = Reason(session, pick),
+        };
     }
 
-    // Runs one candidate into `file` and adds it to `tried`.
-    private static CandidateOutcome Candidate(string source, string file, JobSettings settings, CompressionOptions options, string name,
-        List<CandidateOutcome> tried, string display, CancellationToken cancellation, IProgress<string>? progress)
+    private static string Reason(SearchSession session, CandidateOutcome pick)
     {
-        progress?.Report($"searching: candidate {tried.Count + 1}, {name}");
-        var outcome = CandidateOutcome.Run(name, source, file, settings with { Compression = options }, display, cancellation, progress);
-        tried.Add(outcome);
-        return outcome;
+        var fitting = Fitting(session).Count();
+        var smaller = session.Tried.Where(c => c.Applies && c.Result.Compression.CompressedBytes < pick.Result.Compression.CompressedBytes).ToArray();
+        var latency = pick.LatencyRatio is { } r ? $", {r:0.00}x the original's latency" : "";
+        var why = smaller.Length == 0
+            ? "the smallest candidate"
+            : $"the smallest that fits ({smaller.Length} smaller: {string.Join("; ", smaller.Take(3).Select(c => $"{c.Name} {(c.Fits ? $"slower, {c.LatencyRatio:0.00}x" : "broke " + string.Join(", ", c.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting).Distinct()))}"))}{(smaller.Length > 3 ? "; ..." : "")})";
+        var timedOut = session.OutOfTime ? $"; the search stopped at its time limit after {session.Elapsed.TotalSeconds:0}s" : "";
+        return $"chose {pick.Name}: {why} of {session.Tried.Count} candidates ({fitting} within the budgets), {ByteSize.Format(pick.Result.Compression.CompressedBytes)}{latency}{timedOut}";
     }
 
     // Nothing fits: a failed result that still carries every candidate (so the report can show
     // them), whose one error gives the smallest size and best metric reached and what failed.
-    private static JobResult NoFit(IReadOnlyList<CandidateOutcome> tried, IReadOnlyList<LayerSensitivity> sensitivity, string display)
+    private static JobResult NoFit(IReadOnlyList<CandidateOutcome> tried, IReadOnlyList<LayerSensitivity> sensitivity, string display, double? maxLatencyRatio)
     {
         var smallest = tried.Where(t => t.Applies).DefaultIfEmpty(tried[0]).MinBy(t => t.Result.Compression.CompressedBytes)!;
         var best = tried.Where(t => t.Result.Validation is not null).MaxBy(t => -AccuracyBudget.Drop(t.Result.Validation!));
-        var failed = tried.SelectMany(t => t.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting)).Distinct();
+        var failed = tried.SelectMany(t => t.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting))
+            .Concat(tried.Any(t => t.Fits && t.LatencyRatio > maxLatencyRatio) ? ["MaxLatencyRatio"] : [])
+            .Distinct();
         var metric = best is null ? "" : $"; best {best.Result.Validation!.Metric} {best.Result.Validation.Value:0.####} ({best.Name})";
         var error = new Diagnostic(ErrorCodes.SearchFoundNothing,
             $"no candidate fits the budgets: tried {string.Join(", ", tried.Select(t => t.Name))}; smallest {ByteSize.Format(smallest.Result.Compression.CompressedBytes)} ({smallest.Name}){metric}; failed: {string.Join(", ", failed)}",

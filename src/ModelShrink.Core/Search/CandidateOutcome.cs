@@ -3,7 +3,7 @@ using ModelShrink.Core.Compression;
 namespace ModelShrink.Core.Search;
 
 /// <summary>One candidate the search tried: what it was, and what its job produced.</summary>
-/// <param name="Name">A short name for reports (the quantize mode, plus what was kept in float).</param>
+/// <param name="Name">A short name for reports (the quantize mode, or the mixed plan's counts).</param>
 /// <param name="Options">The compression it ran.</param>
 /// <param name="Result">Its job result: sizes, validation, diagnostics.</param>
 public sealed record CandidateOutcome(string Name, CompressionOptions Options, JobResult Result)
@@ -19,23 +19,23 @@ public sealed record CandidateOutcome(string Name, CompressionOptions Options, J
     /// <summary>How long the candidate's job took (compression and validation), when measured.</summary>
     public TimeSpan? Elapsed { get; init; }
 
+    /// <summary>The candidate's file while its search runs (gone afterwards unless it was written as the output).</summary>
+    public string? File { get; init; }
+
+    /// <summary>Its median CPU latency over the original's, measured in the same run (below 1 = faster); null when not measured.</summary>
+    public double? LatencyRatio { get; init; }
+
     /// <summary>Whether the candidate met every budget.</summary>
     public bool Fits => !Result.Failed;
 
     /// <summary>
-    /// Whether the mode did anything: a quantize pass that found nothing to quantize (int4 on a
+    /// Whether the candidate did anything: a quantize pass that found nothing to quantize (int4 on a
     /// model without MatMul weights) leaves a model no smaller than "None", so it is no candidate.
+    /// The quantize passes are the ones its plan creates, so renaming a pass cannot hide it.
     /// </summary>
-    public bool Applies => Options.Quantize == QuantizeMode.None
-        || Result.Compression.Passes.Any(p => p.Pass == QuantizePassName(Options.Quantize) && p.Result.Modified);
+    public bool Applies => (Options.Quantize == QuantizeMode.None && Options.Plan is null)
+        || Result.Compression.Passes.Any(p => QuantizePassNames(Options).Contains(p.Pass) && p.Result.Modified);
 
-    // The pass that realises each mode (later passes, such as sparse storage, may modify the model too).
-    private static string QuantizePassName(QuantizeMode mode) => mode switch
-    {
-        QuantizeMode.Int8 => "int8-dynamic",
-        QuantizeMode.Int8Static => "int8-static",
-        QuantizeMode.Int4 => "int4",
-        QuantizeMode.Fp16 => "fp16",
-        _ => "",
-    };
+    private static HashSet<string> QuantizePassNames(CompressionOptions options) =>
+        Plans.PlanPasses.Create(options).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
 }

@@ -1,77 +1,84 @@
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
-using ModelShrink.Onnx.IO;
+using ModelShrink.Core.Plans;
+using ModelShrink.Core.Validation;
 
 namespace ModelShrink.Core.Search;
 
-/// <summary>How much quantizing one layer alone costs on the headline metric.</summary>
+/// <summary>How much giving one layer alone a precision costs, measured on the holdout data.</summary>
 /// <param name="Layer">The node's name.</param>
 /// <param name="OpType">The node's operator.</param>
-/// <param name="Metric">The headline metric with only this layer quantized.</param>
+/// <param name="Metric">The headline metric with only this layer at <see cref="Precision"/>.</param>
 /// <param name="Drop">Its drop from the original (positive = worse).</param>
-public sealed record LayerSensitivity(string Layer, string OpType, double Metric, double Drop);
+public sealed record LayerSensitivity(string Layer, string OpType, double Metric, double Drop)
+{
+    /// <summary>The precision the layer was given.</summary>
+    public LayerPrecision Precision { get; init; } = LayerPrecision.Int8;
+
+    /// <summary>
+    /// The error this layer alone puts into the scored output, as a share of the output's energy
+    /// (10^(-SNR/10)): continuous where the headline metric is not (one layer rarely flips a top-1
+    /// class), and close to additive over layers whose rounding errors are independent, which is
+    /// what lets a plan's total be estimated as a sum.
+    /// </summary>
+    public double Noise { get; init; }
+}
 
 /// <summary>
-/// Ranks the layers a mode would quantize by the damage each does alone: one compression and one
-/// holdout run per layer, so the search keeps the most sensitive layers in float first.
+/// Measures every layer at every precision below float on its ladder: one compression with only
+/// that layer changed and one holdout run (on at most <see cref="ProbeSamples"/> samples) each,
+/// run in parallel within the machine's cores. Plain rounding: reconstruction would measure the whole
+/// model's layer inputs again for every probe, and the order it gives is what is wanted here.
 /// </summary>
 public static class SensitivityAnalysis
 {
-    /// <summary>At most this many layers are measured (the largest weights first); the rest rank last.</summary>
-    public const int MaxLayers = 48;
+    /// <summary>Samples each probe is scored on: enough for a stable output error, a fraction of a large holdout's cost.</summary>
+    public const int ProbeSamples = 16;
 
-    /// <summary>The operator types each per-layer-capable mode quantizes.</summary>
-    public static IReadOnlyList<string> OpTypes(CompressionOptions options) => options.Quantize switch
-    {
-        QuantizeMode.Int8 => options.Int8.OpTypes,
-        QuantizeMode.Int4 => ["MatMul"],
-        _ => [],
-    };
+    /// <summary>How many probes <see cref="Measure"/> runs for <paramref name="layers"/>.</summary>
+    public static int ProbeCount(IReadOnlyList<PlanLayer> layers) => layers.Sum(l => l.Ladder.Count - 1);
 
-    /// <summary>The layers of <paramref name="source"/> ranked from most to least sensitive under the settings' compression.</summary>
-    public static IReadOnlyList<LayerSensitivity> Rank(string source, string folder, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress = null)
+    /// <summary>
+    /// The sensitivity of each layer of <paramref name="layers"/> at each of its precisions, most
+    /// sensitive first; <paramref name="probed"/> hears each finished probe.
+    /// </summary>
+    public static IReadOnlyList<LayerSensitivity> Measure(string source, string folder, JobSettings settings, IReadOnlyList<PlanLayer> layers, string display,
+        CancellationToken cancellation, Action<string>? probed = null)
     {
-        var ops = OpTypes(settings.Compression);
-        var model = ModelReader.Load(source);
-        var layers = model.Graph.EnumerateNodes()
-            .Where(n => ops.Contains(n.OpType) && n.Name.Length > 0 && n.Inputs.Skip(1).Any(v => v?.ConstantTensor is not null))
-            .Select(n => (Node: n, Bytes: n.Inputs.Skip(1).Sum(v => v?.ConstantTensor?.ByteCount ?? 0)))
-            .OrderByDescending(l => l.Bytes)
-            .Take(MaxLayers)
-            .ToArray();
-        var names = model.Graph.EnumerateNodes().Where(n => ops.Contains(n.OpType) && n.Name.Length > 0).Select(n => n.Name).ToArray();
-        var rows = new List<LayerSensitivity>();
-        foreach (var (node, _) in layers)
+        var probes = layers.SelectMany(l => l.Ladder.Where(p => p != LayerPrecision.Float).Select(p => (Layer: l, Precision: p))).ToArray();
+        var rows = new LayerSensitivity?[probes.Length];
+        var quiet = settings with
         {
-            cancellation.ThrowIfCancellationRequested();
-            progress?.Report($"sensitivity: layer {rows.Count + 1}/{layers.Length}, {node.Name}");
-            // Ranked under plain rounding: reconstruction would measure the whole model's layer inputs
-            // again for every one-layer candidate, and the order it gives is what is wanted here.
-            var only = OnlyLayer(settings.Compression with { Reconstruct = Passes.Reconstruction.ReconstructMode.None }, node.Name, names);
-            var file = Path.Combine(folder, $"sensitivity-{rows.Count}.onnx");
-            var job = CompressionJob.Run(source, file, settings with { Compression = only, Size = new SizeBudget(null, null), Accuracy = new AccuracyBudget(null, null, null) }, display, cancellation);
+            Size = new SizeBudget(null, null),
+            Accuracy = new AccuracyBudget(null, null, null),
+            MaxLatencyRatio = null,
+            Validation = settings.Validation with { MaxSamples = ProbeSamples },
+        };
+        Parallel.For(0, probes.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation }, i =>
+        {
+            var (layer, precision) = probes[i];
+            var only = settings.Compression with
+            {
+                Quantize = QuantizeMode.None,
+                Plan = new LayerPlan(new Dictionary<string, LayerPrecision> { [layer.Name] = precision }),
+                Reconstruct = Passes.Reconstruction.ReconstructMode.None,
+                Prune = null,
+            };
+            var file = Path.Combine(folder, $"probe-{i}.onnx");
+            var job = CompressionJob.Run(source, file, quiet with { Compression = only }, display, cancellation);
             File.Delete(file);
             if (job.Validation is { } v)
             {
-                rows.Add(new LayerSensitivity(node.Name, node.OpType, v.Value, AccuracyBudget.Drop(v)));
+                rows[i] = new LayerSensitivity(layer.Name, layer.OpType, v.Value, AccuracyBudget.Drop(v)) { Precision = precision, Noise = Noise(v) };
             }
-        }
 
-        return rows.OrderByDescending(r => r.Drop).ThenBy(r => r.Layer, StringComparer.Ordinal).ToArray();
+            probed?.Invoke($"{layer.Name} {precision}");
+        });
+
+        return rows.OfType<LayerSensitivity>().OrderByDescending(r => r.Noise).ThenByDescending(r => r.Drop).ThenBy(r => r.Layer, StringComparer.Ordinal).ToArray();
     }
 
-    /// <summary>The options that quantize every layer but <paramref name="keepFloat"/>.</summary>
-    public static CompressionOptions Excluding(CompressionOptions options, IReadOnlyList<string> keepFloat) => options.Quantize switch
-    {
-        QuantizeMode.Int8 => options with { Int8 = options.Int8 with { ExcludeNodes = [.. options.Int8.ExcludeNodes, .. keepFloat] } },
-        QuantizeMode.Int4 => options with { Int4 = options.Int4 with { ExcludeNodes = [.. options.Int4.ExcludeNodes, .. keepFloat] } },
-        _ => options,
-    };
-
-    // int8 has an include list; int4 only an exclude list, so every other layer is excluded.
-    private static CompressionOptions OnlyLayer(CompressionOptions options, string layer, IReadOnlyList<string> allLayers) => options.Quantize switch
-    {
-        QuantizeMode.Int8 => options with { Int8 = options.Int8 with { NodesToQuantize = [layer] } },
-        _ => Excluding(options, allLayers.Where(l => l != layer).ToArray()),
-    };
+    /// <summary>The output error's share of the output's energy: 10^(-SNR/10), 0 for identical outputs.</summary>
+    public static double Noise(ValidationResult validation) =>
+        double.IsPositiveInfinity(validation.Values.Snr) ? 0 : Math.Pow(10, -validation.Values.Snr / 10);
 }

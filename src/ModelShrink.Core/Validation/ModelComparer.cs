@@ -10,7 +10,14 @@ namespace ModelShrink.Core.Validation;
 /// <param name="Output">The output to score; default: the first float output.</param>
 /// <param name="Metric">The headline metric; default: Accuracy with labels, Agreement for a class axis, else Cosine.</param>
 /// <param name="BatchSize">Samples per batch for NumPy holdout data.</param>
-public sealed record ValidationOptions(string? Output = null, Metric? Metric = null, int BatchSize = HoldoutReader.DefaultBatchSize);
+public sealed record ValidationOptions(string? Output = null, Metric? Metric = null, int BatchSize = HoldoutReader.DefaultBatchSize)
+{
+    /// <summary>Stop after the batch that reaches this many samples (a search's quick per-layer probes); null reads every sample.</summary>
+    public int? MaxSamples { get; init; }
+
+    /// <summary>Where the original's outputs are kept between comparisons (a search's), or null to run it every time.</summary>
+    public ReferenceOutputs? Reference { get; init; }
+}
 
 /// <summary>The comparison of a candidate with the original on a holdout set.</summary>
 /// <param name="Holdout">What holdout data was read.</param>
@@ -43,22 +50,31 @@ public static class ModelComparer
         }
 
         var source = HoldoutReader.Open(holdout, signature, options.BatchSize);
-        using var originalRunner = new ModelRunner(original);
+        // The original's session opens only when some batch is not in the reference outputs already.
+        using var originalRunner = new OnDemand<ModelRunner>(() => new ModelRunner(original));
         using var candidateRunner = new ModelRunner(candidate);
         var output = options.Output;
         var accumulator = new MetricAccumulator();
+        var read = 0;
+        var batches = 0;
         var tracker = progress is null ? null : new BatchProgress(progress, source.BatchCount);
         foreach (var batch in source.Batches())
         {
             cancellation.ThrowIfCancellationRequested();
             HoldoutCheck.Check(batch, signature, holdout, "Holdout");
-            var (a, b) = RunBoth(originalRunner, candidateRunner, batch);
+            var index = batches++;
+            var (a, b) = RunBoth(() => options.Reference is { } kept ? kept.Get(original, holdout, index, () => originalRunner.Value.Run(batch)) : originalRunner.Value.Run(batch), candidateRunner, batch);
             output ??= a!.FirstOrDefault()?.Name
                 ?? throw ModelShrinkException.Error(ErrorCodes.ValidationOutput, "the model has no numeric tensor output to score", original, "Output");
             var reference = Find(a!, output, original);
             var scored = Find(b!, output, candidate);
             accumulator.Add(reference.Values, scored.Values, reference.Shape, batch.Labels);
             tracker?.Done(batch.SampleCount);
+            read += batch.SampleCount;
+            if (read >= options.MaxSamples)
+            {
+                break;
+            }
         }
 
         tracker?.Finish();
@@ -80,10 +96,10 @@ public static class ModelComparer
     }
 
     // The two sessions run at once, one thread each: parallel, and still deterministic.
-    private static (IReadOnlyList<OutputValues> Original, IReadOnlyList<OutputValues> Candidate) RunBoth(ModelRunner original, ModelRunner candidate, HoldoutBatch batch)
+    private static (IReadOnlyList<OutputValues> Original, IReadOnlyList<OutputValues> Candidate) RunBoth(Func<IReadOnlyList<OutputValues>> original, ModelRunner candidate, HoldoutBatch batch)
     {
         var second = Task.Run(() => candidate.Run(batch));
-        var first = original.Run(batch);
+        var first = original();
         try
         {
             return (first, second.GetAwaiter().GetResult());
@@ -98,4 +114,15 @@ public static class ModelComparer
         outputs.FirstOrDefault(o => o.Name == name)
         ?? throw ModelShrinkException.Error(ErrorCodes.ValidationOutput,
             $"has no numeric output '{name}' (outputs: {string.Join(", ", outputs.Select(o => o.Name))})", file, "Output");
+}
+
+/// <summary>A disposable made on first use, and disposed only if it was made.</summary>
+internal sealed class OnDemand<T>(Func<T> create) : IDisposable
+    where T : class, IDisposable
+{
+    private T? value;
+
+    public T Value => value ??= create();
+
+    public void Dispose() => value?.Dispose();
 }

@@ -218,6 +218,9 @@ public static class ErrorCodes
     /// <summary>Warning: Prune=auto found no sparsity within the accuracy budget; the model is not pruned.</summary>
     public const string PruneSearchFoundNothing = "MSH4105";
 
+    /// <summary>The compressed model's CPU latency, as a ratio to the original's measured beside it, is over MaxLatencyRatio.</summary>
+    public const string LatencyRatioExceeded = "MSH4106";
+
     /// <summary>int8 static quantization: no calibration data was given, or it does not exist.</summary>
     public const string StaticCalibrationMissing = "MSH2500";
 

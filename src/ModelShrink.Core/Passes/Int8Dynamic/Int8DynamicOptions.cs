@@ -26,7 +26,7 @@ public enum Int8Form
 public sealed record Int8DynamicOptions
 {
     /// <summary>One scale per output channel instead of one per weight (quantize_dynamic's per_channel).</summary>
-    public bool PerChannel { get; init; }
+    public bool PerChannel { get; init; } = true;
 
     /// <summary>The stored weight type (weight_type); int8 as in quantize_dynamic.</summary>
     public WeightType WeightType { get; init; } = WeightType.Int8;
