@@ -49,7 +49,7 @@ public static class ReconstructionReport
                 {
                     CompareReconstruct = true,
                 };
-                var job = CompressionJob.Run(path, folder.File($"{name}.onnx"), settings, name);
+                var job = ModelShrink.Core.Search.CompressionRun.Run(path, folder.File($"{name}.onnx"), settings, name);
                 foreach (var candidate in job.Candidates)
                 {
                     if (!candidate.Applies)

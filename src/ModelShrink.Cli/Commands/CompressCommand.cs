@@ -180,7 +180,7 @@ public static class CompressCommand
                     "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");
             }
 
-            var result = CompressionJob.Run(source, staged, settings, source, progress: progress);
+            var result = ModelShrink.Core.Search.CompressionRun.Run(source, staged, settings, source, progress: progress);
             if (!result.Failed)
             {
                 foreach (var file in Directory.GetFiles(staging))

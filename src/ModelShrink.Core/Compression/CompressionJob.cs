@@ -57,8 +57,8 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
 }
 
 /// <summary>
-/// One compression as both the CLI and the build run it: compress, validate on holdout data, check
-/// every budget. The caller writes the output to a staging place and moves it into
+/// One compression of one plan: compress, validate on holdout data, check every budget. It knows
+/// nothing of searches: they compose jobs (Search.CompressionRun picks a search or a job). The caller writes the output to a staging place and moves it into
 /// view only when the result has not <see cref="JobResult.Failed"/>.
 /// </summary>
 public static class CompressionJob
@@ -72,19 +72,9 @@ public static class CompressionJob
                 "an accuracy budget (MaxAccuracyDrop, MinAgreement, MinCosine) needs holdout data to measure against", display, "Holdout");
         }
 
-        if (settings.CompareReconstruct)
+        if (settings.CompareReconstruct || settings.Compression.Prune is { Auto: true } || settings.Compression.Quantize == QuantizeMode.Auto)
         {
-            return Search.ReconstructionComparison.Run(source, output, settings, display, cancellation, progress);
-        }
-
-        if (settings.Compression.Prune is { Auto: true })
-        {
-            return Search.PruneSearch.Run(source, output, settings, display, cancellation, progress);
-        }
-
-        if (settings.Compression.Quantize == QuantizeMode.Auto)
-        {
-            return Search.AutoSearch.Run(source, output, settings, display, cancellation, progress);
+            throw new InvalidOperationException("a search (Quantize=Auto, Prune=auto, --compare-reconstruct) runs above the job: call Search.CompressionRun");
         }
 
         var compression = Compressor.Run(source, output, settings.Compression, cancellation, progress);

@@ -66,7 +66,7 @@ public static class BuildRunner
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var job = CompressionJob.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
+                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
                 diagnostics.AddRange(job.Diagnostics);
                 jobs.Add(job);
                 elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));

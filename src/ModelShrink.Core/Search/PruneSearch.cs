@@ -68,7 +68,7 @@ public static class PruneSearch
         }
 
         var chosen = low >= 0 ? prune with { Auto = false, Sparsity = Levels[low] } : null;
-        var final = CompressionJob.Run(source, output, settings with { Compression = settings.Compression with { Prune = chosen, Reconstruct = reconstruct } }, display, cancellation, progress);
+        var final = CompressionRun.Run(source, output, settings with { Compression = settings.Compression with { Prune = chosen, Reconstruct = reconstruct } }, display, cancellation, progress);
         var diagnostics = final.Diagnostics.ToList();
         if (chosen is null)
         {

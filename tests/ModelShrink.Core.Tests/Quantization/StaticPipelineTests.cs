@@ -86,8 +86,8 @@ public sealed class StaticPipelineTests
             holdout,
             new ValidationOptions());
 
-        var own = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("own.onnx"), Settings(new Int8StaticOptions { CalibrationData = calibration }), "digits-mlp");
-        var fromHoldout = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("holdout.onnx"),
+        var own = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("own.onnx"), Settings(new Int8StaticOptions { CalibrationData = calibration }), "digits-mlp");
+        var fromHoldout = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("holdout.onnx"),
             Settings(new Int8StaticOptions { CalibrationData = holdout, CalibrationFromHoldout = true }), "digits-mlp");
 
         // A cosine of exactly 1 only the float model reaches: every mode is tried (and mixed plans between them; digits-mlp has no MatMul for int4).

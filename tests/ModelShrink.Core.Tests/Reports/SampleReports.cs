@@ -26,7 +26,7 @@ internal static class SampleReports
         foreach (var mode in new[] { QuantizeMode.None, QuantizeMode.Fp16 })
         {
             var started = Stopwatch.GetTimestamp();
-            var job = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File($"{mode}.onnx"),
+            var job = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File($"{mode}.onnx"),
                 settings with { Compression = new CompressionOptions { Quantize = mode } }, display, progress: progress);
             runs.Add(new CandidateRun(CandidateRun.NameOf(mode), mode, job, Stopwatch.GetElapsedTime(started)));
         }

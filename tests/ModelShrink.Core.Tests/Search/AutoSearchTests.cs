@@ -22,7 +22,7 @@ public sealed class AutoSearchTests
     {
         using var temp = new TempDirectory();
 
-        var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(0.01, null, null), Holdout), "digits-mlp");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(0.01, null, null), Holdout), "digits-mlp");
         Log(result);
 
         // digits-mlp has Gemm weights only: int4 (MatMul weights) is not tried.
@@ -49,7 +49,7 @@ public sealed class AutoSearchTests
         var holdout = Path.Combine(Fixtures.Root, fixture);
         var settings = Settings(new AccuracyBudget(0.01, null, null), holdout);
 
-        var result = CompressionJob.Run(Fixtures.Model(fixture), temp.File("out.onnx"), settings, fixture);
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model(fixture), temp.File("out.onnx"), settings, fixture);
         Log(result);
 
         Assert.IsFalse(result.Failed, string.Join("; ", result.Diagnostics));
@@ -96,7 +96,7 @@ public sealed class AutoSearchTests
     {
         using var temp = new TempDirectory();
 
-        var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(null, null, 1.0), Holdout), "digits-mlp");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(null, null, 1.0), Holdout), "digits-mlp");
 
         Assert.AreEqual(QuantizeMode.None, result.Chosen);
         CollectionAssert.IsSubsetOf(new[] { "Int8", "Fp16", "None" }, result.Candidates.Select(c => c.Name).ToArray());
@@ -113,7 +113,7 @@ public sealed class AutoSearchTests
         using var temp = new TempDirectory();
         var settings = Settings(new AccuracyBudget(null, null, 1.0), Holdout) with { Size = new SizeBudget(10_000, null) };
 
-        var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits-mlp");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits-mlp");
         var error = result.Diagnostics.Single();
 
         Assert.IsTrue(result.Failed);
@@ -133,7 +133,7 @@ public sealed class AutoSearchTests
         using var temp = new TempDirectory();
 
         // digits-transformer has MatMuls: int4 would be smaller, but unmeasured it is not the robust choice.
-        var result = CompressionJob.Run(Fixtures.Model("digits-transformer"), temp.File("out.onnx"), Settings(new AccuracyBudget(null, null, null), null), "digits-transformer");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-transformer"), temp.File("out.onnx"), Settings(new AccuracyBudget(null, null, null), null), "digits-transformer");
 
         Assert.IsNull(result.Validation);
         Assert.AreEqual(QuantizeMode.Int8, result.Chosen);
@@ -147,7 +147,7 @@ public sealed class AutoSearchTests
         using var temp = new TempDirectory();
         var settings = Settings(new AccuracyBudget(0.01, null, null), Path.Combine(Fixtures.Root, "digits-cnn-mixed")) with { SearchTimeLimit = TimeSpan.Zero };
 
-        var result = CompressionJob.Run(Fixtures.Model("digits-cnn-mixed"), temp.File("out.onnx"), settings, "digits-cnn-mixed");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-cnn-mixed"), temp.File("out.onnx"), settings, "digits-cnn-mixed");
 
         // Past the limit from the start: the search goes on only until something fits (int4, first here).
         Assert.IsFalse(result.Failed);

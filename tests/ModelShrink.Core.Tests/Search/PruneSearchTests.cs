@@ -16,7 +16,7 @@ public sealed class PruneSearchTests
         using var temp = new TempDirectory();
         var settings = Settings(new PruneOptions { Auto = true }, QuantizeMode.None);
 
-        var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits-mlp");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits-mlp");
 
         // The sweep on this fixture: 0.8 loses 0.8 points of accuracy, 0.9 loses 3.9.
         Assert.IsFalse(result.Failed);
@@ -33,7 +33,7 @@ public sealed class PruneSearchTests
     {
         using var temp = new TempDirectory();
 
-        var result = CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new PruneOptions { Auto = true }, QuantizeMode.Int8), "digits-mlp");
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new PruneOptions { Auto = true }, QuantizeMode.Int8), "digits-mlp");
 
         Assert.IsFalse(result.Failed);
         CollectionAssert.AreEqual(new[] { "cleanup", "prune", "int8-dynamic", "sparse-storage" }, result.Compression.Passes.Select(p => p.Pass).ToArray());
@@ -47,7 +47,7 @@ public sealed class PruneSearchTests
         using var temp = new TempDirectory();
         var noBudget = Settings(new PruneOptions { Auto = true }, QuantizeMode.None) with { Accuracy = new AccuracyBudget(null, null, null) };
 
-        var error = Assert.ThrowsExactly<ModelShrinkException>(() => CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), noBudget, "digits-mlp"));
+        var error = Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), noBudget, "digits-mlp"));
 
         Assert.AreEqual(ErrorCodes.InvalidMetadata, error.Diagnostic.Code);
         Assert.AreEqual("Prune", error.Diagnostic.Setting);

@@ -44,7 +44,7 @@ public sealed class ReconstructionSearchTests
         var (calibration, heldOut) = Fixtures.SplitHoldout(Fixture, temp.Path);
         var options = new CompressionOptions { Quantize = QuantizeMode.Auto, ReconstructData = calibration };
 
-        var result = CompressionJob.Run(Fixtures.Model(Fixture), temp.File("out.onnx"), Settings(options, 0.999, heldOut), Fixture);
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model(Fixture), temp.File("out.onnx"), Settings(options, 0.999, heldOut), Fixture);
         Log(result);
 
         // Plain int4 (cosine about 0.997 here) misses 0.999; the same int4 with GPTQ (about 0.9992) fits.
@@ -76,7 +76,7 @@ public sealed class ReconstructionSearchTests
         // The same folder, spelled with a trailing separator.
         var options = new CompressionOptions { Quantize = QuantizeMode.Auto, ReconstructData = heldOut + Path.DirectorySeparatorChar };
 
-        var result = CompressionJob.Run(Fixtures.Model(Fixture), temp.File("out.onnx"), Settings(options, 0.999, heldOut), Fixture);
+        var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model(Fixture), temp.File("out.onnx"), Settings(options, 0.999, heldOut), Fixture);
         Log(result);
 
         Assert.AreEqual("Int4", result.Candidates[0].Name);
@@ -94,8 +94,8 @@ public sealed class ReconstructionSearchTests
         var prune = new CompressionOptions { Prune = new PruneOptions { Auto = true } };
         const double MinCosine = 0.95;
 
-        var without = CompressionJob.Run(Fixtures.Model(Fixture), temp.File("without.onnx"), Settings(prune, MinCosine, heldOut), Fixture);
-        var with = CompressionJob.Run(Fixtures.Model(Fixture), temp.File("with.onnx"), Settings(prune with { ReconstructData = calibration }, MinCosine, heldOut), Fixture);
+        var without = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model(Fixture), temp.File("without.onnx"), Settings(prune, MinCosine, heldOut), Fixture);
+        var with = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model(Fixture), temp.File("with.onnx"), Settings(prune with { ReconstructData = calibration }, MinCosine, heldOut), Fixture);
         Log(without);
         Log(with);
 

@@ -57,7 +57,7 @@ public sealed class ProgressTests
         var settings = new JobSettings(new CompressionOptions { Quantize = QuantizeMode.Fp16 }, new SizeBudget(null, null), new AccuracyBudget(null, null, null),
             Path.Combine(Fixtures.Root, "digits-mlp"), new ValidationOptions());
 
-        CompressionJob.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits", progress: lines);
+        ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits", progress: lines);
 
         Assert.AreEqual($"compressing: loading {Fixtures.Model("digits-mlp")}", lines.All[0]);
         CollectionAssert.AreEqual(new[] { "compressing: pass 1/2 cleanup", "compressing: pass 2/2 fp16", "compressing: writing the result" }, lines.All[1..4]);

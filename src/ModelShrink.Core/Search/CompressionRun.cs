@@ -1,0 +1,29 @@
+using ModelShrink.Core.Compression;
+
+namespace ModelShrink.Core.Search;
+
+/// <summary>
+/// What the CLI and the build run for one model: a search when the settings ask for one
+/// (<c>--compare-reconstruct</c>, Prune=auto, Quantize=Auto), else one <see cref="CompressionJob"/>.
+/// The searches sit above the job and compose jobs; the job knows nothing of them.
+/// </summary>
+public static class CompressionRun
+{
+    /// <summary>Runs the settings; <paramref name="display"/> names the model in diagnostics; <paramref name="progress"/>, when given, hears of each step.</summary>
+    public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
+    {
+        if (settings.CompareReconstruct)
+        {
+            return ReconstructionComparison.Run(source, output, settings, display, cancellation, progress);
+        }
+
+        if (settings.Compression.Prune is { Auto: true })
+        {
+            return PruneSearch.Run(source, output, settings, display, cancellation, progress);
+        }
+
+        return settings.Compression.Quantize == QuantizeMode.Auto
+            ? AutoSearch.Run(source, output, settings, display, cancellation, progress)
+            : CompressionJob.Run(source, output, settings, display, cancellation, progress);
+    }
+}
