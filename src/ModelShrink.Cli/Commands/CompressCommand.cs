@@ -54,7 +54,8 @@ public static class CompressCommand
         DefaultValueFactory = _ => true,
     };
     private static readonly Option<string?> ReconstructData = new("--reconstruct-data") { Description = "Data --reconstruct measures on (same layouts as --holdout); default: the --holdout data." };
-    private static readonly Option<string?> MetricName = new("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr." };
+    private static readonly Option<string?> MetricName = new("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr, ElementAgreement, Iou (default: ElementAgreement for a one-channel probability map, else Accuracy with labels, else Agreement, else Cosine)." };
+    private static readonly Option<string?> MetricThreshold = new("--metric-threshold") { Description = "ElementAgreement and Iou: the probability above which an element counts as on (default 0.5)." };
     private static readonly Option<string?> MetricOutput = new("--metric-output") { Description = "The model output to score (default: the first numeric output)." };
     private static readonly Option<string?> MaxDrop = new("--max-drop") { Description = "Largest allowed drop of the headline metric, in absolute points (0.01 = one percentage point)." };
     private static readonly Option<string?> MinAgreement = new("--min-agreement") { Description = "Smallest allowed top-1 agreement with the original (0-1)." };
@@ -76,7 +77,7 @@ public static class CompressCommand
     {
         var command = new Command("compress", "Clean up, prune and quantize a model, validate it on holdout data, check its budgets, and write it to --output.")
         {
-            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructDamp, ReconstructActOrder, ReconstructData, Holdout, MetricName, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, MaxLatencyRatio, TimeLimit, Json,
+            Model, OutputFile, Quantize, Opset, OrtOptimize, Reconstruct, CompareReconstruct, ReconstructDamp, ReconstructActOrder, ReconstructData, Holdout, MetricName, MetricThreshold, MetricOutput, MaxDrop, MinAgreement, MinCosine, MaxSize, MaxSizeRatio, MaxLatencyRatio, TimeLimit, Json,
             Report, Progress,
         };
         foreach (var option in Fp16.All.Concat(Prune.All))
@@ -153,7 +154,7 @@ public static class CompressCommand
             new SizeBudget(maxSize, Number(parse, MaxSizeRatio, "--max-size-ratio")),
             new AccuracyBudget(Number(parse, MaxDrop, "--max-drop"), Number(parse, MinAgreement, "--min-agreement"), Number(parse, MinCosine, "--min-cosine")),
             parse.GetValue(Holdout),
-            new ValidationOptions(parse.GetValue(MetricOutput), metric))
+            new ValidationOptions(parse.GetValue(MetricOutput), metric) { Threshold = Number(parse, MetricThreshold, "--metric-threshold") ?? 0.5 })
         {
             CompareReconstruct = parse.GetValue(CompareReconstruct),
             MaxLatencyRatio = Number(parse, MaxLatencyRatio, "--max-latency-ratio"),

@@ -24,7 +24,7 @@ public static class ValidationText
 
     private static string Format(Metric metric, double value) => metric switch
     {
-        Metric.Accuracy or Metric.Agreement or Metric.TopK => (value * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%",
+        _ when metric.IsShare() => (value * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%",
         Metric.Snr => double.IsPositiveInfinity(value) ? "inf dB" : value.ToString("0.0", CultureInfo.InvariantCulture) + " dB",
         _ => value.ToString("G6", CultureInfo.InvariantCulture),
     };

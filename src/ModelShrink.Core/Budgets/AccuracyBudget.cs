@@ -50,7 +50,7 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
     }
 
     private static string Describe(Metric metric, double value) =>
-        metric.IsClassification() ? Percent(value) : value.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture);
+        metric.IsShare() ? Percent(value) : value.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Percent(double value) => (value * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "%";
 }

@@ -19,7 +19,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
     public static readonly IReadOnlyList<string> KnownMetadata =
     [
         "Quantize", "OutputName", "Providers", "MaxSize", "MaxSizeRatio", "BudgetSeverity",
-        "Holdout", "Metric", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine", "Calibration",
+        "Holdout", "Metric", "MetricThreshold", "MetricOutput", "MaxAccuracyDrop", "MinAgreement", "MinCosine", "Calibration",
         "Reconstruct", "ReconstructData",
         "Prune", "PruneMode", "MaxLatencyRatio", "SearchTimeLimit",
     ];
@@ -94,7 +94,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
             new SizeBudget(maxSize, Fraction(values, "MaxSizeRatio", file, allowAboveOne: true), severity),
             new AccuracyBudget(Fraction(values, "MaxAccuracyDrop", file), Fraction(values, "MinAgreement", file), Fraction(values, "MinCosine", file), severity),
             holdout,
-            new ValidationOptions(values.GetValueOrDefault("MetricOutput"), metric))
+            new ValidationOptions(values.GetValueOrDefault("MetricOutput"), metric) { Threshold = Fraction(values, "MetricThreshold", file) ?? 0.5 })
         {
             MaxLatencyRatio = Fraction(values, "MaxLatencyRatio", file, allowAboveOne: true),
             SearchTimeLimit = Fraction(values, "SearchTimeLimit", file, allowAboveOne: true) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,

@@ -17,6 +17,9 @@ public sealed record ValidationOptions(string? Output = null, Metric? Metric = n
 
     /// <summary>Where the original's outputs are kept between comparisons (a search's), or null to run it every time.</summary>
     public ReferenceOutputs? Reference { get; init; }
+
+    /// <summary>The threshold of <see cref="Metrics.Metric.ElementAgreement"/> and <see cref="Metrics.Metric.Iou"/> on dense probability maps.</summary>
+    public double Threshold { get; init; } = 0.5;
 }
 
 /// <summary>The comparison of a candidate with the original on a holdout set.</summary>
@@ -54,7 +57,7 @@ public static class ModelComparer
         using var originalRunner = new OnDemand<ModelRunner>(() => new ModelRunner(original));
         using var candidateRunner = new ModelRunner(candidate);
         var output = options.Output;
-        var accumulator = new MetricAccumulator();
+        var accumulator = new MetricAccumulator(threshold: options.Threshold);
         var read = 0;
         var batches = 0;
         var tracker = progress is null ? null : new BatchProgress(progress, source.BatchCount);
@@ -85,12 +88,16 @@ public static class ModelComparer
             throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holds no samples", holdout, "Holdout");
         }
 
-        var metric = options.Metric ?? (values.Accuracy is not null ? Metric.Accuracy : values.Agreement is not null ? Metric.Agreement : Metric.Cosine);
+        // A dense probability map's last axis is an image axis: its arg-max is no class, so it is scored per element.
+        var metric = options.Metric ?? (values.IsDenseMap ? Metric.ElementAgreement
+            : values.Accuracy is not null ? Metric.Accuracy : values.Agreement is not null ? Metric.Agreement : Metric.Cosine);
         var value = values.Get(metric)
             ?? throw ModelShrinkException.Error(ErrorCodes.ValidationOutput,
                 metric is Metric.Accuracy or Metric.TopK
                     ? $"metric {metric} needs labels (labels.json beside test_data_set folders, or a 'labels' array) for output '{output}'"
-                    : $"metric {metric} needs an output with a class axis; '{output}' has none",
+                    : metric is Metric.ElementAgreement or Metric.Iou
+                        ? $"metric {metric} needs a dense probability map (a one-channel [N, 1, H, W] output with values in [0, 1]); '{output}' is not one"
+                        : $"metric {metric} needs an output with a class axis; '{output}' has none",
                 holdout, "Metric");
         return new ValidationResult(source.Description, output!, metric, value, values);
     }

@@ -54,4 +54,33 @@ public sealed class MetricAccumulatorTests
         Assert.AreEqual(0.75, result.Accuracy);
         Assert.AreEqual(1.0, result.Agreement);
     }
+
+    [TestMethod]
+    public void AOneChannelProbabilityMapIsScoredPerElementAtTheThreshold()
+    {
+        var accumulator = new MetricAccumulator(threshold: 0.5);
+        // [1, 1, 2, 4]: the last axis is the image width, not classes.
+        float[] original = [0.9f, 0.8f, 0.1f, 0.0f, 0.6f, 0.2f, 0.3f, 0.7f];
+        float[] candidate = [0.9f, 0.4f, 0.1f, 0.0f, 0.6f, 0.6f, 0.3f, 0.7f];
+
+        accumulator.Add(original, candidate, [1, 1, 2, 4], null);
+        var result = accumulator.Result();
+
+        Assert.IsTrue(result.IsDenseMap);
+        Assert.AreEqual(6 / 8.0, result.ElementAgreement!.Value, 1e-12, "elements 1 and 5 cross the threshold");
+        Assert.AreEqual(3 / 5.0, result.Iou!.Value, 1e-12, "above in both: 0, 4, 7; in either: 0, 1, 4, 5, 7");
+        Assert.AreEqual(result.ElementAgreement, result.Get(Metric.ElementAgreement));
+    }
+
+    [TestMethod]
+    public void LogitsOrSeveralChannelsAreNoProbabilityMap()
+    {
+        var logits = new MetricAccumulator();
+        logits.Add([1.5f, -0.2f, 0.3f, 0.1f], [1.5f, -0.2f, 0.3f, 0.1f], [1, 1, 2, 2], null);
+        var channels = new MetricAccumulator();
+        channels.Add([0.1f, 0.2f, 0.3f, 0.4f], [0.1f, 0.2f, 0.3f, 0.4f], [1, 2, 1, 2], null);
+
+        Assert.IsNull(logits.Result().ElementAgreement, "values outside 0-1");
+        Assert.IsNull(channels.Result().Iou, "two channels");
+    }
 }

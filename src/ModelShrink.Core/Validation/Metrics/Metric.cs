@@ -23,6 +23,12 @@ public enum Metric
 
     /// <summary>Signal-to-noise ratio in dB: the original's energy over the difference's (higher is better).</summary>
     Snr,
+
+    /// <summary>Dense probability maps: share of elements on the same side of the threshold in both models.</summary>
+    ElementAgreement,
+
+    /// <summary>Dense probability maps: intersection over union of the elements above the threshold.</summary>
+    Iou,
 }
 
 /// <summary>Facts about each metric.</summary>
@@ -33,4 +39,7 @@ public static class Metrics
 
     /// <summary>Whether the metric reads a class out of the output's last axis.</summary>
     public static bool IsClassification(this Metric metric) => metric is Metric.Accuracy or Metric.Agreement or Metric.TopK;
+
+    /// <summary>Whether the metric is a share shown as a percentage.</summary>
+    public static bool IsShare(this Metric metric) => metric.IsClassification() || metric is Metric.ElementAgreement or Metric.Iou;
 }

@@ -5,8 +5,17 @@ namespace ModelShrink.Core.Validation.Metrics;
 /// the classes, so a [N, C] output scores N rows and a per-position [N, T, C] output scores N*T
 /// rows (labels then come per position).
 /// </summary>
-public sealed class MetricAccumulator(int topK = 5)
+/// <remarks>
+/// A one-channel output of rank 4 or more ([N, 1, H, W]) whose values all lie in [0, 1] is a dense
+/// probability map (a detector's text or mask map): its last axis is an image axis, not classes, so it
+/// also gets per-element agreement and IoU at <paramref name="threshold"/>.
+/// </remarks>
+public sealed class MetricAccumulator(int topK = 5, double threshold = 0.5)
 {
+    private bool denseMap = true;
+    private long sameSide;
+    private long bothAbove;
+    private long eitherAbove;
     private long rows;
     private long values;
     private long candidateCorrect;
@@ -41,6 +50,20 @@ public sealed class MetricAccumulator(int topK = 5)
         }
 
         values += original.Length;
+        denseMap &= shape.Count >= 4 && shape[1] == 1;
+        if (denseMap)
+        {
+            for (var i = 0; i < original.Length; i++)
+            {
+                float o = original[i], c = candidate[i];
+                denseMap &= o is >= 0 and <= 1 && c is >= 0 and <= 1;
+                bool oAbove = o > threshold, cAbove = c > threshold;
+                sameSide += oAbove == cAbove ? 1 : 0;
+                bothAbove += oAbove && cAbove ? 1 : 0;
+                eitherAbove += oAbove || cAbove ? 1 : 0;
+            }
+        }
+
         var classes = shape.Count >= 2 ? (int)shape[^1] : 0;
         hasClasses &= classes >= 2;
         var batchRows = classes >= 2 ? original.Length / classes : original.Length;
@@ -88,7 +111,11 @@ public sealed class MetricAccumulator(int topK = 5)
             cosine,
             maxAbs,
             values == 0 ? 0 : Math.Sqrt(errorEnergy / values),
-            errorEnergy == 0 ? double.PositiveInfinity : 10 * Math.Log10(originalEnergy / errorEnergy));
+            errorEnergy == 0 ? double.PositiveInfinity : 10 * Math.Log10(originalEnergy / errorEnergy))
+        {
+            ElementAgreement = denseMap && values > 0 ? sameSide / (double)values : null,
+            Iou = denseMap && values > 0 ? (eitherAbove == 0 ? 1 : bothAbove / (double)eitherAbove) : null,
+        };
     }
 
     // Ties go to the lowest index, as numpy.argmax does.

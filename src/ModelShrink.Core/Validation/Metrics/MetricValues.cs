@@ -26,6 +26,18 @@ public sealed record MetricValues(
     double Rmse,
     double Snr)
 {
+    /// <summary>
+    /// For a dense probability map (a one-channel [N, 1, ...] output with every value in [0, 1]):
+    /// the share of elements on the same side of the threshold in both models; else null.
+    /// </summary>
+    public double? ElementAgreement { get; init; }
+
+    /// <summary>For a dense probability map: intersection over union of the elements above the threshold (1 when neither has any); else null.</summary>
+    public double? Iou { get; init; }
+
+    /// <summary>Whether the scored output is a dense probability map (see <see cref="ElementAgreement"/>).</summary>
+    public bool IsDenseMap => ElementAgreement is not null;
+
     /// <summary>The value of <paramref name="metric"/>, or null when it cannot be computed here.</summary>
     public double? Get(Metric metric) => metric switch
     {
@@ -35,6 +47,8 @@ public sealed record MetricValues(
         Metric.Cosine => Cosine,
         Metric.MaxAbs => MaxAbs,
         Metric.Rmse => Rmse,
+        Metric.ElementAgreement => ElementAgreement,
+        Metric.Iou => Iou,
         _ => Snr,
     };
 
