@@ -28,6 +28,9 @@ public static class AutoSearch
     /// <summary>Timed runs per model when a finalist's latency is measured (interleaved with the original's).</summary>
     public const int LatencyRuns = 7;
 
+    /// <summary>At most this many layers (the largest) get their sensitivity measured.</summary>
+    public const int MaxMeasuredLayers = 96;
+
     private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
 
     /// <summary>Runs the search; the winner is written to <paramref name="output"/>, every candidate tried is in the result's <see cref="JobResult.Candidates"/>.</summary>
@@ -41,7 +44,7 @@ public static class AutoSearch
         if (validated)
         {
             QuantizeMode[] modes = [.. hasInt4 ? [QuantizeMode.Int4] : Array.Empty<QuantizeMode>(), QuantizeMode.Int8, .. HasOwnCalibration(settings) ? [QuantizeMode.Int8Static] : Array.Empty<QuantizeMode>()];
-            session.Planned = modes.Length + 1 + SensitivityAnalysis.ProbeCount(inventory.Layers) + 2 + (int)Math.Ceiling(Math.Log2(Math.Max(2, inventory.Layers.Count * 2)));
+            session.Planned = modes.Length + 1 + SensitivityAnalysis.ProbeCount(inventory.Layers.OrderByDescending(l => l.Weights).Take(MaxMeasuredLayers).ToArray()) + 2 + (int)Math.Ceiling(Math.Log2(Math.Max(2, inventory.Layers.Count * 2)));
             foreach (var mode in modes.TakeWhile(_ => !session.OutOfTime))
             {
                 Single(session, mode);
@@ -105,7 +108,10 @@ public static class AutoSearch
         }
 
         session.Step("measuring each layer's sensitivity");
-        var sensitivity = SensitivityAnalysis.Measure(session.Source, session.Folder, session.Settings, inventory.Layers, session.Display, session.Cancellation,
+        // The largest layers are measured; the rest (small, so cheap to keep float) count as too
+        // sensitive to take less than float, which bounds the probes on a model with hundreds of layers.
+        var measured = inventory.Layers.OrderByDescending(l => l.Weights).Take(MaxMeasuredLayers).ToArray();
+        var sensitivity = SensitivityAnalysis.Measure(session.Source, session.Folder, session.Settings, measured, session.Display, session.Cancellation,
             probe => session.Step($"sensitivity of {probe}"));
         var chain = PlanChain.Build(inventory.Layers, sensitivity, session.Settings.Compression.Int4.BlockSize);
         // The last plan of the chain is all float (the original): the search's own None covers it.
