@@ -51,6 +51,21 @@ namespace ModelShrink.Build.Tasks
         /// <inheritdoc />
         protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Low;
 
+        /// <summary>
+        /// The engine's "ModelShrink: ..." lines (a long search's steps) are shown at high importance, so
+        /// a build at default verbosity is not silent for minutes; anything else it prints stays low.
+        /// </summary>
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            if (singleLine.StartsWith("ModelShrink: ", StringComparison.Ordinal))
+            {
+                Log.LogMessage(MessageImportance.High, singleLine);
+                return;
+            }
+
+            base.LogEventsFromTextOutput(singleLine, messageImportance);
+        }
+
         private string ResponseFile => Path.ChangeExtension(RequestFile, ".response.json");
 
         /// <inheritdoc />

@@ -30,7 +30,8 @@ public static class RunRequestCommand
         {
             var requestPath = parse.GetValue(request)!;
             var responsePath = parse.GetValue(response)!;
-            var result = BuildRunner.Run(Read(requestPath));
+            // Progress goes to stdout as "ModelShrink: ..." lines, which the task logs at high importance.
+            var result = BuildRunner.Run(Read(requestPath), progress: new LinePrefix("ModelShrink: ", parse.InvocationConfiguration.Output));
             var temp = responsePath + ".tmp";
             File.WriteAllText(temp, JsonSerializer.Serialize(result, Json));
             File.Move(temp, responsePath, overwrite: true);
@@ -49,6 +50,19 @@ public static class RunRequestCommand
         catch (Exception e) when (e is JsonException or IOException)
         {
             throw ModelShrinkException.Error(ErrorCodes.BadRequest, $"cannot read the build request: {e.Message}", path);
+        }
+    }
+}
+
+/// <summary>Writes each report as one line, after a prefix.</summary>
+internal sealed class LinePrefix(string prefix, TextWriter writer) : IProgress<string>
+{
+    public void Report(string value)
+    {
+        lock (writer)
+        {
+            writer.WriteLine(prefix + value);
+            writer.Flush();
         }
     }
 }

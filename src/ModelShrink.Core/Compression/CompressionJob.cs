@@ -20,6 +20,9 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
 
     /// <summary>The largest CPU latency a search's pick may have, as a ratio to the original's measured beside it; null: no limit (a pick is still never slower than the original when one that is not slower fits).</summary>
     public double? MaxLatencyRatio { get; init; }
+
+    /// <summary>Whether a plain run that loses too much names a better setting (MSH4107); off for a search's own candidates, whose search already looks further.</summary>
+    public bool HintBetterSettings { get; init; } = true;
 }
 
 /// <summary>What a job produced and found.</summary>
@@ -93,6 +96,10 @@ public static class CompressionJob
         {
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
             diagnostics.AddRange(settings.Accuracy.Check(validation, display));
+            if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
+            {
+                diagnostics.Add(lossWarning);
+            }
         }
 
         if (settings.MaxLatencyRatio is { } maxLatency)

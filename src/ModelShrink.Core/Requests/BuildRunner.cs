@@ -12,8 +12,11 @@ namespace ModelShrink.Core.Requests;
 /// </summary>
 public static class BuildRunner
 {
-    /// <summary>Runs every item of <paramref name="request"/>; failures become diagnostics, not exceptions.</summary>
-    public static BuildResponse Run(BuildRequest request, CancellationToken cancellation = default)
+    /// <summary>
+    /// Runs every item of <paramref name="request"/>; failures become diagnostics, not exceptions.
+    /// <paramref name="progress"/>, when given, hears each item's search steps (see <see cref="BuildProgress"/>).
+    /// </summary>
+    public static BuildResponse Run(BuildRequest request, CancellationToken cancellation = default, IProgress<string>? progress = null)
     {
         if (request.Version != 1)
         {
@@ -36,14 +39,15 @@ public static class BuildRunner
         {
             cancellation.ThrowIfCancellationRequested();
             var itemDiagnostics = new List<Diagnostic>();
-            items.Add(RunItem(item, runtime, Path.GetDirectoryName(request.ProjectFile) ?? ".", itemDiagnostics, cancellation));
+            items.Add(RunItem(item, runtime, Path.GetDirectoryName(request.ProjectFile) ?? ".", itemDiagnostics, cancellation,
+                progress is null ? null : new BuildProgress(item.ItemSpec, progress)));
             diagnostics.AddRange(itemDiagnostics.Select(d => ToResponse(d, item.ItemSpec)));
         }
 
         return new BuildResponse { Items = items, Diagnostics = diagnostics };
     }
 
-    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation)
+    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation, IProgress<string>? progress)
     {
         var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
         try
@@ -66,7 +70,7 @@ public static class BuildRunner
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation);
+                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation, progress);
                 diagnostics.AddRange(job.Diagnostics);
                 jobs.Add(job);
                 elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));

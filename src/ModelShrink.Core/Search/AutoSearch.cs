@@ -25,6 +25,9 @@ public static class AutoSearch
     /// <summary>A latency ratio above this counts as slower than the original (the margin is this machine's noise between interleaved runs).</summary>
     public const double SlowerThanOriginal = 1.10;
 
+    /// <summary>A slowdown smaller than this per run (milliseconds) is not "slower", whatever its ratio: on a tiny model timer noise is larger.</summary>
+    public const double NoticeableMs = 0.1;
+
     /// <summary>Timed runs per model when a finalist's latency is measured (interleaved with the original's).</summary>
     public const int LatencyRuns = 7;
 
@@ -185,7 +188,7 @@ public static class AutoSearch
                 continue;
             }
 
-            if (measured.LatencyRatio <= SlowerThanOriginal)
+            if (measured.LatencyRatio <= SlowerThanOriginal || latency.Model.MedianMs - latency.Baseline!.MedianMs < NoticeableMs)
             {
                 pick = measured;
                 break;

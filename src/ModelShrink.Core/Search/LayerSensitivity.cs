@@ -52,6 +52,7 @@ public static class SensitivityAnalysis
             Size = new SizeBudget(null, null),
             Accuracy = new AccuracyBudget(null, null, null),
             MaxLatencyRatio = null,
+            HintBetterSettings = false,
             Validation = settings.Validation with { MaxSamples = ProbeSamples },
         };
         Parallel.For(0, probes.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation }, i =>

@@ -31,6 +31,7 @@ public static class PruneSearch
         {
             Compression = settings.Compression with { Quantize = settings.Compression.Quantize == QuantizeMode.Auto ? QuantizeMode.None : settings.Compression.Quantize },
             Size = new SizeBudget(null, null),
+            HintBetterSettings = false,
         };
         var tried = new List<CandidateOutcome>();
         var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-prune-search-{Guid.NewGuid():N}");

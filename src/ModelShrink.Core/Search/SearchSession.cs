@@ -53,7 +53,7 @@ internal sealed class SearchSession : IDisposable
         var unique = Tried.Any(t => t.Name == name) ? $"{name} #{Tried.Count + 1}" : name;
         Step(unique);
         var file = Path.Combine(Folder, $"candidate-{Tried.Count}.onnx");
-        var outcome = CandidateOutcome.Run(unique, Source, file, Settings with { Compression = options, MaxLatencyRatio = null }, Display, Cancellation, null) with { File = file };
+        var outcome = CandidateOutcome.Run(unique, Source, file, Settings with { Compression = options, MaxLatencyRatio = null, HintBetterSettings = false }, Display, Cancellation, null) with { File = file };
         Tried.Add(outcome);
         if (!outcome.Fits && File.Exists(file))
         {

@@ -221,6 +221,9 @@ public static class ErrorCodes
     /// <summary>The compressed model's CPU latency, as a ratio to the original's measured beside it, is over MaxLatencyRatio.</summary>
     public const string LatencyRatioExceeded = "MSH4106";
 
+    /// <summary>Warning: a plain mode lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names a better setting.</summary>
+    public const string AccuracyLossHint = "MSH4107";
+
     /// <summary>int8 static quantization: no calibration data was given, or it does not exist.</summary>
     public const string StaticCalibrationMissing = "MSH2500";
 

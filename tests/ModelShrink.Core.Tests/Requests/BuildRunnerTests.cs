@@ -117,8 +117,10 @@ public sealed class BuildRunnerTests
         Assert.AreEqual(252 / 256.0, item.MetricValue!.Value, 2 / 256.0);
         StringAssert.Contains(item.Summary, "float16, Accuracy 0.98");
         Assert.IsFalse(failing.Items.Single().Succeeded);
-        Assert.AreEqual(ErrorCodes.CosineBelowMinimum, failing.Diagnostics.Single().Code);
-        StringAssert.StartsWith(failing.Diagnostics.Single().Message, "Models/digits.onnx: cosine similarity with the original is 0.9999");
+        var error = failing.Diagnostics.Single(d => d.Severity == "error");
+        Assert.AreEqual(ErrorCodes.CosineBelowMinimum, error.Code);
+        StringAssert.StartsWith(error.Message, "Models/digits.onnx: cosine similarity with the original is 0.9999");
+        StringAssert.Contains(failing.Diagnostics.Single(d => d.Code == ErrorCodes.AccuracyLossHint).Message, "Quantize=Auto", "a broken accuracy budget names a better setting");
     }
 
     [TestMethod]
@@ -205,6 +207,28 @@ public sealed class BuildRunnerTests
         var error = Assert.ThrowsExactly<ModelShrinkException>(() => BuildRunner.Run(Request(temp, []) with { Version = 2 }));
 
         Assert.AreEqual(ErrorCodes.BadRequest, error.Diagnostic.Code);
+    }
+
+    [TestMethod]
+    public void AnAutoSearchReportsItsStepsNamedAfterTheItemAndThrottled()
+    {
+        using var temp = new TempDirectory();
+        var holdout = Path.Combine(Fixtures.Root, "digits-mlp");
+        var lines = new List<string>();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Auto", ["Holdout"] = holdout, ["MaxAccuracyDrop"] = "0.01" }),
+            progress: new SynchronousProgress(lines.Add));
+
+        Assert.IsTrue(response.Items.Single().Succeeded);
+        Assert.IsNotEmpty(lines);
+        StringAssert.StartsWith(lines[0], "Models/digits.onnx: searching: step 1 of ~");
+        Assert.IsTrue(lines.All(l => l.Contains(": searching: ", StringComparison.Ordinal)), "passes and batches are left to the CLI's --progress");
+        Assert.IsLessThan(3, lines.Count, "a search of a few seconds shows one line (then one every 10 s)");
+    }
+
+    private sealed class SynchronousProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
     }
 
     private static BuildRequest Request(TempDirectory temp, Dictionary<string, string> metadata) => new()
