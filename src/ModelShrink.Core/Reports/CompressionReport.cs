@@ -36,6 +36,12 @@ public sealed record CompressionReport(
     IReadOnlyList<ReportDiagnostic> Diagnostics,
     ReportEnvironment Environment)
 {
+    /// <summary>Quantize=Auto: one sentence on why it chose what it chose; null otherwise.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Quantize=Auto: the chosen plan's layers per operator type and precision; empty otherwise.</summary>
+    public IReadOnlyList<Plans.PlanTableRow> Plan { get; init; } = [];
+
     /// <summary>The schema version this engine writes.</summary>
     public const int CurrentSchemaVersion = 1;
 
@@ -95,7 +101,11 @@ public sealed record ReportCandidate(
     bool Applied,
     IReadOnlyList<string> BrokenBudgets,
     double ElapsedMs,
-    IReadOnlyList<ReportPass> Passes);
+    IReadOnlyList<ReportPass> Passes)
+{
+    /// <summary>Its CPU latency over the original's (one thread, interleaved), when a search measured it; else null.</summary>
+    public double? LatencyRatio { get; init; }
+}
 
 /// <summary>Every metric of one candidate against the original (see MetricValues).</summary>
 /// <param name="Samples">Rows scored.</param>

@@ -17,6 +17,9 @@ namespace ModelShrink.Core.Reports;
 /// <param name="Applied">False when the mode found nothing to change (the search then skips it).</param>
 public sealed record CandidateRun(string Name, QuantizeMode Mode, JobResult Job, TimeSpan Elapsed, bool Applied = true)
 {
+    /// <summary>Its CPU latency over the original's, when a search measured it.</summary>
+    public double? LatencyRatio { get; init; }
+
     /// <summary>The default name of a candidate made with <paramref name="mode"/>: the mode in lower case.</summary>
     public static string NameOf(QuantizeMode mode) => mode.ToString().ToLowerInvariant();
 }
@@ -28,6 +31,7 @@ public static class ReportBuilder
     {
         [ErrorCodes.MaxSizeExceeded] = "MaxSize",
         [ErrorCodes.MaxSizeRatioExceeded] = "MaxSizeRatio",
+        [ErrorCodes.LatencyRatioExceeded] = "MaxLatencyRatio",
         [ErrorCodes.AccuracyDropExceeded] = "MaxAccuracyDrop",
         [ErrorCodes.AgreementBelowMinimum] = "MinAgreement",
         [ErrorCodes.CosineBelowMinimum] = "MinCosine",
@@ -91,7 +95,7 @@ public static class ReportBuilder
     {
         if (job.Candidates.Count > 0)
         {
-            var runs = job.Candidates.Select(c => new CandidateRun(c.Name, c.Options.Quantize, c.Result, c.Elapsed ?? TimeSpan.Zero, c.Applies)).ToArray();
+            var runs = job.Candidates.Select(c => new CandidateRun(c.Name, c.Options.Quantize, c.Result, c.Elapsed ?? TimeSpan.Zero, c.Applies) { LatencyRatio = c.LatencyRatio }).ToArray();
             var picked = job.Failed ? null : job.ChosenName ?? job.Candidates.LastOrDefault(c => c.Fits && c.Options.Quantize == job.Chosen)?.Name;
             // The search's own warnings (e.g. chosen without holdout data) belong to the run.
             var searchDiagnostics = job.Diagnostics.Where(d => job.Candidates.All(c => !c.Result.Diagnostics.Contains(d)));
@@ -101,7 +105,11 @@ public static class ReportBuilder
             // (+ 0.0 turns a negated zero drop into 0 rather than -0.)
             var rows = job.Sensitivity.Select(s => new SensitivityRow($"{s.Layer} ({s.Precision})", s.OpType, s.Metric, (higherIsBetter ? -s.Drop : s.Drop) + 0.0)).ToArray();
             return Create(model, settings, runs, picked, picked is null ? null : output, rows, QuantizedAlone,
-                (runDiagnostics ?? []).Concat(searchDiagnostics).ToArray());
+                (runDiagnostics ?? []).Concat(searchDiagnostics).ToArray()) with
+            {
+                Reason = job.Reason,
+                Plan = job.PlanTable,
+            };
         }
 
         var mode = job.Chosen ?? settings.Compression.Quantize;
@@ -186,7 +194,10 @@ public static class ReportBuilder
             run.Applied,
             run.Job.Diagnostics.Select(x => BudgetCodes.GetValueOrDefault(x.Code)).OfType<string>().Distinct().ToArray(),
             run.Elapsed.TotalMilliseconds,
-            compression.Passes.Select(p => new ReportPass(p.Pass, p.Result.Modified, p.Elapsed.TotalMilliseconds, p.Result.Counters)).ToArray());
+            compression.Passes.Select(p => new ReportPass(p.Pass, p.Result.Modified, p.Elapsed.TotalMilliseconds, p.Result.Counters)).ToArray())
+        {
+            LatencyRatio = run.LatencyRatio,
+        };
     }
 
     private static ReportMetrics Metrics(MetricValues m) =>

@@ -43,9 +43,11 @@ public sealed class ReportJsonTests
             "candidates[].metrics.rmse", "candidates[].metrics.snr",
             "candidates[].passed", "candidates[].applied", "candidates[].brokenBudgets", "candidates[].elapsedMs", "candidates[].passes",
             "candidates[].passes[].name", "candidates[].passes[].modified", "candidates[].passes[].elapsedMs", "candidates[].passes[].counters",
+            "candidates[].latencyRatio",
             "sensitivityMethod", "sensitivity", "sensitivity[].layer", "sensitivity[].opType", "sensitivity[].metric", "sensitivity[].delta",
             "diagnostics", "diagnostics[].code", "diagnostics[].severity", "diagnostics[].message", "diagnostics[].setting", "diagnostics[].candidate",
             "environment", "environment.engineVersion", "environment.onnxRuntimeVersion", "environment.processorCount", "environment.os", "environment.runtime",
+            "reason", "plan",
         }, paths, string.Join(", ", paths));
     }
 
