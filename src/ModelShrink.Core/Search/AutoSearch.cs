@@ -180,15 +180,15 @@ public static class AutoSearch
         foreach (var candidate in Fitting(session).OrderBy(c => c.Result.Compression.CompressedBytes).ThenBy(c => c.Result.Validation is { } v ? AccuracyBudget.Drop(v) : 0).ToArray())
         {
             session.Step($"latency of {candidate.Name}");
-            var latency = LatencyBenchmark.Run(candidate.File!, session.Source, settings.Holdout, LatencyRuns, threads: 1, warmups: 2);
-            var measured = candidate with { LatencyRatio = latency.Ratio };
+            var latency = Latency(session, candidate);
+            var measured = candidate with { LatencyRatio = latency?.Ratio };
             session.Tried[session.Tried.IndexOf(candidate)] = measured;
-            if (settings.MaxLatencyRatio is { } max && measured.LatencyRatio > max)
+            if (settings.MaxLatencyRatio is { } max && (latency is null || measured.LatencyRatio > max))
             {
                 continue;
             }
 
-            if (measured.LatencyRatio <= SlowerThanOriginal || latency.Model.MedianMs - latency.Baseline!.MedianMs < NoticeableMs)
+            if (latency is null || measured.LatencyRatio <= SlowerThanOriginal || latency.Model.MedianMs - latency.Baseline!.MedianMs < NoticeableMs)
             {
                 pick = measured;
                 break;
@@ -227,6 +227,21 @@ public static class AutoSearch
             KeptFloat = pick.Options.Plan?.Named(LayerPrecision.Float) ?? [],
             Reason = Reason(session, pick),
         };
+    }
+
+    // The candidate's latency beside the original's, or null when it cannot be measured (inputs that
+    // cannot be synthesized without holdout data, a shape the synthetic batch does not meet): a
+    // search that chose by size and accuracy must not fail for want of a timing.
+    private static BenchmarkResult? Latency(SearchSession session, CandidateOutcome candidate)
+    {
+        try
+        {
+            return LatencyBenchmark.Run(candidate.File!, session.Source, session.Settings.Holdout, LatencyRuns, threads: 1, warmups: 2);
+        }
+        catch (ModelShrinkException) when (session.Settings.MaxLatencyRatio is null)
+        {
+            return null;
+        }
     }
 
     private static string Reason(SearchSession session, CandidateOutcome pick)
