@@ -34,6 +34,16 @@ public sealed record BenchmarkResult(LatencyResult Model, LatencyResult? Baselin
 /// </summary>
 public static class LatencyBenchmark
 {
+    /// <summary>Timed runs per model when a compression's latency is judged against the original's.</summary>
+    public const int BudgetRuns = 7;
+
+    /// <summary>
+    /// <paramref name="model"/> beside <paramref name="original"/>, one thread, interleaved: what the
+    /// MaxLatencyRatio budget and the Auto search's "not slower" rule read.
+    /// </summary>
+    public static BenchmarkResult BesideOriginal(string model, string original, string? holdout) =>
+        Run(model, original, holdout, BudgetRuns, threads: 1, warmups: 2);
+
     /// <summary>Benchmarks <paramref name="model"/> (and <paramref name="baseline"/> beside it).</summary>
     public static BenchmarkResult Run(string model, string? baseline, string? holdout, int runs, int threads, int warmups = 3)
     {

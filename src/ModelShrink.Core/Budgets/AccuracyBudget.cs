@@ -11,6 +11,9 @@ namespace ModelShrink.Core.Budgets;
 /// </summary>
 public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, double? MinCosine, BudgetSeverity Severity = BudgetSeverity.Error)
 {
+    /// <summary>The settings whose diagnostics say an accuracy limit was broken.</summary>
+    public static readonly IReadOnlyList<string> Settings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
+
     /// <summary>Whether any limit is set.</summary>
     public bool IsSet => MaxDrop is not null || MinAgreement is not null || MinCosine is not null;
 

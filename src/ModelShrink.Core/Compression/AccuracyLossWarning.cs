@@ -22,7 +22,7 @@ public static class AccuracyLossWarning
     {
         var options = settings.Compression;
         var drop = AccuracyBudget.Drop(validation);
-        var broken = diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && d.Setting is "MaxAccuracyDrop" or "MinAgreement" or "MinCosine");
+        var broken = diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && AccuracyBudget.Settings.Contains(d.Setting));
         var collapsed = !settings.Accuracy.IsSet && validation.Metric.IsShare() && drop > CollapseDrop;
         if (options.Plan is not null || options.Quantize == QuantizeMode.None || !(broken || collapsed))
         {

@@ -104,7 +104,7 @@ public static class CompressionJob
 
         if (settings.MaxLatencyRatio is { } maxLatency)
         {
-            var ratio = Benchmarking.LatencyBenchmark.Run(output, source, settings.Holdout, Search.AutoSearch.LatencyRuns, threads: 1, warmups: 2).Ratio!.Value;
+            var ratio = Benchmarking.LatencyBenchmark.BesideOriginal(output, source, settings.Holdout).Ratio!.Value;
             if (ratio > maxLatency)
             {
                 diagnostics.Add(new Diagnostic(ErrorCodes.LatencyRatioExceeded,

@@ -28,13 +28,8 @@ public static class AutoSearch
     /// <summary>A slowdown smaller than this per run (milliseconds) is not "slower", whatever its ratio: on a tiny model timer noise is larger.</summary>
     public const double NoticeableMs = 0.1;
 
-    /// <summary>Timed runs per model when a finalist's latency is measured (interleaved with the original's).</summary>
-    public const int LatencyRuns = 7;
-
     /// <summary>At most this many layers (the largest) get their sensitivity measured.</summary>
     public const int MaxMeasuredLayers = 96;
-
-    private static readonly string[] AccuracySettings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
 
     /// <summary>Runs the search; the winner is written to <paramref name="output"/>, every candidate tried is in the result's <see cref="JobResult.Candidates"/>.</summary>
     public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation = default, IProgress<string>? progress = null)
@@ -47,7 +42,7 @@ public static class AutoSearch
         if (validated)
         {
             QuantizeMode[] modes = [.. hasInt4 ? [QuantizeMode.Int4] : Array.Empty<QuantizeMode>(), QuantizeMode.Int8, .. HasOwnCalibration(settings) ? [QuantizeMode.Int8Static] : Array.Empty<QuantizeMode>()];
-            session.Planned = modes.Length + 1 + SensitivityAnalysis.ProbeCount(inventory.Layers.OrderByDescending(l => l.Weights).Take(MaxMeasuredLayers).ToArray()) + 2 + (int)Math.Ceiling(Math.Log2(Math.Max(2, inventory.Layers.Count * 2)));
+            session.Planned = modes.Length + 1 + SensitivityAnalysis.ProbeCount(Measured(inventory)) + 2 + (int)Math.Ceiling(Math.Log2(Math.Max(2, inventory.Layers.Count * 2)));
             foreach (var mode in modes.TakeWhile(_ => !session.OutOfTime))
             {
                 Single(session, mode);
@@ -113,8 +108,7 @@ public static class AutoSearch
         session.Step("measuring each layer's sensitivity");
         // The largest layers are measured; the rest (small, so cheap to keep float) count as too
         // sensitive to take less than float, which bounds the probes on a model with hundreds of layers.
-        var measured = inventory.Layers.OrderByDescending(l => l.Weights).Take(MaxMeasuredLayers).ToArray();
-        var sensitivity = SensitivityAnalysis.Measure(session.Source, session.Folder, session.Settings, measured, session.Display, session.Cancellation,
+        var sensitivity = SensitivityAnalysis.Measure(session.Source, session.Folder, session.Settings, Measured(inventory), session.Display, session.Cancellation,
             probe => session.Step($"sensitivity of {probe}"));
         var chain = PlanChain.Build(inventory.Layers, sensitivity, session.Settings.Compression.Int4.BlockSize);
         // The last plan of the chain is all float (the original): the search's own None covers it.
@@ -152,6 +146,10 @@ public static class AutoSearch
         return sensitivity;
     }
 
+    // The layers whose sensitivity is measured: the largest, at most MaxMeasuredLayers.
+    private static PlanLayer[] Measured(LayerInventory inventory) =>
+        inventory.Layers.OrderByDescending(l => l.Weights).Take(MaxMeasuredLayers).ToArray();
+
     // One mixed plan as a candidate, with layer-wise reconstruction where the search may add it.
     private static CandidateOutcome Plan(SearchSession session, LayerInventory inventory, IReadOnlyDictionary<string, LayerPrecision> plan)
     {
@@ -169,7 +167,7 @@ public static class AutoSearch
         settings.Compression.Int8Static is { CalibrationData: not null, CalibrationFromHoldout: false };
 
     private static bool OnlyAccuracyFailed(JobResult job) =>
-        job.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).All(d => AccuracySettings.Contains(d.Setting));
+        job.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).All(d => AccuracyBudget.Settings.Contains(d.Setting));
 
     // The smallest fitting candidate whose latency is not worse than the original's (measured here,
     // finalists only, smallest first), else the smallest within MaxLatencyRatio.
@@ -236,7 +234,7 @@ public static class AutoSearch
     {
         try
         {
-            return LatencyBenchmark.Run(candidate.File!, session.Source, session.Settings.Holdout, LatencyRuns, threads: 1, warmups: 2);
+            return LatencyBenchmark.BesideOriginal(candidate.File!, session.Source, session.Settings.Holdout);
         }
         catch (ModelShrinkException) when (session.Settings.MaxLatencyRatio is null)
         {
