@@ -66,14 +66,9 @@ public static class PlanPasses
             NodesToQuantize = include,
             ExcludeNodes = [.. options.Int4.ExcludeNodes, .. exclude],
         }),
-        LayerPrecision.Int8 => new Int8DynamicPass(options.Int8 with
+        LayerPrecision.Int8 or LayerPrecision.Int8PerTensor => new Int8DynamicPass(options.Int8 with
         {
-            NodesToQuantize = include,
-            ExcludeNodes = [.. options.Int8.ExcludeNodes, .. exclude],
-        }),
-        LayerPrecision.Int8PerTensor => new Int8DynamicPass(options.Int8 with
-        {
-            PerChannel = false,
+            PerChannel = precision == LayerPrecision.Int8 && options.Int8.PerChannel,
             NodesToQuantize = include,
             ExcludeNodes = [.. options.Int8.ExcludeNodes, .. exclude],
         }),
