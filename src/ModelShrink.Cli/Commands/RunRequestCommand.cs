@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using ModelShrink.Cli.Output;
 using ModelShrink.Core.Requests;
 using ModelShrink.Diagnostics;
 
@@ -31,7 +32,7 @@ public static class RunRequestCommand
             var requestPath = parse.GetValue(request)!;
             var responsePath = parse.GetValue(response)!;
             // Progress goes to stdout as "ModelShrink: ..." lines, which the task logs at high importance.
-            var result = BuildRunner.Run(Read(requestPath), progress: new LinePrefix("ModelShrink: ", parse.InvocationConfiguration.Output));
+            var result = BuildRunner.Run(Read(requestPath), progress: new ProgressWriter(parse.InvocationConfiguration.Output, "ModelShrink: "));
             var temp = responsePath + ".tmp";
             File.WriteAllText(temp, JsonSerializer.Serialize(result, Json));
             File.Move(temp, responsePath, overwrite: true);
@@ -54,15 +55,3 @@ public static class RunRequestCommand
     }
 }
 
-/// <summary>Writes each report as one line, after a prefix.</summary>
-internal sealed class LinePrefix(string prefix, TextWriter writer) : IProgress<string>
-{
-    public void Report(string value)
-    {
-        lock (writer)
-        {
-            writer.WriteLine(prefix + value);
-            writer.Flush();
-        }
-    }
-}

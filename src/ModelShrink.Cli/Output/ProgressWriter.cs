@@ -4,9 +4,10 @@ namespace ModelShrink.Cli.Output;
 
 /// <summary>
 /// Progress of long work as lines on stderr ("validating: 3/8 batches, ..."), never on stdout, so
-/// --json output stays one document. On by --progress, or when stderr is a terminal.
+/// --json output stays one document. On by --progress, or when stderr is a terminal. The build's
+/// run-request writes the same lines to stdout after <c>prefix</c>, where the MSBuild task picks them up.
 /// </summary>
-public sealed class ProgressWriter(TextWriter stderr) : IProgress<string>
+public sealed class ProgressWriter(TextWriter writer, string prefix = "") : IProgress<string>
 {
     private readonly Lock gate = new();
 
@@ -29,8 +30,8 @@ public sealed class ProgressWriter(TextWriter stderr) : IProgress<string>
     {
         lock (gate)
         {
-            stderr.WriteLine(value);
-            stderr.Flush();
+            writer.WriteLine(prefix + value);
+            writer.Flush();
         }
     }
 }
