@@ -164,6 +164,27 @@ def write_set(folder, arr, name):
         f.write(numpy_helper.from_array(arr, name=name).SerializeToString())
 
 
+def write_sets(args, model_file, folder, sets, size, make_image, preprocess):
+    """Copies the model into OUT/folder and writes `sets` test_data_set folders of `size` images each."""
+    src = os.path.join(args.assets, model_file)
+    dst = os.path.join(args.out, folder)
+    os.makedirs(dst, exist_ok=True)
+    shutil.copyfile(src, os.path.join(dst, "model.onnx"))
+    name = input_name(src)
+    for s in range(sets):
+        batch = []
+        for i in range(size):
+            img = make_image()
+            if args.save_png:
+                os.makedirs(os.path.join(dst, "png"), exist_ok=True)
+                img.save(os.path.join(dst, "png", "s%d_%02d.png" % (s, i)))
+            batch.append(preprocess(img))
+        arr = np.stack(batch).astype(np.float32)
+        write_set(os.path.join(dst, "test_data_set_%d" % s), arr, name)
+        print("%s set %d: %s %s -> %s" % (folder, s, arr.shape, arr.dtype, name))
+    return dst
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("assets")
@@ -173,48 +194,22 @@ def main():
     args = ap.parse_args()
     fonts = find_fonts()
 
-    # --- recognizer ---
+    # --- recognizer: text lines, and the strings rendered ---
     rng = random.Random(args.seed)
-    src = os.path.join(args.assets, REC_MODEL)
-    dst = os.path.join(args.out, "ppocr-rec")
-    os.makedirs(dst, exist_ok=True)
-    shutil.copyfile(src, os.path.join(dst, "model.onnx"))
-    name = input_name(src)
     texts = []
-    for s in range(REC_SETS):
-        batch = []
-        for i in range(REC_BATCH):
-            t = random_text(rng)
-            img, t = render_line(rng, fonts, t)
-            texts.append(t)
-            if args.save_png:
-                os.makedirs(os.path.join(dst, "png"), exist_ok=True)
-                img.save(os.path.join(dst, "png", "s%d_%02d.png" % (s, i)))
-            batch.append(rec_preprocess(img))
-        arr = np.stack(batch).astype(np.float32)
-        write_set(os.path.join(dst, "test_data_set_%d" % s), arr, name)
-        print("rec set %d: %s %s -> %s" % (s, arr.shape, arr.dtype, name))
+
+    def line():
+        img, text = render_line(rng, fonts, random_text(rng))
+        texts.append(text)
+        return img
+
+    dst = write_sets(args, REC_MODEL, "ppocr-rec", REC_SETS, REC_BATCH, line, rec_preprocess)
     with open(os.path.join(dst, "texts.txt"), "w") as f:
         f.write("\n".join(texts) + "\n")
 
-    # --- detector ---
-    rng = random.Random(args.seed + 1)
-    src = os.path.join(args.assets, DET_MODEL)
-    dst = os.path.join(args.out, "ppocr-det")
-    os.makedirs(dst, exist_ok=True)
-    shutil.copyfile(src, os.path.join(dst, "model.onnx"))
-    name = input_name(src)
-    for s in range(DET_SETS):
-        batch = []
-        for i in range(DET_BATCH):
-            img = render_block(rng, fonts)
-            if args.save_png:
-                os.makedirs(os.path.join(dst, "png"), exist_ok=True)
-                img.save(os.path.join(dst, "png", "s%d_%d.png" % (s, i)))
-            batch.append(det_preprocess(img))
-        arr = np.stack(batch).astype(np.float32)
-        write_set(os.path.join(dst, "test_data_set_%d" % s), arr, name)
-        print("det set %d: %s %s -> %s" % (s, arr.shape, arr.dtype, name))
+    # --- detector: blocks of text on varied backgrounds ---
+    det_rng = random.Random(args.seed + 1)
+    write_sets(args, DET_MODEL, "ppocr-det", DET_SETS, DET_BATCH, lambda: render_block(det_rng, fonts), det_preprocess)
 
 
 if __name__ == "__main__":
