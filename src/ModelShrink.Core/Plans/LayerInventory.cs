@@ -20,10 +20,16 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
     {
         var model = ModelReader.Load(source);
         var modelBytes = Compressor.SizeOnDisk(model);
+        var floatBefore = Compressor.FloatWeightBytes(model);
         using (var context = new PassContext(source, cancellation))
         {
             new PassPipeline(CleanupPass.Stage(options.Cleanup)).Run(model, context);
         }
+
+        // What every candidate starts from is the cleaned model: weights the clean-up merged or
+        // removed (silero-vad: 134 duplicates) are no part of any candidate's size.
+        var floatAfter = Compressor.FloatWeightBytes(model);
+        modelBytes -= Math.Max(0, floatBefore - floatAfter);
 
         var int4 = options.MatMulNBitsAllowed || options.Int4.Format == Passes.Int4WeightOnly.Int4Format.Qdq;
         var opTypes = options.Int8.OpTypes.ToHashSet(StringComparer.Ordinal);
@@ -54,7 +60,7 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
             layers.Add(new PlanLayer(node.Name, node.OpType, own, channels, ladder));
         }
 
-        return new LayerInventory(layers, modelBytes, Compressor.FloatWeightBytes(model));
+        return new LayerInventory(layers, modelBytes, floatAfter);
     }
 
     /// <summary>
