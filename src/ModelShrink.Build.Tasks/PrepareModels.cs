@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using ModelShrink.Shared.Settings;
 
 namespace ModelShrink.Build.Tasks
 {
@@ -94,25 +95,15 @@ namespace ModelShrink.Build.Tasks
                 text.AppendLine(name + "=" + metadata[name]);
             }
 
-            // A changed holdout set changes the measured accuracy, changed calibration data the
-            // Int8Static ranges: their files are part of the record.
-            var holdout = model.GetMetadata("Holdout");
-            if (!string.IsNullOrWhiteSpace(holdout))
+            // Data a setting names (holdout, calibration, reconstruction data) changes the measured
+            // accuracy, the int8 ranges or the repaired weights: its files are part of the record.
+            foreach (var setting in SettingCatalog.DataSettings)
             {
-                text.AppendLine("holdout-files=" + DataFingerprint(Path.Combine(ProjectDirectory, holdout.Trim())));
-            }
-
-            // Bias correction measures on its data too: changed data, changed biases.
-            var reconstructData = model.GetMetadata("ReconstructData");
-            if (!string.IsNullOrWhiteSpace(reconstructData))
-            {
-                text.AppendLine("reconstruct-files=" + DataFingerprint(Path.Combine(ProjectDirectory, reconstructData.Trim())));
-            }
-
-            var calibration = model.GetMetadata("Calibration");
-            if (!string.IsNullOrWhiteSpace(calibration))
-            {
-                text.AppendLine("calibration-files=" + DataFingerprint(Path.Combine(ProjectDirectory, calibration.Trim())));
+                var path = model.GetMetadata(setting.Name);
+                if (!string.IsNullOrWhiteSpace(path))
+                {
+                    text.AppendLine(setting.Name + "-files=" + DataFingerprint(Path.Combine(ProjectDirectory, path.Trim())));
+                }
             }
 
             return text.ToString();

@@ -58,6 +58,6 @@ public sealed class StaticCompressCommandTests
         var result = CliRunner.InProcess("compress", Fixtures.Model("digits-mlp"), "-o", "out.onnx", "--quantize", "int8static", "--calibration-method", "median");
 
         Assert.AreEqual(1, result.ExitCode);
-        StringAssert.Contains(result.Stderr, "error MSH1014: 'median' is not a valid value for --calibration-method; choose one of MinMax, Percentile, Entropy");
+        StringAssert.Contains(result.Stderr, "error MSH1014: --calibration-method: 'median' is not one of minmax, percentile, entropy");
     }
 }

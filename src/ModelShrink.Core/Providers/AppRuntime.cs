@@ -1,4 +1,3 @@
-using ModelShrink.Core.Requests;
 using NuGet.Versioning;
 
 namespace ModelShrink.Core.Providers;

@@ -1,5 +1,4 @@
 using ModelShrink.Core.Compression;
-using ModelShrink.Core.Requests;
 
 namespace ModelShrink.Core.Providers;
 

@@ -21,8 +21,8 @@ public static class ReconstructionComparison
         var compression = settings.Compression;
         if (compression.Quantize == QuantizeMode.Auto || compression.Prune is { Auto: true })
         {
-            throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
-                "comparing reconstructions needs one configuration; Quantize=Auto and Prune=auto search for one (their reports list their own candidates)", display, "--compare-reconstruct");
+            // SettingsBinder refuses this combination with a coded error; only a caller of the engine's API gets here.
+            throw new InvalidOperationException("comparing reconstructions needs one configuration, not a search");
         }
 
         if (settings.Holdout is null || compression.ReconstructData is null)

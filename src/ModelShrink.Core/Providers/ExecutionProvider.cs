@@ -1,4 +1,4 @@
-namespace ModelShrink.Core.Requests;
+namespace ModelShrink.Core.Providers;
 
 /// <summary>The ONNX Runtime execution providers a model can be prepared for (the Providers metadata).</summary>
 public enum ExecutionProvider
