@@ -1,9 +1,9 @@
+using ModelShrink.Shared;
 using System;
 using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
-using ModelShrink.Core.Budgets;
 
 namespace ModelShrink.Build.Tasks
 {

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using ModelShrink.Core.Compression;

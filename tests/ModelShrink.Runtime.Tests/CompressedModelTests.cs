@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using Microsoft.ML.OnnxRuntime;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Providers;

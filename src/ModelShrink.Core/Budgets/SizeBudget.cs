@@ -1,3 +1,4 @@
+using ModelShrink.Shared;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Core.Budgets;

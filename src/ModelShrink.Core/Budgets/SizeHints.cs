@@ -1,4 +1,5 @@
-using ModelShrink.Core.Compression;
+using ModelShrink.Shared;
+using ModelShrink.Core.Plans;
 
 namespace ModelShrink.Core.Budgets;
 
@@ -14,8 +15,7 @@ public static class SizeHints
     public static string? For(long originalBytes, long floatWeightBytes, QuantizeMode current, long? limit)
     {
         // Int8Static would reach Int8's size and needs calibration data: Int8 is the one to name.
-        var estimates = PipelineFactory.SupportedModes
-            .Where(mode => mode != QuantizeMode.Int8Static)
+        var estimates = new[] { QuantizeMode.None, QuantizeMode.Int8, QuantizeMode.Int4, QuantizeMode.Fp16 }
             .Select(mode => (Mode: mode, Bytes: Estimate(originalBytes, floatWeightBytes, mode)))
             .Where(e => e.Bytes is not null && e.Mode != current && e.Bytes < Estimate(originalBytes, floatWeightBytes, current))
             .OrderBy(e => e.Bytes)

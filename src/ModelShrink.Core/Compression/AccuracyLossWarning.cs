@@ -1,3 +1,5 @@
+using ModelShrink.Shared;
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;

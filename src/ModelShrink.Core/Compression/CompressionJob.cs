@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Validation;
 using ModelShrink.Diagnostics;
@@ -12,7 +13,7 @@ namespace ModelShrink.Core.Compression;
 /// <param name="Validation">Which output and metric to score.</param>
 public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size, AccuracyBudget Accuracy, string? Holdout, ValidationOptions Validation)
 {
-    /// <summary>Run the configuration with every reconstruction and keep all three as candidates (<see cref="Search.ReconstructionComparison"/>).</summary>
+    /// <summary>Run the configuration with every reconstruction and keep all three as candidates (a search above the job).</summary>
     public bool CompareReconstruct { get; init; }
 
     /// <summary>Quantize=Auto ends its search after this long and keeps the best candidate found so far; null: no limit.</summary>
@@ -38,10 +39,10 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
     public string? ChosenName { get; init; }
 
     /// <summary>Every candidate the search tried, in order; empty without a search.</summary>
-    public IReadOnlyList<Search.CandidateOutcome> Candidates { get; init; } = [];
+    public IReadOnlyList<CandidateOutcome> Candidates { get; init; } = [];
 
     /// <summary>Per-layer sensitivity the search measured (most sensitive first); empty when it measured none.</summary>
-    public IReadOnlyList<Search.LayerSensitivity> Sensitivity { get; init; } = [];
+    public IReadOnlyList<Plans.LayerSensitivity> Sensitivity { get; init; } = [];
 
     /// <summary>The sparsity Prune=auto chose (0 when it pruned nothing); null without that search.</summary>
     public double? ChosenSparsity { get; init; }
@@ -82,7 +83,7 @@ public static class CompressionJob
 
         var compression = Compressor.Run(source, output, settings.Compression, cancellation, progress);
         var diagnostics = new List<Diagnostic>(compression.Warnings);
-        if (PipelineFactory.Reconstructs(settings.Compression) && Search.ReconstructionChoice.FitsOnHoldout(settings, settings.Compression))
+        if (PipelineFactory.Reconstructs(settings.Compression) && ReconstructionData.OverlapsHoldout(settings.Compression.ReconstructData, settings.Holdout))
         {
             diagnostics.Add(new Diagnostic(ErrorCodes.ReconstructOnHoldout,
                 $"Reconstruct={settings.Compression.Reconstruct} was fitted on the holdout data it is scored on, so the score is optimistic; name separate ReconstructData (--reconstruct-data)",

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Int4WeightOnly;
@@ -30,7 +31,7 @@ public static class PipelineFactory
     // Whether some layer's weights are rounded to integers (int8, int8 static, int4).
     private static bool RoundsWeights(CompressionOptions options) =>
         options.Quantize != QuantizeMode.Auto
-        && Plans.PlanPasses.Precisions(options).Any(p => p is not (Plans.LayerPrecision.Float or Plans.LayerPrecision.Fp16));
+        && PlanPasses.Precisions(options).Any(p => p is not (Plans.LayerPrecision.Float or Plans.LayerPrecision.Fp16));
 
     /// <summary>
     /// Whether bias correction runs: asked for (Bias or Layerwise) after Int8 or Int4 (or a plan of
@@ -40,7 +41,7 @@ public static class PipelineFactory
     public static bool CorrectsBiases(CompressionOptions options) =>
         options.Reconstruct != ReconstructMode.None
         && options.Quantize != QuantizeMode.Auto
-        && !Plans.PlanPasses.Precisions(options).Any(p => p is Plans.LayerPrecision.Int8Static or Plans.LayerPrecision.Fp16)
+        && !PlanPasses.Precisions(options).Any(p => p is Plans.LayerPrecision.Int8Static or Plans.LayerPrecision.Fp16)
         && (RoundsWeights(options) || PrunesWeights(options));
 
     private static bool PrunesWeights(CompressionOptions options) => options.Prune is { Method: not Passes.Pruning.PruneMethod.Channels };
@@ -58,7 +59,6 @@ public static class PipelineFactory
 
         // Reconstruction measures the teacher: the model after clean-up, before pruning and quantization.
         var reconstruct = Reconstructs(options);
-        var teacher = new TeacherModel();
         if (reconstruct)
         {
             if (options.ReconstructData is null)
@@ -68,7 +68,7 @@ public static class PipelineFactory
                     setting: "Reconstruct");
             }
 
-            passes.Add(new TeacherSnapshotPass(teacher));
+            passes.Add(new TeacherSnapshotPass());
             if (options.Reconstruct == ReconstructMode.Layerwise)
             {
                 passes.Add(new CaptureLayerInputsPass(options.Layerwise with { KeepZeros = options.Prune is not null }, options.ReconstructData));
@@ -88,11 +88,11 @@ public static class PipelineFactory
                 setting: "Quantize");
         }
 
-        passes.AddRange(Plans.PlanPasses.Create(options));
+        passes.AddRange(PlanPasses.Create(options));
 
         if (CorrectsBiases(options))
         {
-            passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(teacher, options.ReconstructData!)));
+            passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(options.ReconstructData!)));
         }
 
         // Zeros stored sparsely last, once every pass has written its final weights.

@@ -14,6 +14,15 @@ public interface IPass
 
     /// <summary>Runs the pass on <paramref name="model"/>.</summary>
     PassResult Run(Model model, PassContext context);
+
+    /// <summary>Data an earlier pass must have provided; a pipeline without such a pass fails when it is built.</summary>
+    IReadOnlyList<PassData> Requires => [];
+
+    /// <summary>Data the pass uses when an earlier pass provided it (layer statistics make the quantizers reconstruct).</summary>
+    IReadOnlyList<PassData> Uses => [];
+
+    /// <summary>Data the pass leaves for later passes.</summary>
+    IReadOnlyList<PassData> Provides => [];
 }
 
 /// <summary>What a pass did.</summary>

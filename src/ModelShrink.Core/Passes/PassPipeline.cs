@@ -7,11 +7,34 @@ namespace ModelShrink.Core.Passes;
 public sealed record PassRecord(string Pass, PassResult Result, TimeSpan Elapsed);
 
 /// <summary>
-/// Runs passes in order: the spine of the engine. A coded error from a pass passes through
-/// unchanged; any other failure becomes MSH2000 naming the pass that failed and those before it.
+/// Runs passes in order: the spine of the engine. The order is checked when the pipeline is built:
+/// every pass's <see cref="IPass.Requires"/> must be provided by a pass before it. A coded error
+/// from a pass passes through unchanged; any other failure becomes MSH2000 naming the pass that
+/// failed and those before it.
 /// </summary>
-public sealed class PassPipeline(IReadOnlyList<IPass> passes)
+public sealed class PassPipeline
 {
+    private readonly IReadOnlyList<IPass> passes;
+
+    /// <summary>A pipeline of <paramref name="passes"/>; throws when a pass requires data no earlier pass provides.</summary>
+    public PassPipeline(IReadOnlyList<IPass> passes)
+    {
+        var provided = new HashSet<PassData>();
+        for (var i = 0; i < passes.Count; i++)
+        {
+            if (passes[i].Requires.FirstOrDefault(d => !provided.Contains(d)) is { } missing)
+            {
+                var before = i == 0 ? "none" : string.Join(", ", passes.Take(i).Select(p => p.Name));
+                throw new InvalidOperationException(
+                    $"pipeline order: pass '{passes[i].Name}' requires {missing.Name}, which no pass before it provides (passes before it: {before})");
+            }
+
+            provided.UnionWith(passes[i].Provides);
+        }
+
+        this.passes = passes;
+    }
+
     /// <summary>The passes, in the order they run.</summary>
     public IReadOnlyList<IPass> Passes => passes;
 
@@ -27,7 +50,10 @@ public sealed class PassPipeline(IReadOnlyList<IPass> passes)
             PassResult result;
             try
             {
-                result = pass.Run(model, context);
+                using (context.Running(pass))
+                {
+                    result = pass.Run(model, context);
+                }
             }
             catch (Exception e) when (e is not ModelShrinkException and not OperationCanceledException)
             {

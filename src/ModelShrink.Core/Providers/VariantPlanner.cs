@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Compression;
 
 namespace ModelShrink.Core.Providers;

@@ -1,4 +1,3 @@
-using ModelShrink.Core.Passes;
 using ModelShrink.Diagnostics;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
@@ -9,7 +8,7 @@ namespace ModelShrink.Core.Quantization;
 /// Finds the weights a quantization pass may replace, wherever the exporter put them (initializer,
 /// Constant node, outer scope), warning once per weight about those it must leave in float.
 /// </summary>
-public sealed class WeightFinder(PassContext context)
+public sealed class WeightFinder(QuantizerContext context)
 {
     private readonly HashSet<Value> warned = [];
 

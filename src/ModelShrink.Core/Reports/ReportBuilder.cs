@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;

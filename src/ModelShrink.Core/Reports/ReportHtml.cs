@@ -1,3 +1,4 @@
+using ModelShrink.Shared;
 using System.Globalization;
 using System.Text;
 using ModelShrink.Core.Budgets;

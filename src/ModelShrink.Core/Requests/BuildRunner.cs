@@ -1,3 +1,6 @@
+using ModelShrink.Shared;
+using ModelShrink.Core.Plans;
+using ModelShrink.Core.Settings;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Providers;

@@ -1,3 +1,4 @@
+using ModelShrink.Shared;
 using ModelShrink.Core.Benchmarking;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;

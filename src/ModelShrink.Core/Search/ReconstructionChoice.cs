@@ -27,21 +27,7 @@ internal static class ReconstructionChoice
     public static string Name(string name, CompressionOptions options) =>
         options.Reconstruct == ReconstructMode.None ? name : $"{name} + {options.Reconstruct.ToString().ToLowerInvariant()} reconstruction";
 
-    /// <summary>
-    /// Whether the reconstruction data overlaps the holdout data the result is scored on: the same
-    /// path, or one inside the other (a test_data_set folder of the holdout, or the holdout inside it).
-    /// </summary>
+    /// <summary>Whether the reconstruction data of <paramref name="options"/> overlaps the holdout the result is scored on.</summary>
     public static bool FitsOnHoldout(JobSettings settings, CompressionOptions options) =>
-        options.ReconstructData is { } data && settings.Holdout is { } holdout && (Within(data, holdout) || Within(holdout, data));
-
-    // Whether `path` is `folder` or lies below it.
-    private static bool Within(string path, string folder)
-    {
-        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
-        return string.Equals(full, root, comparison)
-            || full.StartsWith(root + Path.DirectorySeparatorChar, comparison)
-            || full.StartsWith(root + Path.AltDirectorySeparatorChar, comparison);
-    }
+        ReconstructionData.OverlapsHoldout(options.ReconstructData, settings.Holdout);
 }

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Diagnostics;

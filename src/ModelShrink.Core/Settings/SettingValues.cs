@@ -1,3 +1,4 @@
+using ModelShrink.Shared;
 using System.Globalization;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Diagnostics;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Reconstruction;
@@ -75,7 +76,7 @@ public static class SettingsBinder
     }
 
     /// <summary>An item's settings: its job, output name and providers; <paramref name="source"/> is the model, whose name is the default output name.</summary>
-    public static Requests.ItemSettings Item(SettingValues values, string source)
+    public static ItemSettings Item(SettingValues values, string source)
     {
         var outputName = values.Text(Catalog.OutputName) ?? Path.GetFileNameWithoutExtension(source);
         if (outputName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || outputName.Contains('/') || outputName.Contains('\\') || outputName is "." or "..")
@@ -89,7 +90,7 @@ public static class SettingsBinder
                 : throw values.Invalid(Catalog.Providers, $"'{p}' is not one of {string.Join(", ", Catalog.Providers.Choices)}"))
             .Distinct()
             .ToArray();
-        return new Requests.ItemSettings(outputName, providers, Job(values));
+        return new ItemSettings(outputName, providers, Job(values));
     }
 
     /// <summary>Refuses a name that is no setting of <paramref name="surface"/>, suggesting the nearest (MSH3001 for metadata).</summary>

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Settings;
 using System.Reflection;
 using ModelShrink.Core.Requests;
 using ModelShrink.Diagnostics;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Settings;
 using ModelShrink.Core.Passes.Pruning;
 using ModelShrink.Core.Requests;
 using ModelShrink.Diagnostics;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using System.IO.Compression;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Pruning;

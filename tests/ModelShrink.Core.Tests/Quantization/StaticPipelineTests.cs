@@ -1,3 +1,5 @@
+using ModelShrink.Core.Plans;
+using ModelShrink.Core.Settings;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Int8Static;

@@ -1,3 +1,5 @@
+using ModelShrink.Core.Plans;
+using ModelShrink.Core.Settings;
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Int8Dynamic;
@@ -249,20 +251,20 @@ public sealed class ReconstructSettingsTests
     public void ItemMetadataReconstructUsesHoldoutUnlessReconstructDataIsGiven()
     {
         var project = Path.GetTempPath();
-        var withHoldout = ModelShrink.Core.Requests.ItemSettings.Parse(
+        var withHoldout = ModelShrink.Core.Settings.ItemSettings.Parse(
             new Dictionary<string, string> { ["Quantize"] = "Int8", ["Reconstruct"] = "bias", ["Holdout"] = "holdout" }, "m.onnx", "m.onnx", project);
         Assert.AreEqual(ReconstructMode.Bias, withHoldout.Job.Compression.Reconstruct);
         Assert.AreEqual(Path.GetFullPath("holdout", project), withHoldout.Job.Compression.ReconstructData);
 
-        var withData = ModelShrink.Core.Requests.ItemSettings.Parse(
+        var withData = ModelShrink.Core.Settings.ItemSettings.Parse(
             new Dictionary<string, string> { ["Quantize"] = "Int4", ["Reconstruct"] = "Bias", ["Holdout"] = "holdout", ["ReconstructData"] = "cal" }, "m.onnx", "m.onnx", project);
         Assert.AreEqual(Path.GetFullPath("cal", project), withData.Job.Compression.ReconstructData);
 
-        Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Requests.ItemSettings.Parse(
+        Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Settings.ItemSettings.Parse(
             new Dictionary<string, string> { ["Quantize"] = "Int8", ["Reconstruct"] = "Bias" }, "m.onnx", "m.onnx", project));
-        Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Requests.ItemSettings.Parse(
+        Assert.ThrowsExactly<ModelShrinkException>(() => ModelShrink.Core.Settings.ItemSettings.Parse(
             new Dictionary<string, string> { ["Reconstruct"] = "Layerwise" }, "m.onnx", "m.onnx", project));
-        Assert.AreEqual(ReconstructMode.None, ModelShrink.Core.Requests.ItemSettings.Parse(new Dictionary<string, string>(), "m.onnx", "m.onnx", project).Job.Compression.Reconstruct);
+        Assert.AreEqual(ReconstructMode.None, ModelShrink.Core.Settings.ItemSettings.Parse(new Dictionary<string, string>(), "m.onnx", "m.onnx", project).Job.Compression.Reconstruct);
     }
 }
 

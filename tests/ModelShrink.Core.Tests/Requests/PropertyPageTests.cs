@@ -1,3 +1,4 @@
+using ModelShrink.Core.Settings;
 using System.Xml.Linq;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Reconstruction;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Pruning;

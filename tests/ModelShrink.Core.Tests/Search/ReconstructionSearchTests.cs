@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using System.Globalization;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;

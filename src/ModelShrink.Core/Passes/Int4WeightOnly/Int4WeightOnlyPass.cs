@@ -24,6 +24,9 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
     public string Name => "int4";
 
     /// <inheritdoc />
+    public IReadOnlyList<PassData> Uses => [SharedPassData.LayerStatistics];
+
+    /// <inheritdoc />
     public PassResult Run(Model model, PassContext context)
     {
         var blockSize = options.BlockSize;
@@ -34,7 +37,7 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
                 "--block-size");
         }
 
-        var finder = new WeightFinder(context);
+        var finder = new WeightFinder(context.ForQuantizer());
         var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
         var included = options.NodesToQuantize.ToHashSet(StringComparer.Ordinal);
         var graphs = options.Subgraphs ? model.Graph.EnumerateGraphs().ToArray() : [model.Graph];
@@ -72,7 +75,7 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
             var tensor = weight.ConstantTensor!;
             var (k, n) = ((int)tensor.Dims[0], (int)tensor.Dims[1]);
             var values = FloatMemory.Of(tensor);
-            var adjust = context.Feature<LayerwiseReconstruction>()?.Quantizer(weight.Name, tensor.Dims.ToArray(), context.Cancellation);
+            var adjust = context.Get(SharedPassData.LayerStatistics)?.Quantizer(weight.Name, tensor.Dims.ToArray(), context.Cancellation);
             try
             {
                 if (options.Format == Int4Format.MatMulNBits)
@@ -155,7 +158,7 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
         counters["nodes quantized"] = nodes;
         counters["weights quantized"] = inputs.Count;
         counters["weights skipped"] = finder.Skipped;
-        if (context.Feature<LayerwiseReconstruction>() is { } layerwise)
+        if (context.Get(SharedPassData.LayerStatistics) is { } layerwise)
         {
             counters[LayerwiseReconstruction.WeightsReconstructed] = layerwise.Quantized.Count(name => inputs.Keys.Any(w => w.Name == name));
         }

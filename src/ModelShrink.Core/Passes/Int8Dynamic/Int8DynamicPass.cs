@@ -17,11 +17,14 @@ public sealed class Int8DynamicPass(Int8DynamicOptions options) : IPass
     public string Name => "int8-dynamic";
 
     /// <inheritdoc />
+    public IReadOnlyList<PassData> Uses => [SharedPassData.LayerStatistics];
+
+    /// <inheritdoc />
     public PassResult Run(Model model, PassContext context)
     {
         Validate(options, context);
         var rewriter = new QuantizationRewriter(model,
-            new QuantizationSettings(options.Scheme, options.PerChannel, options.ForcedForm, options.MatMulConstBOnly), context);
+            new QuantizationSettings(options.Scheme, options.PerChannel, options.ForcedForm, options.MatMulConstBOnly), context.ForQuantizer(context.Get(SharedPassData.LayerStatistics)));
         var opTypes = options.OpTypes.ToHashSet(StringComparer.Ordinal);
         var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
         var included = options.NodesToQuantize.ToHashSet(StringComparer.Ordinal);

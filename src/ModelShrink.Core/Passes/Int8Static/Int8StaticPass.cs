@@ -32,6 +32,9 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
     public string Name => "int8-static";
 
     /// <inheritdoc />
+    public IReadOnlyList<PassData> Uses => [SharedPassData.LayerStatistics];
+
+    /// <inheritdoc />
     public PassResult Run(Model model, PassContext context)
     {
         var calibration = Validate(options, context);
@@ -49,7 +52,7 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
         var counters = Prepare(model, opTypes, excluded, context);
 
         // Weights: the int8 operator quantizers, in their DequantizeLinear form (weight-only for thin convs).
-        var rewriter = new QuantizationRewriter(model, new QuantizationSettings(options.WeightScheme, options.PerChannel, QuantForm.Dequantize), context);
+        var rewriter = new QuantizationRewriter(model, new QuantizationSettings(options.WeightScheme, options.PerChannel, QuantForm.Dequantize), context.ForQuantizer(context.Get(SharedPassData.LayerStatistics)));
         var (plans, activationMatMuls) = PlanComputeNodes(model, rewriter, opTypes, excluded, context);
         var ready = rewriter.QuantizeWeights(plans);
         var weightOnly = ready.Where(p => p.Form == QuantForm.WeightOnly).ToArray();
@@ -149,7 +152,7 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
         {
             // A folded weight is the measured one with its output rows scaled: the layer's input, and so
             // its H, are unchanged, and layer-wise reconstruction follows the weight to its new name.
-            var layerwise = context.Feature<LayerwiseReconstruction>();
+            var layerwise = context.Get(SharedPassData.LayerStatistics);
             counters["batch norms folded"] = BatchNormFolding.Run(model.Graph, conv => !excluded.Contains(conv.Name),
                 (original, folded) => layerwise?.Alias(folded, original));
         }

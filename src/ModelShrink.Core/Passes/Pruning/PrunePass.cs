@@ -32,6 +32,9 @@ public sealed class PrunePass : IPass
     public string Name => "prune";
 
     /// <inheritdoc />
+    public IReadOnlyList<PassData> Uses => [SharedPassData.LayerStatistics];
+
+    /// <inheritdoc />
     public PassResult Run(Model model, PassContext context)
     {
         if (options.Method == PruneMethod.Channels)
@@ -81,7 +84,7 @@ public sealed class PrunePass : IPass
             ["weights in all layers"] = selection.All.Sum(l => l.Size),
             ["zeros in all layers"] = zeros + untouched.Sum(l => new WeightBuffer(l.Tensor).CountZeros()),
         };
-        if (context.Feature<LayerwiseReconstruction>() is not null)
+        if (context.Get(SharedPassData.LayerStatistics) is not null)
         {
             counters[LayerwiseReconstruction.LayersPruned] = reconstructed.Count;
         }
@@ -100,7 +103,7 @@ public sealed class PrunePass : IPass
     // by saliency on the data, and compensates them in the weights kept.
     private Dictionary<LayerTarget, Tensor> Reconstruct(Dictionary<LayerTarget, WeightBuffer> buffers, Dictionary<LayerTarget, Tensor> originals, PassContext context)
     {
-        if (context.Feature<LayerwiseReconstruction>() is not { } layerwise)
+        if (context.Get(SharedPassData.LayerStatistics) is not { } layerwise)
         {
             return [];
         }

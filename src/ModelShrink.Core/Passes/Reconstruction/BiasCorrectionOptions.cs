@@ -53,6 +53,5 @@ public sealed class TeacherModel
 }
 
 /// <summary>Options of the bias-correction pass.</summary>
-/// <param name="Teacher">The original model, captured before quantization.</param>
 /// <param name="CalibrationData">Data to measure output means on (any holdout layout).</param>
-public sealed record BiasCorrectionOptions(TeacherModel Teacher, string CalibrationData);
+public sealed record BiasCorrectionOptions(string CalibrationData);

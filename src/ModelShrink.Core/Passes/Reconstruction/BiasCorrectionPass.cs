@@ -30,14 +30,17 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     public string Name => "bias-correction";
 
     /// <inheritdoc/>
+    public IReadOnlyList<PassData> Requires => [SharedPassData.Teacher];
+
+    /// <inheritdoc/>
     public PassResult Run(Model model, PassContext context)
     {
-        if (!options.Teacher.IsSet)
+        if (context.Get(SharedPassData.Teacher) is not { IsSet: true } captured)
         {
             throw context.Error(ErrorCodes.ReconstructNoTeacher, "bias correction needs the model as it was before quantization, and none was captured", "Reconstruct");
         }
 
-        var teacher = options.Teacher.Load(context.ModelFile);
+        var teacher = captured.Load(context.ModelFile);
         var student = model.Graph.Values.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var layers = new List<Layer>();
         var skipped = new List<string>();
@@ -255,18 +258,4 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     private sealed record Bias(Value Value, Node Reader, int Slot, double Factor);
 
     private sealed record Measured(double[] Means, int Rank, int Axis);
-}
-
-/// <summary>Captures the model, as it is at this point of the pipeline, as the teacher of later reconstruction passes.</summary>
-public sealed class TeacherSnapshotPass(TeacherModel teacher) : IPass
-{
-    /// <inheritdoc/>
-    public string Name => "capture-teacher";
-
-    /// <inheritdoc/>
-    public PassResult Run(Model model, PassContext context)
-    {
-        teacher.Capture(model);
-        return PassResult.Unchanged;
-    }
 }

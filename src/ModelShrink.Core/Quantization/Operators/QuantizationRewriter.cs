@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using ModelShrink.Core.Passes;
-using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Diagnostics;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
@@ -40,7 +38,7 @@ public sealed class QuantizationRewriter
     private bool usedContribQuantize;
 
     /// <summary>Starts a quantization of <paramref name="model"/>.</summary>
-    public QuantizationRewriter(Model model, QuantizationSettings settings, PassContext context)
+    public QuantizationRewriter(Model model, QuantizationSettings settings, QuantizerContext context)
     {
         Model = model;
         Settings = settings;
@@ -68,7 +66,7 @@ public sealed class QuantizationRewriter
     public QuantizationSettings Settings { get; }
 
     /// <summary>Where warnings go.</summary>
-    public PassContext Context { get; }
+    public QuantizerContext Context { get; }
 
     /// <summary>Whether the integer ops (DynamicQuantizeLinear, MatMulInteger, ConvInteger; opset 10) can be used.</summary>
     public bool IntegerAvailable { get; }
@@ -149,10 +147,10 @@ public sealed class QuantizationRewriter
         }
 
         Count("weights quantized", results.Keys.Select(k => k.Weight).Distinct().Count());
-        if (Context.Feature<LayerwiseReconstruction>() is { } layerwise)
+        if (Context.Rounding is { } rounding)
         {
-            var reconstructed = layerwise.Quantized.ToHashSet(StringComparer.Ordinal);
-            Count(LayerwiseReconstruction.WeightsReconstructed, results.Keys.Select(k => k.Weight.Name).Distinct().Count(reconstructed.Contains));
+            var reconstructed = rounding.Rounded.ToHashSet(StringComparer.Ordinal);
+            Count(IWeightRounding.WeightsRounded, results.Keys.Select(k => k.Weight.Name).Distinct().Count(reconstructed.Contains));
         }
         return plans.Where(p => p.Weights.All(w => quantized.ContainsKey(w.Key))).ToArray();
     }
@@ -387,7 +385,7 @@ public sealed class QuantizationRewriter
             ? QuantScheme.Default(type, reduceRange: Settings.Scheme.ReduceRange)
             : Settings.Scheme;
         // Layer-wise reconstruction (GPTQ), when an earlier pass measured this weight's layer.
-        var adjust = Context.Feature<LayerwiseReconstruction>()?.Quantizer(key.Weight.Name, dims, Context.Cancellation);
+        var adjust = Context.Rounding?.For(key.Weight.Name, dims, Context.Cancellation);
         var weight = key.ChannelAxis < 0
             ? WeightQuantizer.PerTensor(values, dims, scheme, adjust)
             : WeightQuantizer.PerChannel(values, dims, key.ChannelAxis, scheme, adjust);

@@ -32,6 +32,9 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
     public string Name => "capture-layer-inputs";
 
     /// <inheritdoc/>
+    public IReadOnlyList<PassData> Provides => [SharedPassData.LayerStatistics];
+
+    /// <inheritdoc/>
     public PassResult Run(Model model, PassContext context)
     {
         var geometries = new Dictionary<string, LayerGeometry>(StringComparer.Ordinal);
@@ -102,7 +105,7 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
         }
 
         var captured = geometries.Values.Select(g => new CapturedLayer(g, moments[g.InputKey])).ToList();
-        context.SetFeature(new LayerwiseReconstruction(options, captured, spillFolder));
+        context.Set(SharedPassData.LayerStatistics, new LayerwiseReconstruction(options, captured, spillFolder));
         // Measuring changes nothing in the model.
         return new PassResult(false, new Dictionary<string, long>
         {

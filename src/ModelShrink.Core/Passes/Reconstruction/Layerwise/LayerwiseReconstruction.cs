@@ -16,7 +16,7 @@ public readonly record struct PruneRequest(long Zeros, int N = 0, int M = 0);
 /// (GPTQ). Layers it did not measure, or whose weight changed shape since, are left to the passes'
 /// own rounding and selection.
 /// </summary>
-public sealed class LayerwiseReconstruction : IDisposable
+public sealed class LayerwiseReconstruction : IWeightRounding, IDisposable
 {
     private readonly Dictionary<string, CapturedLayer> layers;
     private readonly ConcurrentDictionary<string, byte> quantized = new(StringComparer.Ordinal);
@@ -24,7 +24,7 @@ public sealed class LayerwiseReconstruction : IDisposable
     private readonly ConcurrentDictionary<string, byte> failed = new(StringComparer.Ordinal);
 
     /// <summary>Counter of the quantization passes: weights GPTQ rounded.</summary>
-    public const string WeightsReconstructed = "weights reconstructed (GPTQ)";
+    public const string WeightsReconstructed = IWeightRounding.WeightsRounded;
 
     /// <summary>Counter of the pruning pass: layers (weights) SparseGPT pruned.</summary>
     public const string LayersPruned = "layers pruned by SparseGPT";
@@ -75,6 +75,12 @@ public sealed class LayerwiseReconstruction : IDisposable
     /// The GPTQ adjuster for a weight a quantizer is about to round, or null when the weight was not
     /// measured (a subgraph's, a shape changed by channel pruning).
     /// </summary>
+    WeightAdjuster? IWeightRounding.For(string weight, IReadOnlyList<long> dims, CancellationToken cancellation) => Quantizer(weight, dims, cancellation);
+
+    /// <inheritdoc/>
+    IReadOnlyCollection<string> IWeightRounding.Rounded => Quantized;
+
+    /// <summary>The GPTQ adjuster for <paramref name="weight"/>, or null when its layer was not measured (or does not match <paramref name="dims"/>).</summary>
     public WeightAdjuster? Quantizer(string weight, IReadOnlyList<long> dims, CancellationToken cancellation = default)
     {
         if (!layers.TryGetValue(weight, out var layer) || !layer.Matches(dims))

@@ -1,9 +1,8 @@
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Providers;
-using ModelShrink.Core.Settings;
 using ModelShrink.Shared.Settings;
 
-namespace ModelShrink.Core.Requests;
+namespace ModelShrink.Core.Settings;
 
 /// <summary>The typed settings of one &lt;CompressModel&gt; item, parsed from its metadata.</summary>
 /// <param name="OutputName">The base name of the outputs (<c>name.onnx</c>, <c>name.runtime.json</c>).</param>

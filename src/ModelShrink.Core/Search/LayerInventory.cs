@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Cleanup;
@@ -5,7 +6,7 @@ using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 
-namespace ModelShrink.Core.Plans;
+namespace ModelShrink.Core.Search;
 
 /// <summary>
 /// The layers of a model a plan can treat one by one: named nodes with float32 constant weights

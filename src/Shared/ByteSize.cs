@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace ModelShrink.Core.Budgets
+namespace ModelShrink.Shared
 {
     /// <summary>
     /// Sizes as users type them: a number and a unit, no space: <c>20MB</c>; 1 KB = 1024 B.

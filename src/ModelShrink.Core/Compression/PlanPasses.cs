@@ -1,3 +1,4 @@
+using ModelShrink.Core.Plans;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Fp16;
@@ -6,7 +7,7 @@ using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Diagnostics;
 
-namespace ModelShrink.Core.Plans;
+namespace ModelShrink.Core.Compression;
 
 /// <summary>
 /// Realises a mode and its <see cref="LayerPlan"/> as quantize passes: one per precision in use,

@@ -1,6 +1,6 @@
-using ModelShrink.Core.Compression;
+using ModelShrink.Core.Plans;
 
-namespace ModelShrink.Core.Search;
+namespace ModelShrink.Core.Compression;
 
 /// <summary>One candidate the search tried: what it was, and what its job produced.</summary>
 /// <param name="Name">A short name for reports (the quantize mode, or the mixed plan's counts).</param>
@@ -37,5 +37,5 @@ public sealed record CandidateOutcome(string Name, CompressionOptions Options, J
         || Result.Compression.Passes.Any(p => QuantizePassNames(Options).Contains(p.Pass) && p.Result.Modified);
 
     private static HashSet<string> QuantizePassNames(CompressionOptions options) =>
-        Plans.PlanPasses.Create(options).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        PlanPasses.Create(options).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
 }

@@ -1,6 +1,6 @@
-namespace ModelShrink.Core.Compression;
+namespace ModelShrink.Core.Plans;
 
-/// <summary>The quantization a compression applies (CLI --quantize and the Quantize item metadata, case-insensitive).</summary>
+/// <summary>The quantization a compression applies to every layer a plan does not name: each mode is a uniform plan (CLI --quantize and the Quantize item metadata, case-insensitive).</summary>
 public enum QuantizeMode
 {
     /// <summary>No quantization: clean-up only.</summary>
