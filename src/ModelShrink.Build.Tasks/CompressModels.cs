@@ -6,6 +6,7 @@ using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using ModelShrink.Build.Tasks.Protocol;
+using ModelShrink.Shared.Contracts;
 
 namespace ModelShrink.Build.Tasks
 {
@@ -78,7 +79,7 @@ namespace ModelShrink.Build.Tasks
 
             Directory.CreateDirectory(Path.GetDirectoryName(RequestFile)!);
             File.Delete(ResponseFile);
-            JsonFile.Write(RequestFile, BuildRequest());
+            JsonFile.Write(RequestFile, Request());
             if (!string.IsNullOrEmpty(OnnxRuntimeNativeDirectory))
             {
                 EnvironmentVariables = new[] { "MODELSHRINK_ORT_NATIVE_DIR=" + OnnxRuntimeNativeDirectory };
@@ -95,7 +96,7 @@ namespace ModelShrink.Build.Tasks
                 return false;
             }
 
-            Report(JsonFile.Read<ResponseContract>(ResponseFile));
+            Report(JsonFile.Read<BuildResponse>(ResponseFile));
             return !Log.HasLoggedErrors;
         }
 
@@ -115,9 +116,9 @@ namespace ModelShrink.Build.Tasks
             return builder.ToString();
         }
 
-        private RequestContract BuildRequest()
+        private BuildRequest Request()
         {
-            var request = new RequestContract
+            var request = new BuildRequest
             {
                 ProjectFile = ProjectFile,
                 OnnxRuntimeVersion = OnnxRuntimeVersion,
@@ -136,7 +137,7 @@ namespace ModelShrink.Build.Tasks
                     }
                 }
 
-                request.Items.Add(new RequestItemContract
+                request.Items.Add(new BuildRequestItem
                 {
                     ItemSpec = model.ItemSpec,
                     Source = model.GetMetadata("FullPath"),
@@ -148,7 +149,7 @@ namespace ModelShrink.Build.Tasks
             return request;
         }
 
-        private void Report(ResponseContract response)
+        private void Report(BuildResponse response)
         {
             foreach (var diagnostic in response.Diagnostics)
             {

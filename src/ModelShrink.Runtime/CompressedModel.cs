@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using System;
 using System.Collections.Generic;
 using System.Globalization;

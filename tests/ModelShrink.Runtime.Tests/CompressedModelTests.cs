@@ -90,7 +90,7 @@ public sealed class CompressedModelTests
     private static string WriteConfig(TempDirectory temp, ExecutionProvider[] providers)
     {
         File.Copy(Fixtures.Model("digits-mlp"), temp.File("digits.onnx"));
-        var path = temp.File(RuntimeConfig.FileName("digits"));
+        var path = temp.File("digits.runtime.json");
         VariantPlanner.Plan("digits", VariantPlanner.Files("digits", QuantizeMode.None, providers), providers).Write(path);
         return path;
     }

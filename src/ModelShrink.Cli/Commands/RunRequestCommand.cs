@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using System.CommandLine;
 using System.Text.Json;
 using ModelShrink.Cli.Output;

@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Plans;
 using ModelShrink.Core.Compression;
 
@@ -29,15 +30,15 @@ public static class VariantPlanner
     }
 
     /// <summary>The runtime config for files made by <see cref="Files"/>.</summary>
-    public static RuntimeConfig Plan(string outputName, IReadOnlyList<VariantFile> files, IReadOnlyList<ExecutionProvider> providers)
+    public static RuntimeConfigFile Plan(string outputName, IReadOnlyList<VariantFile> files, IReadOnlyList<ExecutionProvider> providers)
     {
         var ordered = providers.Where(IsGpu).Append(ExecutionProvider.CPU).Distinct();
         var variants = ordered.Select(provider =>
         {
             var file = IsGpu(provider) ? files.First(f => f.Mode == GpuMode(files[0].Mode)) : files[0];
-            return new RuntimeVariant(provider.ToString(), file.File, Precision(file.Mode), SessionOptions(provider), ProviderOptions(provider));
+            return new RuntimeVariantEntry { Provider = provider.ToString(), File = file.File, Precision = Precision(file.Mode), SessionOptions = SessionOptions(provider), ProviderOptions = ProviderOptions(provider) };
         }).ToArray();
-        return new RuntimeConfig(1, outputName, variants);
+        return new RuntimeConfigFile { FormatVersion = 1, Model = outputName, Variants = variants.ToList() };
     }
 
     /// <summary>The precision label of a quantize mode's output.</summary>

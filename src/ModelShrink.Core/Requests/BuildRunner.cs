@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using ModelShrink.Shared;
 using ModelShrink.Core.Plans;
 using ModelShrink.Core.Settings;
@@ -82,7 +83,9 @@ public static class BuildRunner
             var report = WriteReport(item, settings, files[0], jobs[0], elapsed[0], diagnostics);
             if (jobs.Any(j => j.Failed))
             {
-                return Failed(item) with { Report = report };
+                var failed = Failed(item);
+                failed.Report = report;
+                return failed;
             }
 
             // Under Auto the CPU file's mode is the search's pick; a GPU file it makes redundant goes.
@@ -96,7 +99,7 @@ public static class BuildRunner
             files = final;
 
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
-                .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
+                .Write(Path.Combine(staging, RuntimeConfigFile.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
@@ -110,7 +113,7 @@ public static class BuildRunner
             {
                 ItemSpec = item.ItemSpec,
                 Succeeded = true,
-                Files = published,
+                Files = published.ToList(),
                 OriginalBytes = result.OriginalBytes,
                 CompressedBytes = result.CompressedBytes,
                 Metric = main.Validation?.Metric.ToString() ?? "",

@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Passes.Pruning;
 using ModelShrink.Core.Requests;

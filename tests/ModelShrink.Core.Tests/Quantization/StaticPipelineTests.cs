@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Plans;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Budgets;

@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using System.Text.Json;
 using ModelShrink.Core.Requests;
 using ModelShrink.Testing;

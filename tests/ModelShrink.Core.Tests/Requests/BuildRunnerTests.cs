@@ -1,3 +1,4 @@
+using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Requests;
 using ModelShrink.Diagnostics;
 using ModelShrink.Testing;
@@ -87,10 +88,10 @@ public sealed class BuildRunnerTests
     {
         using var temp = new TempDirectory();
 
-        var response = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "fp16", ["Providers"] = "CPU;CUDA;DirectML" }) with
-        {
-            OnnxRuntimePackages = ["Microsoft.ML.OnnxRuntime.Gpu", "Microsoft.ML.OnnxRuntime.DirectML"],
-        });
+        var request = Request(temp, new() { ["Quantize"] = "fp16", ["Providers"] = "CPU;CUDA;DirectML" });
+        request.OnnxRuntimePackages = ["Microsoft.ML.OnnxRuntime.Gpu", "Microsoft.ML.OnnxRuntime.DirectML"];
+
+        var response = BuildRunner.Run(request);
 
         var item = response.Items.Single();
         Assert.IsTrue(item.Succeeded, string.Join("; ", response.Diagnostics.Select(d => d.Message)));
@@ -159,10 +160,12 @@ public sealed class BuildRunnerTests
     public void AnOpsetTheAppsOnnxRuntimeCannotRunIsRefused()
     {
         using var temp = new TempDirectory();
-        var request = Request(temp, []) with { OnnxRuntimeVersion = "1.11.0" };
+        var request = Request(temp, []);
+        request.OnnxRuntimeVersion = "1.11.0";
+        request.Items[0].Source = Fixtures.Model("digits-transformer");
         var model = ModelShrink.Onnx.IO.ModelReader.Load(Fixtures.Model("digits-transformer"));
 
-        var response = BuildRunner.Run(request with { Items = [request.Items[0] with { Source = Fixtures.Model("digits-transformer") }] });
+        var response = BuildRunner.Run(request);
 
         Assert.AreEqual(17L, model.Opsets.Default);
         Assert.IsFalse(response.Items.Single().Succeeded);
@@ -188,11 +191,13 @@ public sealed class BuildRunnerTests
     public void Int4IsRefusedForAnAppOnOnnxRuntimeWithoutMatMulNBitsAndAutoLeavesItOut()
     {
         using var temp = new TempDirectory();
-        var request = Request(temp, new() { ["Quantize"] = "Int4" }) with { OnnxRuntimeVersion = "1.16.3" };
-        request = request with { Items = [request.Items[0] with { Source = Fixtures.Model("digits-transformer") }] };
+        var request = Request(temp, new() { ["Quantize"] = "Int4" });
+        request.OnnxRuntimeVersion = "1.16.3";
+        request.Items[0].Source = Fixtures.Model("digits-transformer");
 
         var int4 = BuildRunner.Run(request);
-        var auto = BuildRunner.Run(request with { Items = [request.Items[0] with { Metadata = new Dictionary<string, string> { ["Quantize"] = "Auto", ["OutputName"] = "digits" } }] });
+        request.Items[0].Metadata = new Dictionary<string, string> { ["Quantize"] = "Auto", ["OutputName"] = "digits" };
+        var auto = BuildRunner.Run(request);
 
         Assert.AreEqual(ErrorCodes.ContribOpAboveAppRuntime, int4.Diagnostics.Single().Code);
         Assert.IsTrue(auto.Items.Single().Succeeded, string.Join("; ", auto.Diagnostics.Select(d => d.Message)));
@@ -204,7 +209,10 @@ public sealed class BuildRunnerTests
     {
         using var temp = new TempDirectory();
 
-        var error = Assert.ThrowsExactly<ModelShrinkException>(() => BuildRunner.Run(Request(temp, []) with { Version = 2 }));
+        var request = Request(temp, []);
+        request.Version = 2;
+
+        var error = Assert.ThrowsExactly<ModelShrinkException>(() => BuildRunner.Run(request));
 
         Assert.AreEqual(ErrorCodes.BadRequest, error.Diagnostic.Code);
     }
