@@ -63,13 +63,6 @@ public static class CompressCommand
         return command;
     }
 
-    /// <summary>Parses an enum option value case-insensitively, with a coded error listing the choices.</summary>
-    public static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
-        EnumNames.TryParse<T>(text, out var value)
-            ? value
-            : throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
-                $"'{text}' is not a valid value for {option}; choose one of {EnumNames.List<T>()}", setting: option);
-
     // Every candidate the run tried (one, or the Auto search's) goes into the report.
     private static string WriteReport(string folder, string source, string output, JobSettings settings, JobResult result, TimeSpan elapsed) =>
         ReportFiles.WriteTo(ReportBuilder.ForJob(source, settings, result, elapsed, output), folder).Html;

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using ModelShrink.Cli.Output;
 using ModelShrink.Core.Validation;
-using ModelShrink.Core.Validation.Metrics;
+using ModelShrink.Core.Settings;
+using ModelShrink.Shared.Settings;
+using Catalog = ModelShrink.Shared.Settings.SettingCatalog;
 
 namespace ModelShrink.Cli.Commands;
 
@@ -14,9 +16,10 @@ public static class ValidateCommand
         var original = new Argument<string>("ORIGINAL") { Description = "The original .onnx model." };
         var candidate = new Argument<string>("CANDIDATE") { Description = "The compressed .onnx model to score against it." };
         var holdout = new Option<string>("--holdout") { Description = "Holdout data: a folder of test_data_set_N folders, an .npz/.npy file, or a folder of them.", Required = true };
-        var metric = new Option<string?>("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr, ElementAgreement, Iou (default: ElementAgreement for a one-channel probability map [N,1,H,W], else Accuracy with labels, else Agreement, else Cosine)." };
-        var threshold = new Option<double>("--metric-threshold") { Description = "ElementAgreement and Iou: the probability above which an element counts as on (default 0.5).", DefaultValueFactory = _ => 0.5 };
-        var output = new Option<string?>("--output") { Description = "The model output to score (default: the first numeric output)." };
+        // The same settings as compress's, declared once in the catalog (--output is the older name of --metric-output).
+        var metric = new Option<string?>(Catalog.Metric.CliName) { Description = SettingText.Description(Catalog.Metric, SettingSurface.Cli) };
+        var threshold = new Option<string?>(Catalog.MetricThreshold.CliName) { Description = SettingText.Description(Catalog.MetricThreshold, SettingSurface.Cli) };
+        var output = new Option<string?>(Catalog.MetricOutput.CliName, "--output") { Description = SettingText.Description(Catalog.MetricOutput, SettingSurface.Cli) };
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
         var progress = ProgressWriter.Option();
         var command = new Command("validate", "Run both models on holdout data with ONNX Runtime and score the candidate against the original.")
@@ -26,9 +29,14 @@ public static class ValidateCommand
 
         command.SetAction(parse =>
         {
-            var requested = parse.GetValue(metric) is { } text ? CompressCommand.ParseEnum<Metric>(text, "--metric") : (Metric?)null;
+            var values = new SettingValues(new Dictionary<string, string>
+            {
+                [Catalog.Metric.Name] = parse.GetValue(metric) ?? "",
+                [Catalog.MetricThreshold.Name] = parse.GetValue(threshold) ?? "",
+                [Catalog.MetricOutput.Name] = parse.GetValue(output) ?? "",
+            }, SettingSurface.Cli, file: null, Environment.CurrentDirectory);
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
-                new ValidationOptions(parse.GetValue(output), requested) { Threshold = parse.GetValue(threshold) }, progress: ProgressWriter.For(parse, progress));
+                SettingsBinder.Validation(values), progress: ProgressWriter.For(parse, progress));
             JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
 
             return 0;

@@ -67,13 +67,17 @@ public static class SettingsBinder
             new SizeBudget(values.Size(Catalog.MaxSize), values.Number(Catalog.MaxSizeRatio), severity),
             new AccuracyBudget(values.Fraction(Catalog.MaxAccuracyDrop), values.Fraction(Catalog.MinAgreement), values.Fraction(Catalog.MinCosine), severity),
             holdout,
-            new ValidationOptions(values.Text(Catalog.MetricOutput), values.OptionalChoice<Metric>(Catalog.Metric)) { Threshold = values.Fraction(Catalog.MetricThreshold)!.Value })
+            Validation(values))
         {
             CompareReconstruct = compareReconstruct,
             MaxLatencyRatio = values.Number(Catalog.MaxLatencyRatio),
             SearchTimeLimit = values.Number(Catalog.SearchTimeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
         };
     }
+
+    /// <summary>How a candidate is scored: the metric, its threshold and the output it reads.</summary>
+    public static ValidationOptions Validation(SettingValues values) =>
+        new(values.Text(Catalog.MetricOutput), values.OptionalChoice<Metric>(Catalog.Metric)) { Threshold = values.Fraction(Catalog.MetricThreshold)!.Value };
 
     /// <summary>An item's settings: its job, output name and providers; <paramref name="source"/> is the model, whose name is the default output name.</summary>
     public static ItemSettings Item(SettingValues values, string source)
