@@ -64,6 +64,8 @@ public static class PlanPasses
     {
         LayerPrecision.Int4 => new Int4WeightOnlyPass(options.Int4 with
         {
+            // A plan names its int4 layers; Convs among them take the blocked DequantizeLinear form.
+            OpTypes = include.Count > 0 ? ["MatMul", "Conv"] : options.Int4.OpTypes,
             NodesToQuantize = include,
             ExcludeNodes = [.. options.Int4.ExcludeNodes, .. exclude],
         }),

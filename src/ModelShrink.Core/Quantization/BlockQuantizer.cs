@@ -1,3 +1,4 @@
+using ModelShrink.Onnx.Tensors;
 using System.Buffers;
 
 namespace ModelShrink.Core.Quantization;
@@ -56,6 +57,47 @@ public sealed record BlockedInt4Weight(int K, int N, int BlockSize, bool Signed,
 {
     /// <summary>Blocks along K: ceil(K / BlockSize).</summary>
     public int Blocks => (K + BlockSize - 1) / BlockSize;
+
+    /// <summary>
+    /// The same weight laid out [N, K] with its blocks along axis 1 (a Conv's weight viewed as
+    /// [M, C·kh·kw], quantized as its transpose): codes [N, K], scales and zero points [N, Blocks].
+    /// </summary>
+    public (byte[] Data, float[] Scales, byte[]? ZeroPoints) Transposed()
+    {
+        var codes = new byte[(long)K * N];
+        var unpacked = new byte[(long)K * N];
+        PackedNibbles.UnpackUInt4(Data, unpacked);
+        for (var k = 0; k < K; k++)
+        {
+            for (var n = 0; n < N; n++)
+            {
+                codes[(long)n * K + k] = unpacked[(long)k * N + n];
+            }
+        }
+
+        var scales = new float[(long)Blocks * N];
+        byte[]? zeros = null;
+        var storedZeros = ZeroPoints is null ? null : new byte[(long)Blocks * N];
+        if (ZeroPoints is not null)
+        {
+            PackedNibbles.UnpackUInt4(ZeroPoints, storedZeros);
+            zeros = new byte[(long)Blocks * N];
+        }
+
+        for (var b = 0; b < Blocks; b++)
+        {
+            for (var n = 0; n < N; n++)
+            {
+                scales[(long)n * Blocks + b] = Scales[(long)b * N + n];
+                if (zeros is not null)
+                {
+                    zeros[(long)n * Blocks + b] = storedZeros![(long)b * N + n];
+                }
+            }
+        }
+
+        return (PackedNibbles.PackUInt4(codes), scales, zeros is null ? null : PackedNibbles.PackUInt4(zeros));
+    }
 
     /// <summary>Dequantizes weight element [k, n].</summary>
     public float Dequantize(int k, int n)

@@ -16,6 +16,8 @@ namespace ModelShrink.Core.Search;
 /// </summary>
 public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelBytes, long FloatWeightBytes)
 {
+    private const int BlockedOpset = 21;
+
     /// <summary>Reads the inventory of <paramref name="source"/> under <paramref name="options"/> (its clean-up, int8 operator types, int4 availability).</summary>
     public static LayerInventory Read(string source, CompressionOptions options, CancellationToken cancellation = default)
     {
@@ -33,6 +35,10 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
         modelBytes -= Math.Max(0, floatBefore - floatAfter);
 
         var int4 = options.MatMulNBitsAllowed || options.Int4.Format == Passes.Int4WeightOnly.Int4Format.Qdq;
+        // Conv weights take int4 as a blocked DequantizeLinear: opset 21, which the app's ONNX Runtime
+        // must run and the model must be raisable to.
+        var int4Conv = options.MaxOpset is null or >= BlockedOpset
+            && (model.Opsets.Default >= BlockedOpset || Quantization.OpsetRaise.Blockers(model, BlockedOpset).Count == 0);
         var opTypes = options.Int8.OpTypes.ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<Value>();
         var layers = new List<PlanLayer>();
@@ -52,7 +58,13 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
             }
 
             var own = weights.Where(seen.Add).Sum(v => v.ConstantTensor!.ElementCount);
-            var takesInt4 = int4 && node.OpType == "MatMul" && node.Inputs.Count > 1 && node.Inputs[1] is { } b && weights.Contains(b) && b.ConstantTensor!.Dims.Count == 2;
+            var takesInt4 = node.Inputs.Count > 1 && node.Inputs[1] is { } b && weights.Contains(b) && node.OpType switch
+            {
+                "MatMul" => int4 && b.ConstantTensor!.Dims.Count == 2,
+                // Each output channel's blocks run along C/g·kh·kw; a depthwise 3x3 (9 weights) has too few to share a scale.
+                "Conv" => int4Conv && b.ConstantTensor!.Dims is [var m, _, _, _] && m > 0 && b.ConstantTensor.ElementCount / m >= options.Int4.BlockSize,
+                _ => false,
+            };
             LayerPrecision[] ladder = takesInt4
                 ? [LayerPrecision.Int4, LayerPrecision.Int8PerTensor, LayerPrecision.Int8, LayerPrecision.Float]
                 : [LayerPrecision.Int8PerTensor, LayerPrecision.Int8, LayerPrecision.Float];

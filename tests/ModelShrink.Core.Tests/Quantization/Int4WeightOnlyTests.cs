@@ -121,6 +121,77 @@ public sealed class Int4WeightOnlyTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void ConvWeightsTakeInt4InBlocksThatOnnxRuntimeRebuildsAsWritten(bool zeroPoints)
+    {
+        using var folder = new TempDirectory();
+        var source = Fixtures.Model("digits-cnn");
+        var options = new Int4WeightOnlyOptions { OpTypes = ["Conv"], BlockSize = 16, ZeroPoints = zeroPoints };
+
+        var (path, result, _, quantized) = QuantizedModels.Apply(source, new Int4WeightOnlyPass(options), folder);
+
+        // Each Conv reads its weight through a chain from int4 codes that ONNX Runtime folds at load (Cast from int4: opset 21).
+        Assert.AreEqual(3L, result.Counters["nodes quantized"]);
+        Assert.AreEqual(21L, quantized.Opsets.Default);
+        var counts = QuantizedModels.OpCounts(path);
+        Assert.AreEqual((zeroPoints ? 6 : 3) + QuantizedModels.OpCounts(source).GetValueOrDefault("Cast"), counts["Cast"]);
+        Assert.IsFalse(counts.ContainsKey("DequantizeLinear"));
+        Assert.IsTrue(quantized.Graph.Initializers.Where(v => v.Name.EndsWith("_int4", StringComparison.Ordinal))
+            .All(v => v.ConstantTensor!.DataType == (zeroPoints ? DataType.UInt4 : DataType.Int4)));
+
+        // The reference: the original with each Conv weight replaced by its int4 codes dequantized here,
+        // by the ONNX rule for blocked quantization, apart from ONNX Runtime. ORT must compute the same.
+        var reference = ModelReader.Load(source);
+        foreach (var conv in reference.Graph.Nodes.Where(n => n.OpType == "Conv"))
+        {
+            var weight = conv.Inputs[1]!;
+            var codes = quantized.Graph.Initializers.Single(v => v.Name == weight.Name + "_int4").ConstantTensor!;
+            var scales = quantized.Graph.Initializers.Single(v => v.Name == weight.Name + "_scale").ConstantTensor!.ToArray<float>();
+            var zeros = quantized.Graph.Initializers.SingleOrDefault(v => v.Name == weight.Name + "_zero_point")?.ConstantTensor;
+            var rows = (int)weight.ConstantTensor!.Dims[0];
+            reference.Graph.ReplaceInitializer(weight, Tensor.FromArray<float>(weight.Name, weight.ConstantTensor.Dims.ToArray(),
+                Dequantize(codes, scales, zeros, (int)(weight.ConstantTensor.ElementCount / rows))));
+        }
+
+        var referencePath = folder.File("reference.onnx");
+        ModelWriter.Save(reference, referencePath);
+        var expected = QuantizedModels.Logits(referencePath, "digits-cnn");
+        var actual = QuantizedModels.Logits(path, "digits-cnn");
+        Assert.AreEqual(1.0, QuantizedModels.Cosine(expected, actual), 1e-6, "ONNX Runtime dequantizes the blocks as written");
+        Assert.IsTrue(expected.Zip(actual).All(p => Math.Abs(p.First - p.Second) <= 1e-4 * (1 + Math.Abs(p.First))));
+
+        // And it stays close to the float model.
+        var cosine = QuantizedModels.Cosine(QuantizedModels.Logits(source, "digits-cnn"), actual);
+        TestContext.WriteLine($"zero points {zeroPoints}: cosine to float {cosine:F5}");
+        Assert.IsGreaterThan(0.98, cosine);
+    }
+
+    // codes [M, blocks, B] (int4, or uint4 with zero points [M, blocks, 1]) and scales [M, blocks, 1]:
+    // each row's first `columns` codes are the weight, the rest padding.
+    private static float[] Dequantize(Tensor codes, float[] scales, Tensor? zeros, int columns)
+    {
+        var (rows, blocks, blockSize) = ((int)codes.Dims[0], (int)codes.Dims[1], (int)codes.Dims[2]);
+        var raw = codes.GetRawData().ToArray();
+        var zeroBytes = zeros?.GetRawData().ToArray();
+        var result = new float[rows * columns];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                var index = r * blocks * blockSize + c;
+                var nibble = (raw[index / 2] >> (index % 2 * 4)) & 0xF;
+                var q = zeros is null ? (nibble ^ 8) - 8 : nibble;
+                var block = r * blocks + c / blockSize;
+                var zero = zeroBytes is null ? 0 : (zeroBytes[block / 2] >> (block % 2 * 4)) & 0xF;
+                result[r * columns + c] = (q - zero) * scales[block];
+            }
+        }
+
+        return result;
+    }
+
+    [TestMethod]
     public void ModelWithoutMatMulWeightsIsLeftUnchangedWithMSH2207()
     {
         var model = ModelReader.Load(Fixtures.Model("digits-mlp"));

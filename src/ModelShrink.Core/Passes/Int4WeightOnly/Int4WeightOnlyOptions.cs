@@ -34,6 +34,13 @@ public sealed record Int4WeightOnlyOptions
     /// <summary>When not empty, only these node names are quantized (a mixed-precision plan's int4 layers).</summary>
     public IReadOnlyList<string> NodesToQuantize { get; init; } = [];
 
+    /// <summary>
+    /// The operators quantized: MatMul (either format), and Conv, always as an int4 weight with a
+    /// blocked DequantizeLinear (opset 21; MatMulNBits is MatMul's alone). Plain Int4 keeps Convs
+    /// float, as ONNX Runtime's tool does; a mixed plan gives int4 to the Convs it names.
+    /// </summary>
+    public IReadOnlyList<string> OpTypes { get; init; } = ["MatMul"];
+
     /// <summary>Also quantize MatMuls inside If/Loop/Scan bodies.</summary>
     public bool Subgraphs { get; init; } = true;
 }

@@ -13,7 +13,9 @@ namespace ModelShrink.Core.Passes.Int4WeightOnly;
 /// as an int4 weight with a blocked DequantizeLinear (opset 21). K need not be a multiple of the
 /// block size: the last block is zero-padded (MatMulNBits) or short (DequantizeLinear allows a
 /// partial last block), so no weight is refused for its shape. Weights are quantized once each, in
-/// parallel, however many MatMuls share them.
+/// parallel, however many MatMuls share them. Convs named in <see cref="Int4WeightOnlyOptions.OpTypes"/>
+/// (a mixed plan's int4 Convs) keep their weight as int4 codes that a chain folded at load rebuilds
+/// (<see cref="Int4ConvWeight"/>).
 /// </summary>
 public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
 {
@@ -41,20 +43,23 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
         var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
         var included = options.NodesToQuantize.ToHashSet(StringComparer.Ordinal);
         var graphs = options.Subgraphs ? model.Graph.EnumerateGraphs().ToArray() : [model.Graph];
+        var opTypes = options.OpTypes.ToHashSet(StringComparer.Ordinal);
         var targets = graphs.SelectMany(g => g.Nodes)
-            .Where(n => n.Is("MatMul") && !excluded.Contains(n.Name) && (included.Count == 0 || included.Contains(n.Name)))
-            .Select(n => (Node: n, Weight: finder.Find(n, 1, rank: 2)))
+            .Where(n => (n.Is("MatMul") || n.Is("Conv")) && opTypes.Contains(n.OpType) && !excluded.Contains(n.Name) && (included.Count == 0 || included.Contains(n.Name)))
+            .Select(n => (Node: n, Weight: finder.Find(n, 1, rank: n.OpType == "Conv" ? 4 : 2)))
             .Where(t => t.Weight is not null)
             .Select(t => (t.Node, Weight: t.Weight!))
             .ToArray();
         if (targets.Length == 0)
         {
-            context.Warn(ErrorCodes.QuantNothingQuantized, "no MatMul has a 2-D float32 weight to quantize; the model is unchanged");
+            context.Warn(ErrorCodes.QuantNothingQuantized, $"no {string.Join(" or ", opTypes.Order(StringComparer.Ordinal))} has a float32 weight to quantize; the model is unchanged");
             return new PassResult(false, new Dictionary<string, long> { ["weights skipped"] = finder.Skipped });
         }
 
         var counters = new Dictionary<string, long>();
-        if (options.Format == Int4Format.Qdq && model.Opsets.Default < QdqOpset)
+        var blocked = options.Format == Int4Format.Qdq || targets.Any(t => t.Node.OpType == "Conv");
+        var nbits = options.Format == Int4Format.MatMulNBits && targets.Any(t => t.Node.OpType == "MatMul");
+        if (blocked && model.Opsets.Default < QdqOpset)
         {
             var blockers = OpsetRaise.Blockers(model, QdqOpset);
             if (blockers.Count > 0)
@@ -69,15 +74,23 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
         // Quantize each weight once, in parallel; adding its initializers to the graph waits for the sequential step.
         var weights = targets.Select(t => t.Weight).Distinct().ToArray();
         var initializers = new Func<Value?[]>?[weights.Length];
+        var convs = new System.Collections.Concurrent.ConcurrentDictionary<Value, BlockedInt4Weight>();
         Parallel.For(0, weights.Length, i =>
         {
             var weight = weights[i];
             var tensor = weight.ConstantTensor!;
-            var (k, n) = ((int)tensor.Dims[0], (int)tensor.Dims[1]);
             var values = FloatMemory.Of(tensor);
-            var adjust = context.Get(SharedPassData.LayerStatistics)?.Quantizer(weight.Name, tensor.Dims.ToArray(), context.Cancellation);
             try
             {
+                if (tensor.Dims.Count == 4)
+                {
+                    convs[weight] = Int4ConvWeight.Quantize(values.Span, (int)tensor.Dims[0], blockSize, symmetric: !options.ZeroPoints);
+                    initializers[i] = () => [];
+                    return;
+                }
+
+                var (k, n) = ((int)tensor.Dims[0], (int)tensor.Dims[1]);
+                var adjust = context.Get(SharedPassData.LayerStatistics)?.Quantizer(weight.Name, tensor.Dims.ToArray(), context.Cancellation);
                 if (options.Format == Int4Format.MatMulNBits)
                 {
                     var q = BlockQuantizer.ForMatMulNBits(values, k, n, blockSize, symmetric: !options.ZeroPoints, adjust);
@@ -117,7 +130,17 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
                 continue;
             }
 
-            if (options.Format == Int4Format.MatMulNBits)
+            if (convs.TryGetValue(weight, out var convWeight))
+            {
+                if (!dequantized.TryGetValue((weight, node.Graph), out var rebuilt))
+                {
+                    rebuilt = Int4ConvWeight.Rebuild(weight, convWeight, node);
+                    dequantized[(weight, node.Graph)] = rebuilt;
+                }
+
+                node.SetInput(1, rebuilt);
+            }
+            else if (options.Format == Int4Format.MatMulNBits)
             {
                 ToMatMulNBits(node, weight, values);
             }
@@ -144,11 +167,12 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
 
         if (nodes > 0)
         {
-            if (options.Format == Int4Format.MatMulNBits && model.Opsets[MicrosoftDomain] is null)
+            if (nbits && model.Opsets[MicrosoftDomain] is null)
             {
                 model.Opsets.Set(MicrosoftDomain, 1);
             }
-            else if (options.Format == Int4Format.Qdq && model.Opsets.Default < QdqOpset)
+
+            if (blocked && model.Opsets.Default < QdqOpset)
             {
                 OpsetRaise.Raise(model, QdqOpset);
                 counters["opset raised to"] = QdqOpset;
