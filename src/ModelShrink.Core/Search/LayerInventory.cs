@@ -35,10 +35,10 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
         modelBytes -= Math.Max(0, floatBefore - floatAfter);
 
         var int4 = options.MatMulNBitsAllowed || options.Int4.Format == Passes.Int4WeightOnly.Int4Format.Qdq;
-        // Conv weights take int4 as a blocked DequantizeLinear: opset 21, which the app's ONNX Runtime
-        // must run and the model must be raisable to.
-        var int4Conv = options.MaxOpset is null or >= BlockedOpset
-            && (model.Opsets.Default >= BlockedOpset || Quantization.OpsetRaise.Blockers(model, BlockedOpset).Count == 0);
+        // Conv weights take int4 as codes whose Cast needs opset 21: the app's ONNX Runtime must run it
+        // and the model must reach it (by a higher number alone, or by the opset upgrade the int4
+        // pass then runs, which the probe at the end tries).
+        var int4Conv = options.MaxOpset is null or >= BlockedOpset;
         var opTypes = options.Int8.OpTypes.ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<Value>();
         var layers = new List<PlanLayer>();
@@ -73,7 +73,32 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
             layers.Add(new PlanLayer(node.Name, node.OpType, own, channels, ladder));
         }
 
+        if (layers.Any(l => l.OpType == "Conv" && l.Ladder.Contains(LayerPrecision.Int4)) && !ReachesOpset(model, source, cancellation))
+        {
+            layers = layers.Select(l => l.OpType == "Conv" ? l with { Ladder = l.Ladder.Where(p => p != LayerPrecision.Int4).ToArray() } : l).ToList();
+        }
+
         return new LayerInventory(layers, modelBytes, floatAfter);
+    }
+
+    // Whether the cleaned model (changed here: the inventory's copy is thrown away) upgrades to the int4 Conv form's opset.
+    private static bool ReachesOpset(Model model, string source, CancellationToken cancellation)
+    {
+        if (model.Opsets.Default >= BlockedOpset || Quantization.OpsetRaise.CanRaise(model, BlockedOpset))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var context = new PassContext(source, cancellation);
+            new UpgradeOpsetPass(BlockedOpset).Run(model, context);
+            return true;
+        }
+        catch (ModelShrink.Diagnostics.ModelShrinkException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Quantization;
 using ModelShrink.Diagnostics;
@@ -59,16 +60,23 @@ public sealed class Int4WeightOnlyPass(Int4WeightOnlyOptions options) : IPass
         var counters = new Dictionary<string, long>();
         var blocked = options.Format == Int4Format.Qdq || targets.Any(t => t.Node.OpType == "Conv");
         var nbits = options.Format == Int4Format.MatMulNBits && targets.Any(t => t.Node.OpType == "MatMul");
-        if (blocked && model.Opsets.Default < QdqOpset)
+        var convTargets = targets.Any(t => t.Node.OpType == "Conv");
+        if (blocked && model.Opsets.Default < QdqOpset && !OpsetRaise.CanRaise(model, QdqOpset))
         {
-            var blockers = OpsetRaise.Blockers(model, QdqOpset);
-            if (blockers.Count > 0)
+            if (!convTargets || options.Format == Int4Format.Qdq)
             {
+                var blockers = OpsetRaise.Blockers(model, QdqOpset);
                 throw context.Error(ErrorCodes.Int4OpsetTooLow,
                     $"the blocked DequantizeLinear form needs opset {QdqOpset} and opset {model.Opsets.Default} cannot be raised unchanged " +
                     $"({OpsetRaise.Describe(blockers)}); use --int4-format matmulnbits",
                     "--int4-format");
             }
+
+            // A plan's int4 Convs: the model's ops are rewritten to opset 21 (Clip's bounds become inputs, ...)
+            // as --opset would, since ONNX Runtime casts int4 only from opset 21 on.
+            counters["opset upgraded from"] = model.Opsets.Default;
+            new UpgradeOpsetPass(QdqOpset).Run(model, context);
+            counters["opset upgraded to"] = QdqOpset;
         }
 
         // Quantize each weight once, in parallel; adding its initializers to the graph waits for the sequential step.
