@@ -63,7 +63,7 @@ public sealed class SettingValues
         var allowed = setting.Choices.Length > 0 ? setting.Choices : Enum.GetNames<T>();
         return allowed.Contains(text, StringComparer.OrdinalIgnoreCase) && ModelShrink.Core.Text.EnumNames.TryParse<T>(text.Replace("-", "", StringComparison.Ordinal), out var value)
             ? value
-            : throw Invalid(setting, $"'{text}' is not one of {string.Join(", ", allowed)}");
+            : throw Invalid(setting, $"'{text}' is not one of {string.Join(", ", allowed)}{(ModelShrink.Core.Text.NearestName.For(text, allowed) is { } near ? $"; did you mean '{near}'?" : "")}");
     }
 
     /// <summary>A switch: true or false (case-insensitive).</summary>

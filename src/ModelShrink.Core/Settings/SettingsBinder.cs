@@ -106,7 +106,7 @@ public static class SettingsBinder
             return;
         }
 
-        var near = known.FirstOrDefault(k => k.StartsWith(name[..Math.Min(3, name.Length)], StringComparison.OrdinalIgnoreCase));
+        var near = Text.NearestName.For(name, known);
         throw ModelShrinkException.Error(ErrorCodes.UnknownMetadata,
             $"unknown metadata '{name}' on <CompressModel>{(near is null ? "" : $"; did you mean '{near}'?")} (known: {string.Join(", ", known)})",
             file, name);

@@ -126,6 +126,27 @@ public sealed class SettingsBinderTests
         Assert.AreEqual("--prune-scope: needs --prune (or --prune-mode nm:N:M)", error.Diagnostic.Message);
     }
 
+    [TestMethod]
+    [DataRow("MaxAcuracyDrop", "MaxAccuracyDrop")]
+    [DataRow("quantise", "Quantize")]
+    [DataRow("MaxSizeRation", "MaxSizeRatio")]
+    [DataRow("Holdot", "Holdout")]
+    public void AMistypedMetadataNameSuggestsTheNearestByEditDistance(string typed, string expected)
+    {
+        var error = Assert.ThrowsExactly<ModelShrinkException>(() => SettingsBinder.CheckKnown(typed, SettingSurface.Item, "m.onnx"));
+        StringAssert.Contains(error.Diagnostic.Message, $"did you mean '{expected}'?");
+    }
+
+    [TestMethod]
+    public void ANameNearNothingSuggestsNothingAndAMistypedValueSuggestsTheNearestChoice()
+    {
+        var error = Assert.ThrowsExactly<ModelShrinkException>(() => SettingsBinder.CheckKnown("Colour", SettingSurface.Item, "m.onnx"));
+        Assert.DoesNotContain("did you mean", error.Diagnostic.Message);
+
+        var value = Assert.ThrowsExactly<ModelShrinkException>(() => SettingsBinder.Job(Values(new() { ["Quantize"] = "Int8Statc" })));
+        StringAssert.EndsWith(value.Diagnostic.Message, "did you mean 'Int8Static'?");
+    }
+
     private static void AssertChoices<T>(Setting setting) where T : struct, Enum =>
         CollectionAssert.AreEquivalent(Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray(),
             setting.Choices.Select(c => c.Replace("-", "", StringComparison.Ordinal).ToLowerInvariant()).ToArray(), setting.Name);
