@@ -44,10 +44,7 @@ public static class AutoSearch
         {
             QuantizeMode[] modes = [.. hasInt4 ? [QuantizeMode.Int4] : Array.Empty<QuantizeMode>(), QuantizeMode.Int8, .. HasOwnCalibration(settings) ? [QuantizeMode.Int8Static] : Array.Empty<QuantizeMode>()];
             session.Planned = modes.Length + 1 + SensitivityAnalysis.ProbeCount(Measured(inventory)) + 2 + (int)Math.Ceiling(Math.Log2(Math.Max(2, inventory.Layers.Count * 2)));
-            foreach (var mode in modes.TakeWhile(_ => !session.OutOfTime))
-            {
-                Single(session, mode);
-            }
+            Plain(session, modes);
 
             if (!session.OutOfTime && inventory.Layers.Count > 0)
             {
@@ -75,6 +72,21 @@ public static class AutoSearch
         }
 
         return Choose(session, inventory, output, sensitivity);
+    }
+
+    // The plain modes side by side, then each that misses only the accuracy budget retried with
+    // layer-wise reconstruction.
+    private static void Plain(SearchSession session, IReadOnlyList<QuantizeMode> modes)
+    {
+        var options = modes.Select(mode => session.Settings.Compression with { Quantize = mode, Plan = null }).ToArray();
+        var outcomes = session.Candidates(options.Select((o, i) => (o, ReconstructionChoice.Name(modes[i].ToString(), o))).ToArray());
+        for (var i = 0; i < outcomes.Count && !session.OutOfTime; i++)
+        {
+            if (!outcomes[i].Fits && outcomes[i].Applies && OnlyAccuracyFailed(outcomes[i].Result) && ReconstructionChoice.Layerwise(session.Settings, options[i]) is { } reconstructed)
+            {
+                session.Candidate(reconstructed, ReconstructionChoice.Name(modes[i].ToString(), reconstructed));
+            }
+        }
     }
 
     // A plain mode, retried with layer-wise reconstruction when it misses only the accuracy budget.

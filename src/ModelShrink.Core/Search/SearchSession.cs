@@ -49,12 +49,38 @@ internal sealed class SearchSession : IDisposable
     /// <summary>Runs <paramref name="options"/> as a candidate named <paramref name="name"/> into a file of its own (latency is measured by the search, for finalists only).</summary>
     public CandidateOutcome Candidate(CompressionOptions options, string name)
     {
-        Cancellation.ThrowIfCancellationRequested();
         var unique = Tried.Any(t => t.Name == name) ? $"{name} #{Tried.Count + 1}" : name;
-        Step(unique);
-        var file = Path.Combine(Folder, $"candidate-{Tried.Count}.onnx");
-        var outcome = CandidateOutcome.Run(unique, Source, file, Settings with { Compression = options, MaxLatencyRatio = null, HintBetterSettings = false }, Display, Cancellation, null) with { File = file };
+        var outcome = Evaluate(options, unique);
         Tried.Add(outcome);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Runs several candidates at once, as many as the machine has cores (each job's ONNX Runtime
+    /// sessions run on one thread), and records them in the order given. One at a time for a model
+    /// over <see cref="ParallelModelBytes"/>: two copies of a large model would double the memory.
+    /// </summary>
+    public IReadOnlyList<CandidateOutcome> Candidates(IReadOnlyList<(CompressionOptions Options, string Name)> candidates)
+    {
+        var parallel = new FileInfo(Source).Length <= ParallelModelBytes ? Environment.ProcessorCount : 1;
+        var outcomes = new CandidateOutcome[candidates.Count];
+        Parallel.For(0, candidates.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = Cancellation },
+            i => outcomes[i] = Evaluate(candidates[i].Options, candidates[i].Name));
+        Tried.AddRange(outcomes);
+        return outcomes;
+    }
+
+    /// <summary>Models up to this size on disk have their plain candidates run side by side.</summary>
+    public const long ParallelModelBytes = 256L << 20;
+
+    private int files;
+
+    private CandidateOutcome Evaluate(CompressionOptions options, string name)
+    {
+        Cancellation.ThrowIfCancellationRequested();
+        Step(name);
+        var file = Path.Combine(Folder, $"candidate-{Interlocked.Increment(ref files)}.onnx");
+        var outcome = CandidateOutcome.Run(name, Source, file, Settings with { Compression = options, MaxLatencyRatio = null, HintBetterSettings = false }, Display, Cancellation, null) with { File = file };
         if (!outcome.Fits && File.Exists(file))
         {
             File.Delete(file);
