@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -25,11 +26,20 @@ namespace ModelShrink.Build.Tasks
         }
 
         /// <summary>
-        /// The folder, relative to the app's output, where the item's outputs go: the source's folder
+        /// The folder, relative to the app's output, where the item's outputs go: the folder of the
+        /// item's <c>Link</c> when it has one (as for any linked file), else the source's folder
         /// relative to the project when it lies inside the project, else the output root.
         /// </summary>
-        public static string AppSubdirectory(string projectDirectory, string sourceFullPath)
+        public static string AppSubdirectory(string projectDirectory, string sourceFullPath, string link = "")
         {
+            if (!string.IsNullOrWhiteSpace(link))
+            {
+                var folder = Path.GetDirectoryName(link.Trim().Replace('\\', Path.DirectorySeparatorChar).Replace('/', Path.DirectorySeparatorChar)) ?? "";
+                return folder.Length == 0 || Path.IsPathRooted(folder) || folder.Split(Path.DirectorySeparatorChar).Contains("..")
+                    ? ""
+                    : EnsureTrailingSeparator(folder);
+            }
+
             var project = EnsureTrailingSeparator(Path.GetFullPath(projectDirectory));
             var sourceDirectory = EnsureTrailingSeparator(Path.GetDirectoryName(Path.GetFullPath(sourceFullPath)) ?? "");
             var comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;

@@ -65,7 +65,7 @@ namespace ModelShrink.Build.Tasks
                 item.SetMetadata("SettingsFile", settingsFile);
                 item.SetMetadata("StampFile", stampFile);
                 item.SetMetadata("ResolvedOutputName", outputName);
-                item.SetMetadata("AppSubdirectory", ModelItemLayout.AppSubdirectory(ProjectDirectory, source));
+                item.SetMetadata("AppSubdirectory", ModelItemLayout.AppSubdirectory(ProjectDirectory, source, model.GetMetadata("Link")));
                 prepared.Add(item);
             }
 

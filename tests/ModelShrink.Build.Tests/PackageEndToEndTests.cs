@@ -28,6 +28,37 @@ public sealed class PackageEndToEndTests
     }
 
     [TestMethod]
+    public void AModelOutsideTheProjectLandsWhereItsLinkSaysAndStandardMetadataIsAccepted()
+    {
+        using var app = new ConsumerProject("""<CompressModel Include="../shared-models/digits.onnx" Link="Assets/Nets/digits.onnx" Visible="false" Quantize="Int8" />""");
+        var shared = Path.Combine(app.Directory, "..", "shared-models");
+        Directory.CreateDirectory(shared);
+        File.Copy(Fixtures.Model("digits-mlp"), Path.Combine(shared, "digits.onnx"), overwrite: true);
+        try
+        {
+            var build = app.Build();
+
+            Assert.AreEqual(0, build.ExitCode, build.Output);
+            Assert.IsTrue(File.Exists(Path.Combine(app.Output, "Assets", "Nets", "digits.onnx")), build.Output);
+            Assert.IsTrue(File.Exists(Path.Combine(app.Output, "Assets", "Nets", "digits.runtime.json")));
+
+            // The inner loop sees the model: the IDE's fast up-to-date check and dotnet watch.
+            var items = app.Dotnet("msbuild", "-nologo", "-getItem:UpToDateCheckInput", "-getItem:Watch");
+            Assert.AreEqual(0, items.ExitCode, items.Output);
+            using var json = JsonDocument.Parse(items.Output);
+            foreach (var type in new[] { "UpToDateCheckInput", "Watch" })
+            {
+                Assert.IsTrue(json.RootElement.GetProperty("Items").GetProperty(type).EnumerateArray()
+                    .Any(i => i.GetProperty("Identity").GetString() == "../shared-models/digits.onnx"), $"{type}: {items.Output}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void ASecondBuildWithNothingChangedStartsNoEngine()
     {
         using var app = new ConsumerProject("""<CompressModel Include="Models/digits.onnx" />""");

@@ -25,6 +25,7 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
             SettingsBinder.CheckKnown(name, SettingSurface.Item, file);
         }
 
-        return SettingsBinder.Item(new SettingValues(metadata, SettingSurface.Item, file, projectDirectory), source);
+        var settings = metadata.Where(m => !SettingCatalog.StandardItemMetadata.Contains(m.Key, StringComparer.OrdinalIgnoreCase));
+        return SettingsBinder.Item(new SettingValues(settings, SettingSurface.Item, file, projectDirectory), source);
     }
 }

@@ -101,7 +101,8 @@ public static class SettingsBinder
     public static void CheckKnown(string name, SettingSurface surface, string? file)
     {
         var known = Catalog.All.Where(s => s.On(surface)).Select(s => s.Name).ToArray();
-        if (known.Contains(name, StringComparer.OrdinalIgnoreCase))
+        if (known.Contains(name, StringComparer.OrdinalIgnoreCase)
+            || (surface == SettingSurface.Item && Catalog.StandardItemMetadata.Contains(name, StringComparer.OrdinalIgnoreCase)))
         {
             return;
         }

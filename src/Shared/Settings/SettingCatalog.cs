@@ -264,6 +264,17 @@ namespace ModelShrink.Shared.Settings
             OutputName, Providers,
         };
 
+        /// <summary>
+        /// MSBuild's common item metadata, which an item may carry beside its settings: accepted, not
+        /// settings. <c>Link</c> places the outputs where the link says (the idiom for a model outside
+        /// the project folder); the others mean to the IDE what they mean on any item.
+        /// </summary>
+        public static readonly IReadOnlyList<string> StandardItemMetadata = new[]
+        {
+            "Link", "Visible", "DependentUpon", "SubType", "Generator", "LastGenOutput", "CustomToolNamespace", "DesignTime", "AutoGen",
+            "CopyToOutputDirectory", "CopyToPublishDirectory", "ExcludeFromSingleFile", "TargetPath", "Pack", "PackagePath",
+        };
+
         /// <summary>The settings that name data files (hashed by the build's incremental fingerprint).</summary>
         public static IEnumerable<Setting> DataSettings => All.Where(s => s.NamesData);
     }
