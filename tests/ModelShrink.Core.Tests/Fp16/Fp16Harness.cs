@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Types;
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Fp16;
 using ModelShrink.Onnx.IO;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Types;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 

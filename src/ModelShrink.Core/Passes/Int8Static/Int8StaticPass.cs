@@ -194,7 +194,7 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
             }
             else if (node.Is("MatMul") && !options.MatMulConstBOnly && node.Inputs is [{ IsWeight: false } a, { IsWeight: false } b])
             {
-                types ??= Fp16.ElementTypeInference.Infer(model);
+                types ??= Types.ElementTypeInference.Infer(model);
                 if (types.GetValueOrDefault(a) == DataType.Float && types.GetValueOrDefault(b) == DataType.Float)
                 {
                     activationMatMuls.Add(node);
