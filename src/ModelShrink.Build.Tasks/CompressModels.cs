@@ -166,7 +166,8 @@ namespace ModelShrink.Build.Tasks
 
             foreach (var item in response.Items.Where(i => i.Succeeded))
             {
-                Log.LogMessage(MessageImportance.Normal, "ModelShrink: " + item.Summary);
+                // High: shown at the default (minimal) verbosity, once per model the engine processed; a no-op build runs no engine and says nothing.
+                Log.LogMessage(MessageImportance.High, "ModelShrink: " + item.Summary);
                 var model = Models.FirstOrDefault(m => m.ItemSpec == item.ItemSpec);
                 var stamp = model?.GetMetadata("StampFile");
                 if (!string.IsNullOrEmpty(stamp))

@@ -38,7 +38,8 @@ public static class AutoSearch
         using var session = new SearchSession(output, source, settings, display, cancellation, progress);
         var inventory = LayerInventory.Read(source, settings.Compression, cancellation);
         var validated = settings.Holdout is not null;
-        var hasInt4 = inventory.Layers.Any(l => l.Ladder[0] == LayerPrecision.Int4);
+        // Plain Int4 quantizes MatMuls only (as ONNX Runtime's tool does); int4 Convs come with the mixed plans.
+        var hasInt4 = inventory.Layers.Any(l => l.OpType == "MatMul" && l.Ladder[0] == LayerPrecision.Int4);
         IReadOnlyList<LayerSensitivity> sensitivity = [];
         if (validated)
         {
