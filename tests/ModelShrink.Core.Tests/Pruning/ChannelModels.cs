@@ -44,6 +44,39 @@ internal static class ChannelModels
         return model;
     }
 
+    /// <summary>x -> conv(8) -> Relu -> grouped conv(8, group 2: four input channels per group) -> Relu -> GlobalAveragePool -> Flatten -> head Gemm.</summary>
+    public static Model IntoGrouped()
+    {
+        var model = Model.Create("grouped", 8, ("", 13));
+        var g = model.Graph;
+        var x = g.AddInput("x", TensorType.Of(DataType.Float, "N", 3, 8, 8));
+        var a = Relu(g, Conv(g, "conv", x, 8, 3, 3, bias: true));
+        var grouped = g.AddNode("Conv", [a, W(g, "grouped_w", [8, 4, 3, 3], 22)], ["grouped"], [IrAttribute.FromInts("pads", [1, 1, 1, 1]), IrAttribute.FromInt("group", 2)], name: "grouped").Outputs[0]!;
+        Head(g, Relu(g, grouped), 8);
+        return model;
+    }
+
+    /// <summary>
+    /// x -> conv(8) -> Relu -> Pad (H and W by 1) -> Resize (nearest, scales 1,1,2,2) -> depthwise conv(16, group 8: two
+    /// per channel, with bias) -> Relu -> conv2(6) -> GlobalAveragePool -> Flatten -> head Gemm: the PP-OCR detector's neck, small.
+    /// </summary>
+    public static Model PadResizeDepthwise()
+    {
+        var model = Model.Create("neck", 8, ("", 13));
+        var g = model.Graph;
+        var x = g.AddInput("x", TensorType.Of(DataType.Float, "N", 3, 8, 8));
+        var a = Relu(g, Conv(g, "conv", x, 8, 3, 3, bias: true));
+        var pads = g.AddInitializer(Tensor.FromArray<long>("pads", [8], [0, 0, 1, 1, 0, 0, 1, 1]));
+        var padded = g.AddNode("Pad", [a, pads], ["padded"], name: "pad").Outputs[0]!;
+        var scales = g.AddInitializer(Tensor.FromArray<float>("scales", [4], [1, 1, 2, 2]));
+        var resized = g.AddNode("Resize", [padded, null, scales], ["resized"], [IrAttribute.FromString("mode", "nearest")], name: "resize").Outputs[0]!;
+        var dw = g.AddNode("Conv", [resized, W(g, "dw_w", [16, 1, 3, 3], 23), W(g, "dw_b", [16], 24)], ["dw"],
+            [IrAttribute.FromInts("pads", [1, 1, 1, 1]), IrAttribute.FromInt("group", 8)], name: "depthwise").Outputs[0]!;
+        var b = Relu(g, Conv(g, "conv2", Relu(g, dw), 6, 16, 3, bias: true));
+        Head(g, b, 6);
+        return model;
+    }
+
     /// <summary>x -> conv(8) -> Relu (also a graph output) -> conv2(8) -> Relu -> GlobalAveragePool -> Flatten -> head Gemm.</summary>
     public static Model WithIntermediateOutput()
     {

@@ -139,17 +139,71 @@ public sealed class ChannelPruningTests
     }
 
     [TestMethod]
-    public void AGroupedOrDepthwiseConvLeavesTheLayerAloneWithMsh2405()
+    public void ADepthwiseConvGoesWithTheLayerBeforeItWeightBiasAndGroupShrinking()
     {
         using var temp = new TempDirectory();
         var path = ChannelModels.Save(ChannelModels.IntoDepthwise(), temp.File("dw.onnx"));
 
         var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
 
+        CollectionAssert.AreEqual(new long[] { 4, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
+        CollectionAssert.AreEqual(new long[] { 4, 1, 3, 3 }, PruningHarness.Dims(pruned.Model, "dw_w"));
+        Assert.AreEqual(4L, pruned.Model.Graph.Nodes.Single(n => n.Name == "depthwise").GetInt("group", 0));
+        CollectionAssert.AreEqual(new long[] { 10, 4 }, PruningHarness.Dims(pruned.Model, "head_w"));
+        StringAssert.Contains(pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsGrouped).Message, "depthwise: it is a depthwise Conv: its channels go with the layer before it");
+
+        // The original with the removed channels silenced computes the same.
+        var masked = ModelReader.Load(path);
+        ZeroRemovedChannels(masked, pruned.Model, ("conv_w", "conv_b"));
+        var input = new[] { ChannelModels.Input() };
+        var expected = OrtRunner.Run(ChannelModels.Save(masked, temp.File("masked.onnx")), input)["logits"];
+        Assert.IsLessThanOrEqualTo(1e-4, expected.Zip(OrtRunner.Run(pruned.Path, input)["logits"], (e, a) => Math.Abs(e - a)).Max());
+    }
+
+    [TestMethod]
+    public void PadAndResizeOverTheSpatialAxesCarryTheChannelsIntoADepthwiseConvWithAMultiplier()
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(ChannelModels.PadResizeDepthwise(), temp.File("neck.onnx"));
+
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, SkipNodes = ["conv2"] }, temp);
+
+        foreach (var d in pruned.Context.Diagnostics)
+        {
+            TestContext.WriteLine(d.ToString());
+        }
+
+        CollectionAssert.AreEqual(new long[] { 4, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
+        CollectionAssert.AreEqual(new long[] { 8, 1, 3, 3 }, PruningHarness.Dims(pruned.Model, "dw_w"), "two output channels per kept channel");
+        CollectionAssert.AreEqual(new long[] { 8 }, PruningHarness.Dims(pruned.Model, "dw_b"));
+        CollectionAssert.AreEqual(new long[] { 6, 8, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv2_w"));
+
+        // Silenced in the original: conv's removed channels, and the depthwise outputs that read them
+        // (whose bias would otherwise leak through), so conv2 sees the same.
+        var masked = ModelReader.Load(path);
+        var kept = ZeroRemovedChannels(masked, pruned.Model, ("conv_w", "conv_b"))[0];
+        var dwBias = PruningHarness.Weight(masked, "dw_b");
+        for (var c = 0; c < dwBias.Length; c++)
+        {
+            dwBias[c] = kept.Contains(c / 2) ? dwBias[c] : 0;
+        }
+
+        masked.Graph.ReplaceInitializer(masked.Graph.FindValue("dw_b")!, Tensor.FromArray<float>("dw_b", [16], dwBias));
+        var input = new[] { ChannelModels.Input() };
+        var expected = OrtRunner.Run(ChannelModels.Save(masked, temp.File("masked.onnx")), input)["logits"];
+        Assert.IsLessThanOrEqualTo(1e-4, expected.Zip(OrtRunner.Run(pruned.Path, input)["logits"], (e, a) => Math.Abs(e - a)).Max());
+    }
+
+    [TestMethod]
+    public void AGroupedConvThatIsNotDepthwiseLeavesTheLayerAloneWithMsh2405()
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(ChannelModels.IntoGrouped(), temp.File("grouped.onnx"));
+
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+
         var warning = pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsGrouped);
-        TestContext.WriteLine(warning.ToString());
-        StringAssert.Contains(warning.Message, "conv: the next layer Conv 'depthwise' is a grouped or depthwise Conv (group 8)");
-        StringAssert.Contains(warning.Message, "depthwise: it is a grouped Conv (group 8)");
+        StringAssert.Contains(warning.Message, "conv: the next layer Conv 'grouped' is a grouped Conv (group 2) that is not depthwise");
         CollectionAssert.AreEqual(new long[] { 8, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
     }
 

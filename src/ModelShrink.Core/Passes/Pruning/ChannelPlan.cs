@@ -15,8 +15,51 @@ internal sealed record ChannelSlice(Node Node, int Slot, int Axis, ChannelMappin
 /// </summary>
 internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<ChannelSlice> Slices, IReadOnlyDictionary<Value, ChannelMapping> Values)
 {
+    /// <summary>Depthwise Convs the channels pass through: their group shrinks by the channels removed.</summary>
+    public IReadOnlyList<Node> Regrouped { get; init; } = [];
+
     /// <summary>The layer's output channels now.</summary>
     public int Channels => (int)Producer.Tensor.Dims[Producer.OutputAxis];
+
+    /// <summary>
+    /// Each channel's importance to the whole group it belongs to (DepGraph, Fang et al. 2023): the
+    /// L2 norm of the producer's output channel plus, for every weight downstream that the channel is
+    /// cut from (the next layers' input columns, a depthwise Conv's filters), the norm of its part,
+    /// each weight's norms scaled to mean 1 so no member outweighs the others by its scale alone.
+    /// </summary>
+    public double[] Importance()
+    {
+        var total = Normalized(TensorSlicing.Norms(Producer.Tensor, Producer.OutputAxis));
+        foreach (var slice in Slices)
+        {
+            var tensor = slice.Node.Inputs[slice.Slot]!.ConstantTensor!;
+            if (tensor.Dims.Count < 2)
+            {
+                continue; // biases and normalization parameters carry no weight of their own
+            }
+
+            var positions = TensorSlicing.Norms(tensor, slice.Axis);
+            var member = new double[total.Length];
+            for (var c = 0; c < member.Length; c++)
+            {
+                member[c] = Math.Sqrt(slice.Mapping.Positions([c]).Sum(p => p < positions.Length ? positions[p] * positions[p] : 0));
+            }
+
+            var normalized = Normalized(member);
+            for (var c = 0; c < total.Length; c++)
+            {
+                total[c] += normalized[c];
+            }
+        }
+
+        return total;
+    }
+
+    private static double[] Normalized(double[] norms)
+    {
+        var mean = norms.Length == 0 ? 0 : norms.Average();
+        return mean > 0 ? norms.Select(n => n / mean).ToArray() : norms;
+    }
 
     /// <summary>Removes <paramref name="channels"/> everywhere.</summary>
     public void Apply(IReadOnlyCollection<int> channels)
@@ -27,6 +70,11 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
         {
             var tensor = slice.Node.Inputs[slice.Slot]!.ConstantTensor!;
             WeightStore.ReplaceFor(slice.Node, slice.Slot, TensorSlicing.Remove(tensor, slice.Axis, slice.Mapping.Positions(channels)));
+        }
+
+        foreach (var node in Regrouped)
+        {
+            node.SetAttribute(Onnx.Ir.Attribute.FromInt("group", node.GetInt("group", 1) - channels.Count));
         }
 
         foreach (var (value, mapping) in Values)

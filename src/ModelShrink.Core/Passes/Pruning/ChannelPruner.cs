@@ -4,7 +4,8 @@ namespace ModelShrink.Core.Passes.Pruning;
 
 /// <summary>
 /// Structured pruning (<c>channels</c>): for each selected Conv, Gemm or MatMul layer, in graph
-/// order, the output channels of lowest L2 norm (the fraction <see cref="PruneOptions.Sparsity"/>,
+/// order, the output channels of lowest importance to their dependency group (<see cref="ChannelPlan.Importance"/>: the
+/// layer's own L2 norms and those of every weight downstream they are cut from; the fraction <see cref="PruneOptions.Sparsity"/>,
 /// rounded down, at least one channel kept) are removed from the layer and from everything that
 /// reads them (<see cref="ChannelTrace"/>), so the model has fewer parameters and computes less
 /// while its inputs and outputs keep their shapes. Layers whose channels cannot be followed safely
@@ -32,7 +33,7 @@ internal sealed class ChannelPruner(PruneOptions options)
                 continue;
             }
 
-            var channels = Lowest(TensorSlicing.Norms(target.Layer.Tensor, target.Layer.OutputAxis), target.Sparsity);
+            var channels = Lowest(plan!.Importance(), target.Sparsity);
             if (channels.Count == 0)
             {
                 continue;

@@ -20,8 +20,10 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// transA = 0) and MatMul (first operand, constant second operand): their weights are cut along the
 /// reduction axis.</item>
 /// </list>
+/// A depthwise Conv passes the channels through (its weight, bias and group shrink with them), as do
+/// a Resize or Upsample over the spatial axes and a Pad that pads none of the channels.
 /// Anything else leaves the layer alone with a coded reason: a computed operand that does not carry
-/// the same channels (residual Add, MSH2404), a grouped or depthwise Conv (MSH2405), a Reshape,
+/// the same channels (residual Add, MSH2404), a grouped Conv that is not depthwise (MSH2405), a Reshape,
 /// Transpose or other layout change such as attention heads (MSH2406), or a graph output, subgraph
 /// read, op mixing channels, unknown op or shared weight (MSH2407).
 /// </summary>
@@ -55,6 +57,7 @@ internal sealed class ChannelTrace
     private readonly Queue<Value> pending = new();
     private readonly List<ChannelSlice> slices = [];
     private readonly List<(Value Other, ChannelMapping Expected, Node At)> mustMatch = [];
+    private readonly List<Node> regrouped = [];
 
     private ChannelTrace(PrunableLayer producer) => this.producer = producer;
 
@@ -63,7 +66,7 @@ internal sealed class ChannelTrace
     {
         var trace = new ChannelTrace(layer);
         var block = trace.Run();
-        return block is null ? (new ChannelPlan(layer, trace.slices, trace.traced), null) : (null, block);
+        return block is null ? (new ChannelPlan(layer, trace.slices, trace.traced) { Regrouped = trace.regrouped }, null) : (null, block);
     }
 
     private ChannelBlock? Run()
@@ -87,7 +90,9 @@ internal sealed class ChannelTrace
             case LayerKind.Conv:
                 if (node.GetInt("group", 1) != 1)
                 {
-                    return new ChannelBlock(ErrorCodes.PruneChannelsGrouped, $"it is a grouped Conv (group {node.GetInt("group", 1)})");
+                    return new ChannelBlock(ErrorCodes.PruneChannelsGrouped, weight.Dims is [_, 1, ..]
+                        ? "it is a depthwise Conv: its channels go with the layer before it"
+                        : $"it is a grouped Conv (group {node.GetInt("group", 1)})");
                 }
 
                 start = new ChannelMapping(1 - weight.Dims.Count, weight.Dims.Count, 0, 1, channels);
@@ -237,14 +242,28 @@ internal sealed class ChannelTrace
             case "Concat":
                 return Concat(node, slot, mapping);
             case "Conv":
-                if (slot != 0 || !mapping.IsAxis(1) || mapping.Group != 1)
+                // A run of positions per channel (a depthwise multiplier before) is cut as a run.
+                if (slot != 0 || !mapping.IsAxis(1))
                 {
                     return Unsupported($"{Describe(node)} reads the channels in another place than its input channel axis");
                 }
 
-                return node.GetInt("group", 1) != 1
-                    ? new ChannelBlock(ErrorCodes.PruneChannelsGrouped, $"the next layer {Describe(node)} is a grouped or depthwise Conv (group {node.GetInt("group", 1)})")
-                    : Cut(node, 1, node.Inputs[1], 1, mapping);
+                if (node.GetInt("group", 1) == 1)
+                {
+                    return Cut(node, 1, node.Inputs[1], 1, mapping);
+                }
+
+                return IsDepthwise(node, mapping)
+                    ? Depthwise(node, mapping)
+                    : new ChannelBlock(ErrorCodes.PruneChannelsGrouped, $"the next layer {Describe(node)} is a grouped Conv (group {node.GetInt("group", 1)}) that is not depthwise");
+            case "Resize" or "Upsample":
+                return slot == 0 && mapping.IsAxis(1) && KeepsChannels(node)
+                    ? Follow(node.Outputs[0], mapping, node)
+                    : new ChannelBlock(ErrorCodes.PruneChannelsReshaped, $"{Describe(node)} resizes the batch or channel axis, or by sizes that name the channel count");
+            case "Pad":
+                return slot == 0 && mapping.Rank is { } padRank && mapping.Axis is { } padAxis && PadsAlong(node, padRank, padAxis) == false
+                    ? Follow(node.Outputs[0], mapping, node)
+                    : new ChannelBlock(ErrorCodes.PruneChannelsReshaped, $"{Describe(node)} pads the channel axis, or by computed pads");
             case "Gemm":
                 if (slot != 0 || node.GetInt("transA", 0) != 0 || mapping.FromEnd != -1)
                 {
@@ -266,6 +285,67 @@ internal sealed class ChannelTrace
             default:
                 return Unsupported($"{Describe(node)} is an op the channel pruning does not rewrite");
         }
+    }
+
+    // Depthwise: as many groups as input channels (which the channels fill from offset 0), one input
+    // channel per group, a constant weight.
+    private static bool IsDepthwise(Node node, ChannelMapping mapping) =>
+        node.Inputs[1]?.ConstantTensor is { Dims: [var outputs, 1, ..] } && node.GetInt("group", 1) is var group
+        && mapping.AxisLength == group && mapping.Offset == 0 && mapping.Group == 1 && outputs % group == 0;
+
+    // A depthwise Conv carries the channels through: channel c feeds only its own `multiplier` output
+    // channels, so they go with it, the weight and bias are cut along axis 0, and the group shrinks
+    // by the channels removed.
+    private ChannelBlock? Depthwise(Node node, ChannelMapping mapping)
+    {
+        var outputs = node.Inputs[1]!.ConstantTensor!.Dims[0];
+        var multiplier = outputs / node.GetInt("group", 1);
+        var carried = mapping with { Group = multiplier, AxisLength = outputs };
+        if (Cut(node, 1, node.Inputs[1], 0, carried) is { } weightBlock)
+        {
+            return weightBlock;
+        }
+
+        if (node.Inputs.Count > 2 && node.Inputs[2] is { } bias && Cut(node, 2, bias, 0, carried) is { } biasBlock)
+        {
+            return biasBlock;
+        }
+
+        regrouped.Add(node);
+        return Follow(node.Outputs[0], carried, node);
+    }
+
+    // Resize/Upsample by constant scales of 1 on the batch and channel axes, without sizes: a
+    // nearest or linear resize over H and W moves no channel.
+    private static bool KeepsChannels(Node node)
+    {
+        if (node.FindAttribute("axes") is not null)
+        {
+            return false;
+        }
+
+        var scales = node.Is("Upsample") ? node.Inputs.ElementAtOrDefault(1) : node.Inputs.ElementAtOrDefault(node.Inputs.Count == 2 ? 1 : 2);
+        var sizes = node.Is("Resize") && node.Inputs.Count > 3 ? node.Inputs[3] : null;
+        if (sizes is not null || scales?.ConstantTensor is not { ElementCount: >= 2 } tensor)
+        {
+            return node.Is("Upsample") && node.FindAttribute("scales")?.Floats is [1f, 1f, ..];
+        }
+
+        return tensor.ToFloatArray() is [1f, 1f, ..];
+    }
+
+    // Whether Pad adds anything along `axis` (null: the pads are computed, so it cannot be known).
+    private static bool? PadsAlong(Node node, int rank, int axis)
+    {
+        var pads = node.Inputs.Count > 1 && node.Inputs[1] is { } input
+            ? input.ConstantTensor?.ToArray<long>()
+            : node.GetInts("pads")?.ToArray();
+        if (pads is null || pads.Length != 2 * rank || node.Inputs.ElementAtOrDefault(3) is not null)
+        {
+            return null;
+        }
+
+        return pads[axis] != 0 || pads[rank + axis] != 0;
     }
 
     // Flatten at the channel axis: channel c becomes the run of trailing-size features starting at c * size.
