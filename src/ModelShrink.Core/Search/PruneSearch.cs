@@ -6,7 +6,7 @@ using ModelShrink.Diagnostics;
 namespace ModelShrink.Core.Search;
 
 /// <summary>
-/// Prune=auto: a binary search over sparsities 0.1 to 0.9 for the highest one whose pruned model
+/// Prune=auto: a binary search over sparsities 0.05, then 0.1 to 0.9, for the highest one whose pruned model
 /// still meets the accuracy budgets on the holdout data (accuracy falls with sparsity, so about
 /// four trials settle it). Quantization is left out while searching (Auto quantization searches
 /// afterwards, on the pruned model) and size budgets are judged on the final result only. A level
@@ -16,7 +16,7 @@ namespace ModelShrink.Core.Search;
 public static class PruneSearch
 {
     /// <summary>The sparsities tried, lowest first.</summary>
-    public static readonly IReadOnlyList<double> Levels = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+    public static readonly IReadOnlyList<double> Levels = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
     /// <summary>Finds the sparsity, then runs the whole job with it; the trials join the result's candidates.</summary>
     public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress)
@@ -84,7 +84,7 @@ public static class PruneSearch
     private static CandidateOutcome Trial(string source, string folder, JobSettings trial, CompressionOptions options, List<CandidateOutcome> tried,
         string display, CancellationToken cancellation, IProgress<string>? progress)
     {
-        var name = ReconstructionChoice.Name($"Prune {options.Prune!.Sparsity:0.0}", options);
+        var name = ReconstructionChoice.Name($"Prune {options.Prune!.Sparsity:0.0#}", options);
         progress?.Report($"pruning search: {name}");
         var outcome = CandidateOutcome.Run(name, source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
         tried.Add(outcome);

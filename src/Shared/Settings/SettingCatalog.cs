@@ -129,7 +129,7 @@ namespace ModelShrink.Shared.Settings
 
         /// <summary>Prune.</summary>
         public static readonly Setting Prune = new Setting("Prune", SettingKind.Text, Pruning,
-            "sparsity 0–1 (exclusive), e.g. `0.5`: share of weights zeroed (magnitude) or of output channels removed (channels) per pruned layer; runs after clean-up, before quantization. `auto`: a binary search over 0.1–0.9 for the highest sparsity whose model meets the accuracy budgets on the holdout data (needs {Holdout} and an accuracy budget; MSH4105 when none holds); then the quantization (or its Auto search) runs on the pruned model. The first and last layers are kept (MSH2401) and layers under 1024 weights skipped",
+            "sparsity 0–1 (exclusive), e.g. `0.5`: share of weights zeroed (magnitude) or of output channels removed (channels) per pruned layer; runs after clean-up, before quantization. `auto`: a binary search over 0.05 and 0.1–0.9 for the highest sparsity whose model meets the accuracy budgets on the holdout data (needs {Holdout} and an accuracy budget; MSH4105 when none holds); then the quantization (or its Auto search) runs on the pruned model. The first and last layers are kept (MSH2401) and layers under 1024 weights skipped",
             defaultText: "no pruning");
 
         /// <summary>PruneMode.</summary>

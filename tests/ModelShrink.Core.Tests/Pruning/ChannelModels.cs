@@ -77,6 +77,24 @@ internal static class ChannelModels
         return model;
     }
 
+    /// <summary>
+    /// x -> convA(8) -> Relu = r; r -> convB(8) -> Add(r) = s (a residual join); s -> GlobalAveragePool -> se1(2) -> Relu
+    /// -> se2(8) -> HardSigmoid = gate; Mul(s, gate) (squeeze-excitation) -> convC(6) -> Relu -> head Gemm.
+    /// </summary>
+    public static Model ResidualAndSqueezeExcitation()
+    {
+        var model = Model.Create("residual-se", 8, ("", 13));
+        var g = model.Graph;
+        var x = g.AddInput("x", TensorType.Of(DataType.Float, "N", 3, 8, 8));
+        var r = Relu(g, Conv(g, "convA", x, 8, 3, 3, bias: true));
+        var sum = g.AddNode("Add", [r, Conv(g, "convB", r, 8, 8, 3, bias: true)], ["sum"], name: "residual").Outputs[0]!;
+        var squeezed = g.AddNode("GlobalAveragePool", [sum], ["squeezed"], name: "se_pool").Outputs[0]!;
+        var gate = g.AddNode("HardSigmoid", [Conv(g, "se2", Relu(g, Conv(g, "se1", squeezed, 2, 8, 1, bias: true)), 8, 2, 1, bias: true)], ["gate"], name: "se_gate").Outputs[0]!;
+        var excited = g.AddNode("Mul", [sum, gate], ["excited"], name: "se_mul").Outputs[0]!;
+        Head(g, Relu(g, Conv(g, "convC", excited, 6, 8, 3, bias: true)), 6);
+        return model;
+    }
+
     /// <summary>x -> conv(8) -> Relu (also a graph output) -> conv2(8) -> Relu -> GlobalAveragePool -> Flatten -> head Gemm.</summary>
     public static Model WithIntermediateOutput()
     {

@@ -195,6 +195,37 @@ public sealed class ChannelPruningTests
     }
 
     [TestMethod]
+    public void AResidualJoinAndASqueezeExcitationGatePruneTheirLayersAsOneGroup()
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(ChannelModels.ResidualAndSqueezeExcitation(), temp.File("group.onnx"));
+
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, SkipNodes = ["convC", "se1"] }, temp);
+
+        foreach (var d in pruned.Context.Diagnostics)
+        {
+            TestContext.WriteLine(d.ToString());
+        }
+
+        // convA, convB (residual) and se2 (the gate) lose the same 4 channels; se1 and convC lose input columns.
+        Assert.AreEqual(3, pruned.Counter("layers narrowed"));
+        Assert.AreEqual(4, pruned.Counter("channels removed"));
+        CollectionAssert.AreEqual(new long[] { 4, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "convA_w"));
+        CollectionAssert.AreEqual(new long[] { 4, 4, 3, 3 }, PruningHarness.Dims(pruned.Model, "convB_w"));
+        CollectionAssert.AreEqual(new long[] { 2, 4, 1, 1 }, PruningHarness.Dims(pruned.Model, "se1_w"));
+        CollectionAssert.AreEqual(new long[] { 4, 2, 1, 1 }, PruningHarness.Dims(pruned.Model, "se2_w"));
+        CollectionAssert.AreEqual(new long[] { 6, 4, 3, 3 }, PruningHarness.Dims(pruned.Model, "convC_w"));
+
+        // The original with the group's removed channels silenced in convA and convB computes the
+        // same: the sum is zero there, so the gate's value for them does not matter.
+        var masked = ModelReader.Load(path);
+        ZeroRemovedChannels(masked, pruned.Model, ("convA_w", "convA_b"), ("convB_w", "convB_b"));
+        var input = new[] { ChannelModels.Input() };
+        var expected = OrtRunner.Run(ChannelModels.Save(masked, temp.File("masked.onnx")), input)["logits"];
+        Assert.IsLessThanOrEqualTo(1e-4, expected.Zip(OrtRunner.Run(pruned.Path, input)["logits"], (e, a) => Math.Abs(e - a)).Max());
+    }
+
+    [TestMethod]
     public void AGroupedConvThatIsNotDepthwiseLeavesTheLayerAloneWithMsh2405()
     {
         using var temp = new TempDirectory();

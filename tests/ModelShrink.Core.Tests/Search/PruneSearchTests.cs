@@ -22,8 +22,10 @@ public sealed class PruneSearchTests
         // The sweep on this fixture: 0.8 loses 0.8 points of accuracy, 0.9 loses 3.9.
         Assert.IsFalse(result.Failed);
         Assert.AreEqual(0.8, result.ChosenSparsity!.Value, 1e-9);
-        CollectionAssert.AreEqual(new[] { "Prune 0.5", "Prune 0.7", "Prune 0.8", "Prune 0.9" }, result.Candidates.Select(c => c.Name).ToArray());
-        Assert.IsFalse(result.Candidates[^1].Fits);
+        // A binary search over the 10 levels: about four trials, among them the two that decide.
+        CollectionAssert.IsSubsetOf(new[] { "Prune 0.8", "Prune 0.9" }, result.Candidates.Select(c => c.Name).ToArray());
+        Assert.IsLessThanOrEqualTo(5, result.Candidates.Count);
+        Assert.IsFalse(result.Candidates.Single(c => c.Name == "Prune 0.9").Fits);
         Assert.IsLessThanOrEqualTo(0.01, AccuracyBudget.Drop(result.Validation!));
         var prune = result.Compression.Passes.Single(p => p.Pass == "prune");
         Assert.IsGreaterThan(0L, prune.Result.Counters.Values.Max());

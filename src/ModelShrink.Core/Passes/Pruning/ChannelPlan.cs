@@ -15,6 +15,12 @@ internal sealed record ChannelSlice(Node Node, int Slot, int Axis, ChannelMappin
 /// </summary>
 internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<ChannelSlice> Slices, IReadOnlyDictionary<Value, ChannelMapping> Values)
 {
+    /// <summary>
+    /// Every layer whose output channels go together: the producer, then the layers that join it at a
+    /// residual Add or a gating Mul (their weights are among <see cref="Slices"/>, cut along their output axis).
+    /// </summary>
+    public IReadOnlyList<PrunableLayer> Members { get; init; } = [Producer];
+
     /// <summary>Depthwise Convs the channels pass through: their group shrinks by the channels removed.</summary>
     public IReadOnlyList<Node> Regrouped { get; init; } = [];
 

@@ -23,10 +23,17 @@ internal sealed class ChannelPruner(PruneOptions options)
         var before = Parameters(model);
         var blocked = new List<(string Code, string Text)>();
         long narrowed = 0, removed = 0;
+        var partners = selection.Groupable.GroupBy(l => l.Node).ToDictionary(g => g.Key, g => g.First());
+        var done = new HashSet<Value>();
         foreach (var target in selection.Targets)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var (plan, block) = ChannelTrace.Plan(target.Layer);
+            if (done.Contains(target.Layer.Weight))
+            {
+                continue; // narrowed already, with the group of a layer before it
+            }
+
+            var (plan, block) = ChannelTrace.Plan(target.Layer, node => partners.GetValueOrDefault(node));
             if (block is not null)
             {
                 blocked.Add((block.Code, $"{target.Layer.Name}: {block.Reason}"));
@@ -40,7 +47,8 @@ internal sealed class ChannelPruner(PruneOptions options)
             }
 
             plan!.Apply(channels);
-            narrowed++;
+            done.UnionWith(plan.Members.Select(m => m.Weight));
+            narrowed += plan.Members.Count;
             removed += channels.Count;
         }
 

@@ -116,9 +116,45 @@ internal static class ChannelShapes
                 return Windowed(node, Of(input, depth + 1), null, isConv: false);
             case "GlobalAveragePool" or "GlobalMaxPool" or "GlobalLpPool":
                 return Of(input, depth + 1) is { } pooled ? pooled.Select((d, i) => i < 2 ? d : 1).ToArray() : null;
+            case "Resize" or "Upsample":
+                return Resized(node, Of(input, depth + 1));
+            case "Pad":
+                return Padded(node, Of(input, depth + 1));
             default:
                 return null;
         }
+    }
+
+    // Resize/Upsample: constant sizes when given, else each dim times its constant scale (floored, as
+    // ONNX defines the output size); a feature pyramid's channel count is what Concat needs from it.
+    private static long?[]? Resized(Node node, long?[]? input)
+    {
+        if (node.Is("Resize") && node.Inputs.Count > 3 && node.Inputs[3]?.ConstantTensor is { } sizes)
+        {
+            return sizes.ToArray<long>().Select(d => (long?)d).ToArray();
+        }
+
+        var scales = node.Is("Upsample") && node.FindAttribute("scales") is { } attribute
+            ? attribute.Floats.ToArray()
+            : node.Inputs.ElementAtOrDefault(node.Is("Upsample") || node.Inputs.Count == 2 ? 1 : 2)?.ConstantTensor?.ToFloatArray();
+        if (input is null || scales is null || scales.Length != input.Length || node.FindAttribute("axes") is not null)
+        {
+            return null;
+        }
+
+        return input.Select((d, i) => d is { } size ? (long?)(long)Math.Floor(size * (double)scales[i]) : null).ToArray();
+    }
+
+    // Pad with constant pads: each dim grows by its two pads.
+    private static long?[]? Padded(Node node, long?[]? input)
+    {
+        var pads = node.Inputs.Count > 1 && node.Inputs[1] is { } value ? value.ConstantTensor?.ToArray<long>() : node.GetInts("pads")?.ToArray();
+        if (input is null || pads is null || pads.Length != 2 * input.Length || node.Inputs.ElementAtOrDefault(3) is not null)
+        {
+            return null;
+        }
+
+        return input.Select((d, i) => d + pads[i] + pads[i + input.Length]).ToArray();
     }
 
     // Concat: the inputs' dims, with the sizes along the axis added up.

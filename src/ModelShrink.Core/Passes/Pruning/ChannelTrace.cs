@@ -53,29 +53,102 @@ internal sealed class ChannelTrace
     };
 
     private readonly PrunableLayer producer;
+    private readonly Func<Node, PrunableLayer?> partners;
+    private readonly List<PrunableLayer> members = [];
     private readonly Dictionary<Value, ChannelMapping> traced = [];
     private readonly Queue<Value> pending = new();
     private readonly List<ChannelSlice> slices = [];
     private readonly List<(Value Other, ChannelMapping Expected, Node At)> mustMatch = [];
     private readonly List<Node> regrouped = [];
 
-    private ChannelTrace(PrunableLayer producer) => this.producer = producer;
+    private ChannelTrace(PrunableLayer producer, Func<Node, PrunableLayer?> partners) => (this.producer, this.partners) = (producer, partners);
 
-    /// <summary>The plan for removing output channels of <paramref name="layer"/>, or why not.</summary>
-    public static (ChannelPlan? Plan, ChannelBlock? Block) Plan(PrunableLayer layer)
+    /// <summary>
+    /// The plan for removing output channels of <paramref name="layer"/>, or why not. Layers that
+    /// <paramref name="partners"/> returns for a node may join the group, when their output meets the
+    /// channels at a residual Add or a gating Mul: their channels then go too.
+    /// </summary>
+    public static (ChannelPlan? Plan, ChannelBlock? Block) Plan(PrunableLayer layer, Func<Node, PrunableLayer?>? partners = null)
     {
-        var trace = new ChannelTrace(layer);
+        var trace = new ChannelTrace(layer, partners ?? (_ => null));
         var block = trace.Run();
-        return block is null ? (new ChannelPlan(layer, trace.slices, trace.traced) { Regrouped = trace.regrouped }, null) : (null, block);
+        return block is null
+            ? (new ChannelPlan(layer, trace.slices, trace.traced) { Regrouped = trace.regrouped, Members = trace.members }, null)
+            : (null, block);
     }
 
     private ChannelBlock? Run()
     {
-        var node = producer.Node;
-        var weight = producer.Tensor;
-        if (producer.Readers.Count > 1 || producer.Weight.Uses.Count > 1)
+        if (Start(producer) is { } block)
         {
-            return Unsupported($"its weight '{producer.Weight.Name}' is read by {producer.Weight.Uses.Count} nodes");
+            return block;
+        }
+
+        var downstream = Downstream(producer.Node.Outputs[0]!);
+        while (true)
+        {
+            while (pending.TryDequeue(out var value))
+            {
+                if (Visit(value, traced[value]) is { } visitBlock)
+                {
+                    // A residual met on the way is the first cause, whatever stopped the walk after it.
+                    return Residual(other => !downstream.Contains(other)) ?? visitBlock;
+                }
+            }
+
+            var (joined, joinBlock) = Join();
+            if (joinBlock is not null)
+            {
+                return joinBlock;
+            }
+
+            if (!joined)
+            {
+                return Residual(other => !traced.TryGetValue(other, out _));
+            }
+        }
+    }
+
+    // An operand the channels met that is computed elsewhere, traced back through ops that keep its
+    // shape to a layer that may join: its output channels then go with the producer's (a residual
+    // join, a squeeze-excitation gate), its weight and bias are cut, and its output is followed too.
+    private (bool Joined, ChannelBlock? Block) Join()
+    {
+        foreach (var (other, expected, _) in mustMatch.ToArray())
+        {
+            if (traced.ContainsKey(other) || expected.Offset != 0 || expected.Group != 1 || Source(other) is not { } member
+                || members.Contains(member) || member.Tensor.Dims[member.OutputAxis] != expected.AxisLength)
+            {
+                continue;
+            }
+
+            return (true, Start(member));
+        }
+
+        return (false, null);
+    }
+
+    private PrunableLayer? Source(Value value)
+    {
+        for (var steps = 0; steps < 16 && value.Producer is { } node && node.Domain is "" or "ai.onnx"
+            && ChannelShapes.SameShape.Contains(node.OpType) && node.Inputs.Count > 0 && node.Inputs[0] is { } input; steps++)
+        {
+            value = input;
+        }
+
+        return value.Producer is { } producerNode && partners(producerNode) is { } layer && layer.Node.Outputs[0] == value && layer.Kind != LayerKind.Gather
+            ? layer
+            : null;
+    }
+
+    // A member's output channels: its weight and bias cut along them, its output followed.
+    private ChannelBlock? Start(PrunableLayer member)
+    {
+        var node = member.Node;
+        var weight = member.Tensor;
+        if (member.Readers.Count > 1 || member.Weight.Uses.Count > 1)
+        {
+            return Unsupported($"{(member == producer ? "its" : $"{Describe(node)}'s")} weight '{member.Weight.Name}' is read by {member.Weight.Uses.Count} nodes");
         }
 
         if (node.Outputs.Count == 0 || node.Outputs[0] is not { } output)
@@ -83,14 +156,16 @@ internal sealed class ChannelTrace
             return Unsupported("it has no output");
         }
 
-        var channels = weight.Dims[producer.OutputAxis];
+        var channels = weight.Dims[member.OutputAxis];
         ChannelMapping start;
-        switch (producer.Kind)
+        switch (member.Kind)
         {
             case LayerKind.Conv:
                 if (node.GetInt("group", 1) != 1)
                 {
-                    return new ChannelBlock(ErrorCodes.PruneChannelsGrouped, weight.Dims is [_, 1, ..]
+                    return new ChannelBlock(ErrorCodes.PruneChannelsGrouped, member != producer
+                        ? $"its channels meet the output of {Describe(node)}, a grouped Conv (group {node.GetInt("group", 1)})"
+                        : weight.Dims is [_, 1, ..]
                         ? "it is a depthwise Conv: its channels go with the layer before it"
                         : $"it is a grouped Conv (group {node.GetInt("group", 1)})");
                 }
@@ -115,18 +190,13 @@ internal sealed class ChannelTrace
                 break;
         }
 
-        Follow(output, start, node);
-        var downstream = Downstream(output);
-        while (pending.TryDequeue(out var value))
+        if (member != producer)
         {
-            if (Visit(value, traced[value]) is { } block)
-            {
-                // A residual met on the way is the first cause, whatever stopped the walk after it.
-                return Residual(other => !downstream.Contains(other)) ?? block;
-            }
+            slices.Add(new ChannelSlice(node, 1, member.OutputAxis, start));
         }
 
-        return Residual(other => !traced.TryGetValue(other, out _));
+        members.Add(member);
+        return Follow(output, start, node);
     }
 
     // The first operand the channels met that does not carry them alike: `outside` ones are computed

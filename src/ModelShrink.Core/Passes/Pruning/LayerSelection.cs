@@ -7,7 +7,15 @@ namespace ModelShrink.Core.Passes.Pruning;
 internal sealed record LayerTarget(PrunableLayer Layer, double Sparsity, bool Explicit);
 
 /// <summary>What <see cref="LayerSelection"/> decided: the layers to prune and the counts of those left alone.</summary>
-internal sealed record SelectedLayers(IReadOnlyList<LayerTarget> Targets, IReadOnlyList<PrunableLayer> All, long KeptAtEnds, long SkippedByName, long BelowMinSize);
+internal sealed record SelectedLayers(IReadOnlyList<LayerTarget> Targets, IReadOnlyList<PrunableLayer> All, long KeptAtEnds, long SkippedByName, long BelowMinSize)
+{
+    /// <summary>
+    /// The layers whose output channels may go with another layer's, in a dependency group (a
+    /// residual join, a squeeze-excitation gate): every layer but those skipped by name or kept at
+    /// the ends. A small one (below the minimum size) may join; it is not pruned for itself.
+    /// </summary>
+    public IReadOnlyList<PrunableLayer> Groupable { get; init; } = [];
+}
 
 /// <summary>
 /// Applies the options that decide which layers are pruned, in this order: the skip list, then an
@@ -69,7 +77,10 @@ internal static class LayerSelection
                 "KeepFirstAndLast");
         }
 
-        return new SelectedLayers(targets, layers, kept.Count, skipped, small);
+        return new SelectedLayers(targets, layers, kept.Count, skipped, small)
+        {
+            Groupable = layers.Where(l => !l.IsNamed(options.SkipNodes) && !ends.ContainsKey(l)).ToArray(),
+        };
     }
 
     /// <summary>Names joined for a message, the first 20 of them.</summary>
