@@ -137,6 +137,9 @@ public static class ErrorCodes
     /// <summary>Warning (fp16): a value read by a float16 node has an element type the pass cannot infer (sequence, map, custom op output).</summary>
     public const string Fp16UnknownElementType = "MSH2302";
 
+    /// <summary>Warning (fp16, no data): nodes kept in float32 because float16 cannot hold their weights; activations unchecked.</summary>
+    public const string Fp16NodesKeptForRange = "MSH2303";
+
     /// <summary>Quantize=Auto found no candidate within every budget; the message gives the best size and metric reached.</summary>
     public const string SearchFoundNothing = "MSH4103";
 
