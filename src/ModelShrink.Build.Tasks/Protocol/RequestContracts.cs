@@ -19,6 +19,9 @@ namespace ModelShrink.Build.Tasks.Protocol
         [DataMember(Name = "onnxRuntimePackages", Order = 3)]
         public List<string> OnnxRuntimePackages { get; set; } = new List<string>();
 
+        /// <summary>ModelShrinkGpuValidation: validate the CUDA variant on the GPU when the engine can.</summary>
+        public bool GpuValidation { get; set; }
+
         [DataMember(Name = "items", Order = 4)]
         public List<RequestItemContract> Items { get; set; } = new List<RequestItemContract>();
     }

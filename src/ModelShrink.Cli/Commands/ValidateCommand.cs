@@ -17,18 +17,19 @@ public static class ValidateCommand
         var metric = new Option<string?>("--metric") { Description = "Headline metric: Accuracy, Agreement, TopK, Cosine, MaxAbs, Rmse, Snr, ElementAgreement, Iou (default: ElementAgreement for a one-channel probability map [N,1,H,W], else Accuracy with labels, else Agreement, else Cosine)." };
         var threshold = new Option<double>("--metric-threshold") { Description = "ElementAgreement and Iou: the probability above which an element counts as on (default 0.5).", DefaultValueFactory = _ => 0.5 };
         var output = new Option<string?>("--output") { Description = "The model output to score (default: the first numeric output)." };
+        var provider = ProviderOption.Create("the candidate runs on (the original, the reference, always runs on the CPU)");
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
         var progress = ProgressWriter.Option();
         var command = new Command("validate", "Run both models on holdout data with ONNX Runtime and score the candidate against the original.")
         {
-            original, candidate, holdout, metric, threshold, output, json, progress,
+            original, candidate, holdout, metric, threshold, output, provider, json, progress,
         };
 
         command.SetAction(parse =>
         {
             var requested = parse.GetValue(metric) is { } text ? CompressCommand.ParseEnum<Metric>(text, "--metric") : (Metric?)null;
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
-                new ValidationOptions(parse.GetValue(output), requested) { Threshold = parse.GetValue(threshold) }, progress: ProgressWriter.For(parse, progress));
+                new ValidationOptions(parse.GetValue(output), requested) { Threshold = parse.GetValue(threshold), Provider = ProviderOption.Read(parse, provider) }, progress: ProgressWriter.For(parse, progress));
             JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
 
             return 0;

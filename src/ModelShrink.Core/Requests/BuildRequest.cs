@@ -20,6 +20,12 @@ public sealed record BuildRequest
     /// <summary>The ONNX Runtime package ids the app references (Microsoft.ML.OnnxRuntime, .Gpu, .DirectML, ...).</summary>
     public IReadOnlyList<string> OnnxRuntimePackages { get; init; } = [];
 
+    /// <summary>
+    /// Validate and choose CUDA variants on the GPU when the engine's ONNX Runtime can run CUDA here
+    /// (the ModelShrinkGpuValidation property; the task then loads the CUDA build of ONNX Runtime).
+    /// </summary>
+    public bool GpuValidation { get; init; }
+
     /// <summary>The models to process.</summary>
     public IReadOnlyList<BuildRequestItem> Items { get; init; } = [];
 }

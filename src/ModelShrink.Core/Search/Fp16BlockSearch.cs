@@ -20,6 +20,13 @@ public static class Fp16BlockSearch
     /// <summary>The largest drop of the headline metric the search accepts when no accuracy budget is set.</summary>
     public const double DefaultMaxDrop = 0.01;
 
+    /// <summary>
+    /// The largest share of the ranked nodes the search may keep in float32: beyond it the result is
+    /// no longer a float16 model (its weights mostly float32), and the range-checked model is written
+    /// with its budget diagnostics instead.
+    /// </summary>
+    public const double MaxKeptShare = 0.5;
+
     /// <summary>Runs the search and writes the chosen model to <paramref name="output"/>.</summary>
     public static JobResult Run(string source, string output, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress)
     {
@@ -43,8 +50,8 @@ public static class Fp16BlockSearch
         Directory.CreateDirectory(folder);
         try
         {
-            // Invariant: keeping the top `low` misses the target, keeping the top `high` meets it (checked first).
-            int low = 0, high = ranked.Count, probes = 0;
+            // Invariant: keeping the top `low` misses the target, keeping the top `high` meets it (checked first; at most MaxKeptShare).
+            int low = 0, high = (int)Math.Ceiling(ranked.Count * MaxKeptShare), probes = 0;
             bool Fits(int count)
             {
                 probes++;
@@ -55,7 +62,7 @@ public static class Fp16BlockSearch
 
             if (ranked.Count == 0 || !Fits(high))
             {
-                return first with { Reason = $"even with every float16 node kept float32 the target was missed ({probes} probe(s)); the model was written with the range-checked nodes kept" };
+                return first with { Reason = $"even with {high} of {ranked.Count} float16 nodes (the most error-prone half) kept float32 the target was missed; the model was written with only the range-checked nodes kept" };
             }
 
             while (high - low > 1)

@@ -14,7 +14,7 @@ public sealed record KeptNode(string Node, string Value, bool IsWeight, HalfErro
 {
     /// <summary>One phrase for messages: <c>'node' (weight 'w' up to 9.79E+07)</c>.</summary>
     public string Describe() =>
-        $"'{Node}' ({(IsWeight ? "weight" : "activation")} '{Value}' {(Error.Overflows ? $"up to {Error.MaxMagnitude:G3}" : $"{Error.Relative:P1} error in float16")})";
+        $"'{Node}' ({(IsWeight ? "weight" : "activation")} '{Value}' {(Error.Overflows ? $"up to {Error.MaxMagnitude:G3}" : $"{(Error.Relative * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}% error in float16")})";
 }
 
 /// <summary>
