@@ -36,8 +36,12 @@ public static class GpuVariantChoice
     /// <summary>Medians closer than this (as a ratio) count as a tie, decided by size.</summary>
     public const double TieRatio = 1.03;
 
-    /// <summary>Runs the candidates into <paramref name="folder"/> and chooses.</summary>
-    public static GpuChoice Choose(string source, string folder, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress)
+    /// <summary>
+    /// Runs the candidates into <paramref name="folder"/> and chooses; <paramref name="provider"/> is
+    /// CUDA but for the CPU-side tests of the choice itself.
+    /// </summary>
+    public static GpuChoice Choose(string source, string folder, JobSettings settings, string display, CancellationToken cancellation, IProgress<string>? progress,
+        RunProvider provider = RunProvider.CUDA)
     {
         var modes = new List<QuantizeMode> { QuantizeMode.Fp16 };
         if (settings.Compression.MatMulNBitsAllowed && HasMatMulWeights(source))
@@ -50,24 +54,24 @@ public static class GpuVariantChoice
         foreach (var mode in modes)
         {
             cancellation.ThrowIfCancellationRequested();
-            progress?.Report($"GPU variant: {mode} on CUDA (candidate {candidates.Count + 1} of {modes.Count})");
+            progress?.Report($"GPU variant: {mode} on {provider} (candidate {candidates.Count + 1} of {modes.Count})");
             var file = Path.Combine(folder, $"cuda-{mode.ToString().ToLowerInvariant()}.onnx");
             var candidateSettings = settings with
             {
                 Compression = settings.Compression with { Quantize = mode },
                 Size = new SizeBudget(null, null),
-                Validation = settings.Validation with { Provider = RunProvider.CUDA },
+                Validation = settings.Validation with { Provider = provider },
                 MaxLatencyRatio = null,
                 HintBetterSettings = false,
             };
-            var job = Search.CompressionRun.Run(source, file, candidateSettings, $"{display} (CUDA {mode})", cancellation, progress);
-            var latency = LatencyBenchmark.BesideOriginal(file, source, settings.Holdout, RunProvider.CUDA);
+            var job = Search.CompressionRun.Run(source, file, candidateSettings, $"{display} ({provider} {mode})", cancellation, progress);
+            var latency = LatencyBenchmark.BesideOriginal(file, source, settings.Holdout, provider);
             candidates.Add(new GpuCandidate(mode, file, job, latency));
         }
 
         var fitting = candidates.Where(c => c.Fits).ToList();
         var chosen = fitting.Count == 0 ? candidates[0] : fitting.Aggregate((best, c) => Better(c, best) ? c : best);
-        return new GpuChoice(chosen, candidates, Reason(chosen, candidates));
+        return new GpuChoice(chosen, candidates, Reason(chosen, candidates, provider.OrtName()));
     }
 
     /// <summary>The warnings a candidate's node placement calls for (most kernel time on the CPU).</summary>
@@ -88,13 +92,13 @@ public static class GpuVariantChoice
         return a * TieRatio < b || (a <= b * TieRatio && c.Result.Compression.CompressedBytes < best.Result.Compression.CompressedBytes);
     }
 
-    private static string Reason(GpuCandidate chosen, List<GpuCandidate> candidates)
+    private static string Reason(GpuCandidate chosen, List<GpuCandidate> candidates, string provider)
     {
         var figures = string.Join("; ", candidates.Select(c =>
             $"{c.Mode} {c.Latency.Model.MedianMs:0.###} ms (original {c.Latency.Baseline!.MedianMs:0.###} ms){(c.Result.Validation is { } v ? $", {v.Metric} {v.Value:0.####}" : "")}{(c.Fits ? "" : ", over budget")}"));
         return chosen.Fits
-            ? $"CUDA variant {chosen.Mode}: the fastest within the budgets on CUDAExecutionProvider ({figures})"
-            : $"CUDA variant {chosen.Mode}: no candidate met the budgets on CUDAExecutionProvider ({figures})";
+            ? $"CUDA variant {chosen.Mode}: the fastest within the budgets on {provider} ({figures})"
+            : $"CUDA variant {chosen.Mode}: no candidate met the budgets on {provider} ({figures})";
     }
 
     private static bool HasMatMulWeights(string source)
