@@ -17,7 +17,8 @@ public sealed class NodePlacementTests
           {"cat":"Node","pid":1,"tid":1,"dur":10,"ts":3,"ph":"X","name":"conv1_fence_before","args":{"op_name":"Conv"}},
           {"cat":"Node","pid":1,"tid":1,"dur":100,"ts":4,"ph":"X","name":"shape_kernel_time","args":{"op_name":"Shape","provider":"CPUExecutionProvider"}},
           {"cat":"Node","pid":1,"tid":1,"dur":600,"ts":5,"ph":"X","name":"topk_kernel_time","args":{"op_name":"TopK","provider":"CPUExecutionProvider"}},
-          {"cat":"Node","pid":1,"tid":1,"dur":0,"ts":6,"ph":"X","name":"conv1_kernel_time","args":{"op_name":"Conv","provider":"CUDAExecutionProvider"}}
+          {"cat":"Node","pid":1,"tid":1,"dur":0,"ts":6,"ph":"X","name":"conv1_kernel_time","args":{"op_name":"Conv","provider":"CUDAExecutionProvider"}},
+          {"cat":"Node","pid":1,"tid":1,"dur":1000,"ts":7,"ph":"X","name":"Memcpy_token_1_kernel_time","args":{"op_name":"MemcpyToHost","provider":"CUDAExecutionProvider"}}
         ]
         """;
 
@@ -28,9 +29,9 @@ public sealed class NodePlacementTests
 
         Assert.AreEqual(1, placement.OnProvider);
         CollectionAssert.AreEqual(new[] { "shape", "topk" }, placement.OnCpu.ToArray());
-        Assert.AreEqual(0.7, placement.CpuShare, 1e-9);
+        Assert.AreEqual(1700 / 2000.0, placement.CpuShare, 1e-9, "the CPU nodes' 700 us and the 1000 us copy to them, of 2000 us");
         Assert.IsTrue(placement.MostlyOnCpu);
-        Assert.AreEqual("1 node(s) on CUDAExecutionProvider, 2 on the CPU (70.0% of kernel time: shape, topk)", placement.Describe());
+        Assert.AreEqual("1 node(s) on CUDAExecutionProvider, 2 on the CPU (85.0% of kernel time with the copies: shape, topk)", placement.Describe());
     }
 
     [TestMethod]
