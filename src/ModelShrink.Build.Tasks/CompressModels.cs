@@ -46,6 +46,9 @@ namespace ModelShrink.Build.Tasks
         /// <summary>The folder holding ONNX Runtime's native library for this machine (from the NuGet cache).</summary>
         public string OnnxRuntimeNativeDirectory { get; set; } = "";
 
+        /// <summary>$(ModelShrinkGpuValidation): validate CUDA variants on the GPU (the targets then point <see cref="OnnxRuntimeNativeDirectory"/> at ONNX Runtime's CUDA build).</summary>
+        public bool GpuValidation { get; set; }
+
         /// <inheritdoc />
         protected override string ToolName => "dotnet";
 
@@ -123,6 +126,7 @@ namespace ModelShrink.Build.Tasks
                 ProjectFile = ProjectFile,
                 OnnxRuntimeVersion = OnnxRuntimeVersion,
                 OnnxRuntimePackages = OnnxRuntimePackages.Select(p => p.ItemSpec).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+                GpuValidation = GpuValidation,
             };
             foreach (var model in Models)
             {

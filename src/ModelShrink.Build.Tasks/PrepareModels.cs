@@ -38,6 +38,9 @@ namespace ModelShrink.Build.Tasks
         /// <summary>The app's ONNX Runtime version.</summary>
         public string OnnxRuntimeVersion { get; set; } = "";
 
+        /// <summary>$(ModelShrinkGpuValidation): it changes which CUDA variant is chosen, so it is part of every settings record.</summary>
+        public bool GpuValidation { get; set; }
+
         /// <summary>The items with ItemFolder, SettingsFile, StampFile, OutputName and AppSubdirectory metadata.</summary>
         [Output]
         public ITaskItem[] PreparedModels { get; set; } = Array.Empty<ITaskItem>();
@@ -88,6 +91,7 @@ namespace ModelShrink.Build.Tasks
             var text = new StringBuilder();
             text.AppendLine("engine=" + engineStamp);
             text.AppendLine("onnxruntime=" + OnnxRuntimeVersion);
+            text.AppendLine("gpu-validation=" + GpuValidation);
             text.AppendLine("source=" + source);
             var metadata = model.CloneCustomMetadata();
             foreach (var name in metadata.Keys.Cast<string>().OrderBy(n => n, StringComparer.OrdinalIgnoreCase))

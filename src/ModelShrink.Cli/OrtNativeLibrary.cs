@@ -13,8 +13,26 @@ public static class OrtNativeLibrary
     /// <summary>The environment variable naming the folder of the native library.</summary>
     public const string DirectoryVariable = "MODELSHRINK_ORT_NATIVE_DIR";
 
-    /// <summary>Registers the resolver when the variable is set.</summary>
+    /// <summary>
+    /// Registers the resolver when the variable is set, and makes ONNX Runtime's own logger quiet:
+    /// a CUDA provider that cannot load would otherwise print its own error lines on stderr, where the
+    /// engine prints one coded line (MSH3204-MSH3207) that says the same.
+    /// </summary>
     public static void Register()
+    {
+        RegisterResolver();
+        var environment = new Microsoft.ML.OnnxRuntime.EnvironmentCreationOptions { logLevel = Microsoft.ML.OnnxRuntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+        try
+        {
+            Microsoft.ML.OnnxRuntime.OrtEnv.CreateInstanceWithOptions(ref environment);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException)
+        {
+            // No native library at all: the first command that needs ONNX Runtime reports it.
+        }
+    }
+
+    private static void RegisterResolver()
     {
         var directory = Environment.GetEnvironmentVariable(DirectoryVariable);
         if (string.IsNullOrEmpty(directory))

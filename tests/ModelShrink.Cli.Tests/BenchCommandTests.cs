@@ -30,6 +30,19 @@ public sealed class BenchCommandTests
         var (exit, stdout, stderr) = CliRunner.InProcess("bench", Fixtures.Model("digits-cnn"), "--runs", "3");
 
         Assert.AreEqual(0, exit, stderr);
-        StringAssert.StartsWith(stdout, "3 runs, 1 thread(s), batch of 1 from synthetic inputs (symbolic dimensions = 1)");
+        StringAssert.StartsWith(stdout, "3 runs on CPUExecutionProvider, 1 thread(s), batch of 1 from synthetic inputs (symbolic dimensions = 1)");
+    }
+
+    [TestMethod]
+    public void CudaWithTheCpuBuildOfOnnxRuntimeIsOneCodedLine()
+    {
+        // The test host loads Microsoft.ML.OnnxRuntime (CPU build): no CUDA provider to start.
+        var (exit, _, stderr) = CliRunner.InProcess("bench", Fixtures.Model("digits-cnn"), "--runs", "3", "--provider", "cuda");
+
+        Assert.AreNotEqual(0, exit);
+        var line = stderr.Trim();
+        Assert.DoesNotContain("\n", line);
+        StringAssert.Contains(line, "error MSH3204: the engine's ONNX Runtime has no CUDA provider (it has CPUExecutionProvider)");
+        StringAssert.EndsWith(line, "(setting: --provider)");
     }
 }

@@ -20,11 +20,12 @@ public static class ValidateCommand
         var metric = new Option<string?>(Catalog.Metric.CliName) { Description = SettingText.Description(Catalog.Metric, SettingSurface.Cli) };
         var threshold = new Option<string?>(Catalog.MetricThreshold.CliName) { Description = SettingText.Description(Catalog.MetricThreshold, SettingSurface.Cli) };
         var output = new Option<string?>(Catalog.MetricOutput.CliName, "--output") { Description = SettingText.Description(Catalog.MetricOutput, SettingSurface.Cli) };
+        var provider = ProviderOption.Create("the candidate runs on (the original, the reference, always runs on the CPU)");
         var json = new Option<bool>("--json") { Description = "Print one JSON document on stdout instead of text." };
         var progress = ProgressWriter.Option();
         var command = new Command("validate", "Run both models on holdout data with ONNX Runtime and score the candidate against the original.")
         {
-            original, candidate, holdout, metric, threshold, output, json, progress,
+            original, candidate, holdout, metric, threshold, output, provider, json, progress,
         };
 
         command.SetAction(parse =>
@@ -36,7 +37,7 @@ public static class ValidateCommand
                 [Catalog.MetricOutput.Name] = parse.GetValue(output) ?? "",
             }, SettingSurface.Cli, file: null, Environment.CurrentDirectory);
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
-                SettingsBinder.Validation(values), progress: ProgressWriter.For(parse, progress));
+                SettingsBinder.Validation(values) with { Provider = ProviderOption.Read(parse, provider) }, progress: ProgressWriter.For(parse, progress));
             JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
 
             return 0;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Validation.Holdout;
 using ModelShrink.Core.Validation.Running;
 using ModelShrink.Diagnostics;
@@ -23,6 +24,12 @@ public sealed record LatencyResult(string Model, int Samples, double MedianMs, d
 /// <param name="Threads">ONNX Runtime intra-op threads.</param>
 public sealed record BenchmarkResult(LatencyResult Model, LatencyResult? Baseline, string Input, int Runs, int Threads)
 {
+    /// <summary>The provider both models ran on.</summary>
+    public Gpu.RunProvider Provider { get; init; } = Gpu.RunProvider.CPU;
+
+    /// <summary>Where ONNX Runtime placed the model's nodes (one profiled run), on a GPU provider; null on the CPU.</summary>
+    public Gpu.NodePlacement? Placement { get; init; }
+
     /// <summary>The model's median over the baseline's (below 1 = faster), when there is a baseline.</summary>
     public double? Ratio => Baseline is null ? null : Model.MedianMs / Baseline.MedianMs;
 }
@@ -41,11 +48,15 @@ public static class LatencyBenchmark
     /// <paramref name="model"/> beside <paramref name="original"/>, one thread, interleaved: what the
     /// MaxLatencyRatio budget and the Auto search's "not slower" rule read.
     /// </summary>
-    public static BenchmarkResult BesideOriginal(string model, string original, string? holdout) =>
-        Run(model, original, holdout, BudgetRuns, threads: 1, warmups: 2);
+    public static BenchmarkResult BesideOriginal(string model, string original, string? holdout, Gpu.RunProvider provider = Gpu.RunProvider.CPU) =>
+        Run(model, original, holdout, provider == Gpu.RunProvider.CPU ? BudgetRuns : 4 * BudgetRuns, threads: 1, warmups: provider == Gpu.RunProvider.CPU ? 2 : 5, provider);
 
-    /// <summary>Benchmarks <paramref name="model"/> (and <paramref name="baseline"/> beside it).</summary>
-    public static BenchmarkResult Run(string model, string? baseline, string? holdout, int runs, int threads, int warmups = 3)
+    /// <summary>
+    /// Benchmarks <paramref name="model"/> (and <paramref name="baseline"/> beside it) on <paramref name="provider"/>.
+    /// On a GPU the inputs are copied to the device and the outputs back in every run, as an app's
+    /// plain <c>session.Run</c> does; one more profiled run of the model says where its nodes ran.
+    /// </summary>
+    public static BenchmarkResult Run(string model, string? baseline, string? holdout, int runs, int threads, int warmups = 3, Gpu.RunProvider provider = Gpu.RunProvider.CPU)
     {
         if (runs < 1 || threads < 1)
         {
@@ -57,8 +68,8 @@ public static class LatencyBenchmark
             ? (Synthesize(signature), "synthetic inputs (symbolic dimensions = 1)")
             : (HoldoutReader.Open(holdout, signature).Batches().First(), $"the first holdout batch of {holdout}");
         HoldoutCheck.Check(batch, signature, holdout ?? model, holdout is null ? "MODEL" : "Holdout");
-        using var subject = new ModelRunner(model, threads);
-        using var reference = baseline is null ? null : new ModelRunner(baseline, threads);
+        using var subject = new ModelRunner(model, threads, provider);
+        using var reference = baseline is null ? null : new ModelRunner(baseline, threads, provider);
         for (var i = 0; i < warmups; i++)
         {
             subject.Run(batch);
@@ -79,7 +90,28 @@ public static class LatencyBenchmark
         return new BenchmarkResult(
             Summarize(model, batch.SampleCount, times),
             reference is null ? null : Summarize(baseline!, batch.SampleCount, baselineTimes),
-            input, runs, threads);
+            input, runs, threads) { Provider = provider, Placement = provider == Gpu.RunProvider.CPU ? null : Place(model, batch, threads, provider) };
+    }
+
+    /// <summary>Runs <paramref name="model"/> once with ONNX Runtime's profiler on and reads where each node ran.</summary>
+    public static Gpu.NodePlacement Place(string model, HoldoutBatch batch, int threads, Gpu.RunProvider provider)
+    {
+        var folder = Directory.CreateTempSubdirectory("modelshrink-profile-");
+        try
+        {
+            string profile;
+            using (var runner = new ModelRunner(model, threads, provider, Path.Combine(folder.FullName, "run")))
+            {
+                runner.Run(batch);
+                profile = runner.EndProfiling();
+            }
+
+            return Gpu.NodePlacement.FromProfile(File.ReadAllText(Path.IsPathRooted(profile) ? profile : Path.Combine(Environment.CurrentDirectory, profile)), provider.OrtName());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static double Time(ModelRunner runner, HoldoutBatch batch)

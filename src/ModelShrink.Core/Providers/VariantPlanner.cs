@@ -17,25 +17,33 @@ public sealed record VariantFile(string File, QuantizeMode Mode);
 /// </summary>
 public static class VariantPlanner
 {
-    /// <summary>The files to write for <paramref name="providers"/>, the CPU's (requested mode) first.</summary>
-    public static IReadOnlyList<VariantFile> Files(string outputName, QuantizeMode mode, IReadOnlyList<ExecutionProvider> providers)
+    /// <summary>
+    /// The files to write for <paramref name="providers"/>, the CPU's (requested mode) first.
+    /// <paramref name="cudaMode"/> is the CUDA variant's mode when it was chosen by measurement on a
+    /// GPU (<see cref="Search.GpuVariantChoice"/>); otherwise CUDA, like DirectML, gets float16 for a quantized mode.
+    /// </summary>
+    public static IReadOnlyList<VariantFile> Files(string outputName, QuantizeMode mode, IReadOnlyList<ExecutionProvider> providers, QuantizeMode? cudaMode = null)
     {
         var files = new List<VariantFile> { new(outputName + ".onnx", mode) };
-        if (providers.Any(IsGpu) && GpuMode(mode) != mode)
+        foreach (var provider in providers.Where(IsGpu))
         {
-            files.Add(new VariantFile(outputName + ".fp16.onnx", QuantizeMode.Fp16));
+            var wanted = ModeFor(provider, mode, cudaMode);
+            if (files.All(f => f.Mode != wanted))
+            {
+                files.Add(new VariantFile($"{outputName}.{Suffix(wanted)}.onnx", wanted));
+            }
         }
 
         return files;
     }
 
-    /// <summary>The runtime config for files made by <see cref="Files"/>.</summary>
-    public static RuntimeConfigFile Plan(string outputName, IReadOnlyList<VariantFile> files, IReadOnlyList<ExecutionProvider> providers)
+    /// <summary>The runtime config for files made by <see cref="Files"/> (the same <paramref name="cudaMode"/>).</summary>
+    public static RuntimeConfigFile Plan(string outputName, IReadOnlyList<VariantFile> files, IReadOnlyList<ExecutionProvider> providers, QuantizeMode? cudaMode = null)
     {
         var ordered = providers.Where(IsGpu).Append(ExecutionProvider.CPU).Distinct();
         var variants = ordered.Select(provider =>
         {
-            var file = IsGpu(provider) ? files.First(f => f.Mode == GpuMode(files[0].Mode)) : files[0];
+            var file = IsGpu(provider) ? files.First(f => f.Mode == ModeFor(provider, files[0].Mode, cudaMode)) : files[0];
             return new RuntimeVariantEntry { Provider = provider.ToString(), File = file.File, Precision = Precision(file.Mode), SessionOptions = SessionOptions(provider), ProviderOptions = ProviderOptions(provider) };
         }).ToArray();
         return new RuntimeConfigFile { FormatVersion = 1, Model = outputName, Variants = variants.ToList() };
@@ -51,6 +59,16 @@ public static class VariantPlanner
     };
 
     private static bool IsGpu(ExecutionProvider provider) => provider != ExecutionProvider.CPU;
+
+    private static QuantizeMode ModeFor(ExecutionProvider provider, QuantizeMode mode, QuantizeMode? cudaMode) =>
+        provider == ExecutionProvider.CUDA && cudaMode is { } measured ? measured : GpuMode(mode);
+
+    private static string Suffix(QuantizeMode mode) => mode switch
+    {
+        QuantizeMode.None => "fp32",
+        QuantizeMode.Fp16 => "fp16",
+        _ => mode.ToString().ToLowerInvariant(),
+    };
 
     // Float32 and float16 run well on GPUs as they are; quantized modes become float16 there.
     private static QuantizeMode GpuMode(QuantizeMode mode) => mode is QuantizeMode.None or QuantizeMode.Fp16 ? mode : QuantizeMode.Fp16;

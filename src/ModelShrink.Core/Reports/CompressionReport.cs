@@ -42,6 +42,15 @@ public sealed record CompressionReport(
     /// <summary>Quantize=Auto: the chosen plan's layers per operator type and precision; empty otherwise.</summary>
     public IReadOnlyList<Plans.PlanTableRow> Plan { get; init; } = [];
 
+    /// <summary>The provider the candidates above were validated and timed on ("CPUExecutionProvider").</summary>
+    public string ValidatedOn { get; init; } = "CPUExecutionProvider";
+
+    /// <summary>GPU validation: the CUDA variant's candidates, validated and timed on the GPU; empty when none ran there.</summary>
+    public IReadOnlyList<ReportGpuCandidate> Gpu { get; init; } = [];
+
+    /// <summary>GPU validation: why the CUDA variant is what it is (chosen on the GPU, or why validation stayed on the CPU); null without a GPU variant.</summary>
+    public string? GpuReason { get; init; }
+
     /// <summary>The schema version this engine writes.</summary>
     public const int CurrentSchemaVersion = 1;
 
@@ -162,3 +171,19 @@ public sealed record ReportDiagnostic(string Code, string Severity, string Messa
 /// <param name="Os">The operating system.</param>
 /// <param name="Runtime">The .NET runtime.</param>
 public sealed record ReportEnvironment(string EngineVersion, string OnnxRuntimeVersion, int ProcessorCount, string Os, string Runtime);
+
+/// <summary>One CUDA variant candidate, every figure measured on <see cref="ValidatedOn"/>.</summary>
+/// <param name="Mode">Fp16, Int4 or None (float32).</param>
+/// <param name="Bytes">Its size on disk.</param>
+/// <param name="Chosen">Whether it became the CUDA variant.</param>
+/// <param name="Fits">Whether it met every accuracy budget on the GPU.</param>
+/// <param name="ValidatedOn">The provider the candidate ran on ("CUDAExecutionProvider"); the original, the reference, ran on the CPU.</param>
+/// <param name="Metric">The headline metric, or null without holdout data.</param>
+/// <param name="Value">Its value on the GPU, or null without holdout data.</param>
+/// <param name="MedianMs">Median latency on the GPU (inputs copied in and outputs out every run).</param>
+/// <param name="OriginalMedianMs">The original's median on the same provider, interleaved.</param>
+/// <param name="NodesOnGpu">Nodes ONNX Runtime ran on the GPU provider (one profiled run).</param>
+/// <param name="NodesOnCpu">Nodes it placed on the CPU instead, by ONNX Runtime's names.</param>
+/// <param name="CpuShare">The CPU nodes' share of kernel time (0 to 1).</param>
+public sealed record ReportGpuCandidate(string Mode, long Bytes, bool Chosen, bool Fits, string ValidatedOn, string? Metric, double? Value,
+    double MedianMs, double OriginalMedianMs, int NodesOnGpu, IReadOnlyList<string> NodesOnCpu, double CpuShare);

@@ -4,6 +4,7 @@ using ModelShrink.Core.Plans;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Providers;
 using ModelShrink.Core.Reports;
 using ModelShrink.Diagnostics;
@@ -43,7 +44,7 @@ public static class BuildRunner
         {
             cancellation.ThrowIfCancellationRequested();
             var itemDiagnostics = new List<Diagnostic>();
-            items.Add(RunItem(item, runtime, Path.GetDirectoryName(request.ProjectFile) ?? ".", itemDiagnostics, cancellation,
+            items.Add(RunItem(item, runtime, request.GpuValidation, Path.GetDirectoryName(request.ProjectFile) ?? ".", itemDiagnostics, cancellation,
                 progress is null ? null : new BuildProgress(item.ItemSpec, progress)));
             diagnostics.AddRange(itemDiagnostics.Select(d => ToResponse(d, item.ItemSpec)));
         }
@@ -51,7 +52,7 @@ public static class BuildRunner
         return new BuildResponse { Items = items, Diagnostics = diagnostics };
     }
 
-    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation, IProgress<string>? progress)
+    private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, bool gpuValidation, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation, IProgress<string>? progress)
     {
         var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
         try
@@ -60,7 +61,9 @@ public static class BuildRunner
             diagnostics.AddRange(ProviderWarnings(settings, runtime, item.ItemSpec));
             Directory.CreateDirectory(staging);
             var quantize = settings.Job.Compression.Quantize;
-            var files = VariantPlanner.Files(settings.OutputName, quantize, settings.Providers);
+            var gpu = GpuValidation.Check(gpuValidation, settings, item.ItemSpec, diagnostics);
+            // A CUDA variant measured on the GPU is made below; the loop makes the CPU file (and DirectML's).
+            var files = VariantPlanner.Files(settings.OutputName, quantize, gpu.OnGpu ? settings.Providers.Where(p => p != ExecutionProvider.CUDA).ToArray() : settings.Providers);
             var jobs = new List<JobResult>();
             var elapsed = new List<TimeSpan>();
             foreach (var file in files)
@@ -80,8 +83,18 @@ public static class BuildRunner
                 elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
 
-            var report = WriteReport(item, settings, files[0], jobs[0], elapsed[0], diagnostics);
-            if (jobs.Any(j => j.Failed))
+            Search.GpuChoice? choice = null;
+            if (gpu.OnGpu)
+            {
+                var folder = Directory.CreateDirectory(Path.Combine(staging, ".gpu")).FullName;
+                var gpuJob = settings.Job with { Compression = settings.Job.Compression with { MaxOpset = runtime.MaxOpset, MatMulNBitsAllowed = runtime.SupportsMatMulNBits } };
+                choice = Search.GpuVariantChoice.Choose(item.Source, folder, gpuJob, item.ItemSpec, cancellation, progress);
+                diagnostics.AddRange(choice.Chosen.Result.Diagnostics);
+                diagnostics.AddRange(Search.GpuVariantChoice.PlacementWarnings(choice.Chosen, item.ItemSpec));
+            }
+
+            var report = WriteReport(item, settings, files[0], jobs[0], elapsed[0], diagnostics, choice, gpu.Reason);
+            if (jobs.Any(j => j.Failed) || choice is { Chosen.Fits: false })
             {
                 var failed = Failed(item);
                 failed.Report = report;
@@ -90,25 +103,37 @@ public static class BuildRunner
 
             // Under Auto the CPU file's mode is the search's pick; a GPU file it makes redundant goes.
             var chosen = jobs[0].Chosen ?? quantize;
-            var final = VariantPlanner.Files(settings.OutputName, chosen, settings.Providers);
-            foreach (var extra in files.Skip(final.Count))
+            var final = VariantPlanner.Files(settings.OutputName, chosen, settings.Providers, choice?.Chosen.Mode);
+            foreach (var extra in files.Where(f => final.All(k => k.File != f.File)))
             {
                 File.Delete(Path.Combine(staging, extra.File));
             }
 
+            if (choice is not null)
+            {
+                // The CUDA file is the chosen candidate, unless the CPU file (or DirectML's) is the same mode.
+                foreach (var missing in final.Where(f => !File.Exists(Path.Combine(staging, f.File)) && f.Mode == choice.Chosen.Mode))
+                {
+                    File.Move(choice.Chosen.File, Path.Combine(staging, missing.File));
+                }
+
+                Directory.Delete(Path.Combine(staging, ".gpu"), recursive: true);
+            }
+
             files = final;
 
-            VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
+            VariantPlanner.Plan(settings.OutputName, files, settings.Providers, choice?.Chosen.Mode)
                 .Write(Path.Combine(staging, RuntimeConfigFile.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
             var metric = main.Validation is { } v ? $", {v.Metric} {v.Value:0.####} (drop {AccuracyBudget.Drop(v):0.####})" : "";
             var pruned = jobs[0].ChosenSparsity is { } sparsity ? $", Prune=auto chose {sparsity:0.0}" : "";
-            var gpu = files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))} (validated on the CPU, where ONNX Runtime runs most float16 ops in float32)" : "";
+            var gpuText = choice is not null ? $"; {choice.Reason}"
+                : files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))} (validated on the CPU, where ONNX Runtime runs most float16 ops in float32{(gpu.Reason is null ? "" : $"; {gpu.Reason}")})" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
                 $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{pruned}{(quantize == QuantizeMode.Auto ? $" (Auto chose {jobs[0].ChosenName ?? chosen.ToString()})" : "")}{metric}, " +
-                $"providers {string.Join(", ", settings.Providers)}{gpu}";
+                $"providers {string.Join(", ", settings.Providers)}{gpuText}";
             return new BuildResponseItem
             {
                 ItemSpec = item.ItemSpec,
@@ -139,14 +164,16 @@ public static class BuildRunner
     // NAME.report.json and NAME.report.html in the item's folder, beside its outputs but never copied
     // to the app (the targets leave *.report.* out). Written whether or not a budget broke; a report
     // that cannot be written is a warning, not a failed item. Returns the HTML page's path, or null.
-    private static string? WriteReport(BuildRequestItem item, ItemSettings settings, VariantFile mainFile, JobResult main, TimeSpan elapsed, List<Diagnostic> diagnostics)
+    private static string? WriteReport(BuildRequestItem item, ItemSettings settings, VariantFile mainFile, JobResult main, TimeSpan elapsed, List<Diagnostic> diagnostics,
+        Search.GpuChoice? choice, string? gpuReason)
     {
         var json = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.JsonExtension));
         var html = Path.Combine(item.OutputDirectory, ReportFiles.BuildName(settings.OutputName, ReportFiles.HtmlExtension));
         try
         {
             var report = ReportBuilder.ForJob(item.ItemSpec, settings.Job with { Compression = settings.Job.Compression with { Quantize = mainFile.Mode } },
-                main, elapsed, Path.Combine(item.OutputDirectory, mainFile.File), diagnostics.Where(d => !main.Diagnostics.Contains(d)).ToArray());
+                main, elapsed, Path.Combine(item.OutputDirectory, mainFile.File), diagnostics.Where(d => !main.Diagnostics.Contains(d)).ToArray())
+                with { Gpu = choice is null ? [] : GpuReport.Rows(choice), GpuReason = choice?.Reason ?? gpuReason };
             ReportFiles.Write(report, json, html);
             return html;
         }

@@ -5,7 +5,7 @@ namespace ModelShrink.Core.Search;
 
 /// <summary>
 /// What the CLI and the build run for one model: a search when the settings ask for one
-/// (<c>--compare-reconstruct</c>, Prune=auto, Quantize=Auto), else one <see cref="CompressionJob"/>.
+/// (<c>--compare-reconstruct</c>, Prune=auto, Quantize=Auto, Quantize=Fp16 with holdout data: <see cref="Fp16BlockSearch"/>), else one <see cref="CompressionJob"/>.
 /// The searches sit above the job and compose jobs; the job knows nothing of them.
 /// </summary>
 public static class CompressionRun
@@ -21,6 +21,11 @@ public static class CompressionRun
         if (settings.Compression.Prune is { Auto: true })
         {
             return PruneSearch.Run(source, output, settings, display, cancellation, progress);
+        }
+
+        if (settings.Compression.Quantize == QuantizeMode.Fp16 && settings.Holdout is not null)
+        {
+            return Fp16BlockSearch.Run(source, output, settings, display, cancellation, progress);
         }
 
         return settings.Compression.Quantize == QuantizeMode.Auto

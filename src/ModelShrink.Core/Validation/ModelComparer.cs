@@ -18,6 +18,9 @@ public sealed record ValidationOptions(string? Output = null, Metric? Metric = n
     /// <summary>Where the original's outputs are kept between comparisons (a search's), or null to run it every time.</summary>
     public ReferenceOutputs? Reference { get; init; }
 
+    /// <summary>The provider the candidate runs on (the original, the reference, always runs on the CPU).</summary>
+    public Gpu.RunProvider Provider { get; init; } = Gpu.RunProvider.CPU;
+
     /// <summary>The threshold of <see cref="Metrics.Metric.ElementAgreement"/> and <see cref="Metrics.Metric.Iou"/> on dense probability maps.</summary>
     public double Threshold { get; init; } = 0.5;
 }
@@ -55,7 +58,7 @@ public static class ModelComparer
         var source = HoldoutReader.Open(holdout, signature, options.BatchSize);
         // The original's session opens only when some batch is not in the reference outputs already.
         using var originalRunner = new OnDemand<ModelRunner>(() => new ModelRunner(original));
-        using var candidateRunner = new ModelRunner(candidate);
+        using var candidateRunner = new ModelRunner(candidate, provider: options.Provider);
         var output = options.Output;
         var accumulator = new MetricAccumulator(threshold: options.Threshold);
         var read = 0;

@@ -95,6 +95,21 @@ public static class ErrorCodes
     /// <summary>Warning: a provider is requested whose ONNX Runtime package the app does not reference.</summary>
     public const string ProviderPackageMissing = "MSH3200";
 
+    /// <summary>Warning (GPU validation): the engine's ONNX Runtime has no CUDA provider (the CUDA build was not fetched or loaded); validation stays on the CPU.</summary>
+    public const string GpuRuntimeMissing = "MSH3204";
+
+    /// <summary>Warning (GPU validation): no NVIDIA GPU (or no driver) is usable; validation stays on the CPU.</summary>
+    public const string GpuNotFound = "MSH3205";
+
+    /// <summary>Warning (GPU validation): the CUDA or cuDNN libraries the CUDA provider loads are missing; validation stays on the CPU.</summary>
+    public const string GpuLibrariesMissing = "MSH3206";
+
+    /// <summary>Warning (GPU validation): the NVIDIA driver is older than the CUDA runtime the provider needs; validation stays on the CPU.</summary>
+    public const string GpuDriverTooOld = "MSH3207";
+
+    /// <summary>Warning (GPU validation): most of a GPU variant's kernel time ran on the CPU provider (nodes ONNX Runtime could not place on the GPU).</summary>
+    public const string GpuComputeOnCpu = "MSH3208";
+
     /// <summary>The compressed model would need an opset the app's ONNX Runtime version cannot run.</summary>
     public const string OpsetAboveAppRuntime = "MSH3202";
 
@@ -136,6 +151,9 @@ public static class ErrorCodes
 
     /// <summary>Warning (fp16): a value read by a float16 node has an element type the pass cannot infer (sequence, map, custom op output).</summary>
     public const string Fp16UnknownElementType = "MSH2302";
+
+    /// <summary>Warning (fp16, no data): nodes kept in float32 because float16 cannot hold their weights; activations unchecked.</summary>
+    public const string Fp16NodesKeptForRange = "MSH2303";
 
     /// <summary>Quantize=Auto found no candidate within every budget; the message gives the best size and metric reached.</summary>
     public const string SearchFoundNothing = "MSH4103";

@@ -31,6 +31,13 @@ namespace ModelShrink.Shared.Contracts
         [DataMember(Name = "onnxRuntimePackages")]
         public List<string> OnnxRuntimePackages { get; set; } = new List<string>();
 
+        /// <summary>
+        /// Validate and choose CUDA variants on the GPU when the engine's ONNX Runtime can run CUDA here
+        /// (the ModelShrinkGpuValidation property; the task then loads the CUDA build of ONNX Runtime).
+        /// </summary>
+        [DataMember(Name = "gpuValidation")]
+        public bool GpuValidation { get; set; }
+
         /// <summary>The models to process.</summary>
         [DataMember(Name = "items")]
         public List<BuildRequestItem> Items { get; set; } = new List<BuildRequestItem>();

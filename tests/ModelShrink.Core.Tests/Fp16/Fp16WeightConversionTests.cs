@@ -20,7 +20,7 @@ public sealed class Fp16WeightConversionTests
         using var temp = new TempDirectory();
         var source = ModelWithWeight(temp, OutOfRange);
 
-        var converted = Fp16Harness.ConvertFile(source, temp);
+        var converted = Fp16Harness.ConvertFile(source, temp, new Fp16Options { KeepOutOfRange = false });
 
         var values = converted.Model.Graph.FindValue("w")!.Initializer!.ToArray<Half>();
         var smallest = Half.Epsilon; // 2^-24, float16's smallest subnormal
@@ -39,7 +39,7 @@ public sealed class Fp16WeightConversionTests
         using var temp = new TempDirectory();
         var source = ModelWithWeight(temp, [2e4f, -3e-7f, 5e3f, 1e-6f]);
 
-        var converted = Fp16Harness.ConvertFile(source, temp, new Fp16Options { MaxFiniteValue = 1e4f, MinPositiveValue = 1e-6f });
+        var converted = Fp16Harness.ConvertFile(source, temp, new Fp16Options { MaxFiniteValue = 1e4f, MinPositiveValue = 1e-6f, KeepOutOfRange = false });
 
         var values = converted.Model.Graph.FindValue("w")!.Initializer!.ToArray<Half>();
         CollectionAssert.AreEqual(new[] { (Half)1e4f, (Half)(-1e-6f), (Half)5e3f, (Half)1e-6f }, values);

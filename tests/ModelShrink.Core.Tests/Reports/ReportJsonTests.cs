@@ -47,7 +47,7 @@ public sealed class ReportJsonTests
             "sensitivityMethod", "sensitivity", "sensitivity[].layer", "sensitivity[].opType", "sensitivity[].metric", "sensitivity[].delta",
             "diagnostics", "diagnostics[].code", "diagnostics[].severity", "diagnostics[].message", "diagnostics[].setting", "diagnostics[].candidate",
             "environment", "environment.engineVersion", "environment.onnxRuntimeVersion", "environment.processorCount", "environment.os", "environment.runtime",
-            "reason", "plan",
+            "reason", "plan", "validatedOn", "gpu", "gpuReason",
         }, paths, string.Join(", ", paths));
     }
 

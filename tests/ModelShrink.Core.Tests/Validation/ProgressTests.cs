@@ -60,8 +60,10 @@ public sealed class ProgressTests
 
         ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), settings, "digits", progress: lines);
 
-        Assert.AreEqual($"compressing: loading {Fixtures.Model("digits-mlp")}", lines.All[0]);
-        CollectionAssert.AreEqual(new[] { "compressing: pass 1/2 cleanup", "compressing: pass 2/2 fp16", "compressing: writing the result" }, lines.All[1..4]);
+        // Fp16 with holdout data first measures the activations' float16 error (Fp16BlockSearch).
+        Assert.AreEqual("fp16: measuring activation ranges on the holdout data", lines.All[0]);
+        Assert.AreEqual($"compressing: loading {Fixtures.Model("digits-mlp")}", lines.All[1]);
+        CollectionAssert.AreEqual(new[] { "compressing: pass 1/2 cleanup", "compressing: pass 2/2 fp16", "compressing: writing the result" }, lines.All[2..5]);
         Assert.AreEqual("validating: 8/8 batches, 256 samples (100%)", lines.All[^1]);
     }
 

@@ -52,4 +52,23 @@ public sealed record Fp16Options
 
     /// <summary>Finite weights larger in magnitude than this become ±this value instead of infinity (default: float16's largest, 65504).</summary>
     public float MaxFiniteValue { get; init; } = 65504f;
+
+    /// <summary>
+    /// Keep in float32 the nodes whose weights or activations float16 cannot hold (default true):
+    /// those whose float16 copy differs by more than <see cref="MaxRelativeError"/> (see <see cref="Fp16RangeCheck"/>).
+    /// Weights are checked always; activations when <see cref="RangeData"/> or <see cref="ActivationErrors"/> is given.
+    /// </summary>
+    public bool KeepOutOfRange { get; init; } = true;
+
+    /// <summary>
+    /// The largest relative RMS error (‖half(x) − x‖ / ‖x‖) a value may take in float16 before its nodes
+    /// stay float32 (default 0.001: twice float16's rounding of normal values; overflow is infinite).
+    /// </summary>
+    public double MaxRelativeError { get; init; } = 1e-3;
+
+    /// <summary>Data to measure activations on (any holdout layout); null: weights only.</summary>
+    public string? RangeData { get; init; }
+
+    /// <summary>Activation errors measured already (by a search that runs the pass several times), by value name; wins over <see cref="RangeData"/>.</summary>
+    public IReadOnlyDictionary<string, HalfError>? ActivationErrors { get; init; }
 }

@@ -28,6 +28,9 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
     /// <summary>Counter: nodes on float data kept in float32 (blocked op or name, or non-ONNX domain).</summary>
     public const string NodesKept = "nodes kept float32";
 
+    /// <summary>Counter: nodes kept float32 because float16 cannot hold a weight or activation of theirs (<see cref="Fp16RangeCheck"/>).</summary>
+    public const string NodesKeptForRange = "nodes kept float32 for range";
+
     /// <summary>Counter: Cast nodes inserted (boundary, around blocked nodes, float32-only slots).</summary>
     public const string CastsInserted = "casts inserted";
 
@@ -67,7 +70,10 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         };
 
         var types = ElementTypeInference.Infer(model);
-        var plan = new PrecisionPlan(model, types, options);
+        var weightErrors = Fp16RangeCheck.WeightErrors(model);
+        var kept = options.KeepOutOfRange ? KeepOutOfRange(model, weightErrors, context) : [];
+        counters[NodesKeptForRange] = kept.Count;
+        var plan = new PrecisionPlan(model, types, kept.Count == 0 ? options : options with { NodeBlockList = [.. options.NodeBlockList, .. kept.Select(k => k.Node)] });
         WarnAboutMissingNodes(model, context);
         if (!types.Values.Contains(DataType.Float))
         {
@@ -122,11 +128,29 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
         counters[CastsInserted] = casts.Inserted + outputCasts;
         counters[CastsRemoved] = cleanup.Total;
         counters[ValuesClamped] = converter.Clamped;
-        WarnAboutClamping(clampedWeights, converter.Clamped, context);
+        WarnAboutClamping(clampedWeights.Where(w => weightErrors.GetValueOrDefault(w.Weight)?.Relative > options.MaxRelativeError).ToList(), context);
 
         // Counting nodes in float16 changes nothing by itself (a second run finds them all converted).
         var modified = retyped + counters[WeightsConverted] + counters[CastsInserted] + counters[CastsRemoved] + counters[AttributesRetyped] > 0;
         return new PassResult(modified, counters);
+    }
+
+    // Nodes whose values float16 cannot hold stay float32. Without data only weights can be checked:
+    // a warning names the nodes kept, so the user knows why, and that activations went unchecked.
+    private List<KeptNode> KeepOutOfRange(Model model, Dictionary<Value, HalfError> weights, PassContext context)
+    {
+        var activations = options.ActivationErrors
+            ?? (options.RangeData is { } data ? Fp16RangeCheck.ActivationErrors(model, data, context.ModelFile, context.Cancellation) : null);
+        var kept = Fp16RangeCheck.NodesToKeep(model, weights, activations, options.MaxRelativeError).ToList();
+        if (activations is null && kept.Count > 0)
+        {
+            context.Warn(ErrorCodes.Fp16NodesKeptForRange,
+                $"{kept.Count} node(s) kept in float32 because float16 cannot hold their weights: {string.Join("; ", kept.Take(5).Select(k => k.Describe()))}"
+                + $"{(kept.Count > 5 ? $" and {kept.Count - 5} more" : "")}; activations were not checked: give holdout data to measure them",
+                "Holdout");
+        }
+
+        return kept;
     }
 
     private void Validate(PassContext context)
@@ -291,8 +315,11 @@ public sealed class Fp16Pass(Fp16Options options) : IPass
 
     // Clamping keeps a model finite, but a large constant (a scale such as 2^20) changes what its
     // readers compute: name the weights and their readers so the user can block them.
-    private void WarnAboutClamping(List<(Value Weight, long Count)> weights, long total, PassContext context)
+    // Only weights whose clamping changes them beyond MaxRelativeError are named (tiny values raised to
+    // float16's smallest subnormal are counted but change nothing that matters).
+    private void WarnAboutClamping(List<(Value Weight, long Count)> weights, PassContext context)
     {
+        var total = weights.Sum(w => w.Count);
         if (total == 0)
         {
             return;

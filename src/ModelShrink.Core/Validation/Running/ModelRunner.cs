@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ModelShrink.Core.Gpu;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ModelShrink.Core.Validation.Holdout;
@@ -22,10 +23,15 @@ public sealed class ModelRunner : IDisposable
     private readonly SessionOptions options;
     private readonly string file;
 
-    /// <summary>Opens a session on <paramref name="modelPath"/>.</summary>
-    public ModelRunner(string modelPath, int intraOpThreads = 1)
+    /// <summary>
+    /// Opens a session on <paramref name="modelPath"/> with <paramref name="provider"/> first (CUDA:
+    /// device 0, ONNX Runtime places what it cannot run there on the CPU); with <paramref name="profilePrefix"/>,
+    /// ONNX Runtime profiles every run (<see cref="EndProfiling"/>).
+    /// </summary>
+    public ModelRunner(string modelPath, int intraOpThreads = 1, Gpu.RunProvider provider = Gpu.RunProvider.CPU, string? profilePrefix = null)
     {
         file = modelPath;
+        Provider = provider;
         options = new SessionOptions
         {
             IntraOpNumThreads = intraOpThreads,
@@ -35,6 +41,38 @@ public sealed class ModelRunner : IDisposable
             // Failures surface as coded diagnostics; ORT's own log lines would only repeat them on stderr.
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
+        if (profilePrefix is not null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
+
+        try
+        {
+            if (provider == Gpu.RunProvider.CUDA)
+            {
+                var available = OrtEnv.Instance().GetAvailableProviders();
+                if (!available.Contains(Gpu.RunProvider.CUDA.OrtName()))
+                {
+                    var missing = Gpu.CudaFailure.RuntimeWithoutCuda(available);
+                    throw ModelShrinkException.Error(missing.Code, missing.Reason, modelPath, "--provider");
+                }
+
+                options.AppendExecutionProvider_CUDA(0);
+            }
+        }
+        catch (ModelShrinkException)
+        {
+            options.Dispose();
+            throw;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException)
+        {
+            options.Dispose();
+            var failure = Gpu.CudaFailure.Classify(e.Message);
+            throw ModelShrinkException.Error(failure.Code, failure.Reason, modelPath, "--provider", inner: e);
+        }
+
         try
         {
             session = new InferenceSession(modelPath, options);
@@ -45,6 +83,12 @@ public sealed class ModelRunner : IDisposable
             throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime cannot load the model: {OneLine(e.Message)}", modelPath, inner: e);
         }
     }
+
+    /// <summary>The provider the session asked for first.</summary>
+    public Gpu.RunProvider Provider { get; }
+
+    /// <summary>Ends profiling (when it was on) and returns the profile file ONNX Runtime wrote.</summary>
+    public string EndProfiling() => session.EndProfiling();
 
     /// <summary>The model's output names, in order.</summary>
     public IReadOnlyList<string> OutputNames => session.OutputNames;
