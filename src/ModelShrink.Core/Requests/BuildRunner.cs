@@ -2,7 +2,9 @@ using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Providers;
 using ModelShrink.Core.Reports;
+using ModelShrink.Core.Validation.Running;
 using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Core.Requests;
 
@@ -49,12 +51,12 @@ public static class BuildRunner
 
     private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation, IProgress<string>? progress)
     {
-        var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
+        StagingFolder? staging = null;
         try
         {
             var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec, projectDirectory);
             diagnostics.AddRange(ProviderWarnings(settings, runtime, item.ItemSpec));
-            Directory.CreateDirectory(staging);
+            staging = StagingFolder.Create(item.OutputDirectory, item.ItemSpec, "OutputDirectory");
             var quantize = settings.Job.Compression.Quantize;
             var files = VariantPlanner.Files(settings.OutputName, quantize, settings.Providers);
             var jobs = new List<JobResult>();
@@ -70,7 +72,7 @@ public static class BuildRunner
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation, progress);
+                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, staging.PathOf(file.File), variant, display, cancellation, progress);
                 diagnostics.AddRange(job.Diagnostics);
                 jobs.Add(job);
                 elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -87,13 +89,19 @@ public static class BuildRunner
             var final = VariantPlanner.Files(settings.OutputName, chosen, settings.Providers);
             foreach (var extra in files.Skip(final.Count))
             {
-                File.Delete(Path.Combine(staging, extra.File));
+                File.Delete(staging.PathOf(extra.File));
             }
 
             files = final;
 
+            // What the app will load must load: nothing is published when ONNX Runtime refuses a file.
+            foreach (var file in files)
+            {
+                LoadCheck.Verify(staging.PathOf(file.File), Path.Combine(item.OutputDirectory, file.File), "OutputDirectory");
+            }
+
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers)
-                .Write(Path.Combine(staging, RuntimeConfig.FileName(settings.OutputName)));
+                .Write(staging.PathOf(RuntimeConfig.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
@@ -123,10 +131,7 @@ public static class BuildRunner
         }
         finally
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            staging?.Dispose();
         }
     }
 
@@ -151,12 +156,12 @@ public static class BuildRunner
         }
     }
 
-    // Moves every staged file into the output folder (each move replaces atomically).
-    private static string[] Publish(string staging, string outputDirectory)
+    // Moves every staged file into the output folder (each move replaces atomically, never a device or FIFO).
+    private static string[] Publish(StagingFolder staging, string outputDirectory)
     {
         // Files of an earlier run that this one no longer makes (a GPU variant dropped from
         // Providers) would otherwise still be copied into the app.
-        var fresh = Directory.GetFiles(staging).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        var fresh = staging.StagedFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         foreach (var old in Directory.GetFiles(outputDirectory))
         {
             if (!fresh.Contains(Path.GetFileName(old)) && !old.Contains(".report.", StringComparison.Ordinal))
@@ -166,11 +171,15 @@ public static class BuildRunner
         }
 
         var published = new List<string>();
-        foreach (var file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
+        lock (StagingFolder.PublishLock)
         {
-            var target = Path.Combine(outputDirectory, Path.GetFileName(file));
-            File.Move(file, target, overwrite: true);
-            published.Add(target);
+            // Models last, so a new model never appears before the external data it reads.
+            foreach (var file in staging.StagedFiles().OrderBy(f => f.EndsWith(".onnx", StringComparison.Ordinal)).ThenBy(f => f, StringComparer.Ordinal))
+            {
+                var target = Path.Combine(outputDirectory, Path.GetFileName(file));
+                OutputPath.MoveInto(file, target, target, "OutputDirectory");
+                published.Add(target);
+            }
         }
 
         return published.ToArray();

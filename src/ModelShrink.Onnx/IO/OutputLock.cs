@@ -1,4 +1,3 @@
-using System.Globalization;
 using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Onnx.IO;
@@ -18,11 +17,7 @@ public sealed class OutputLock : IDisposable
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<OutputLock, byte> Live = new();
     private readonly FileStream stream;
 
-    private OutputLock(FileStream stream)
-    {
-        this.stream = stream;
-        Live[this] = 0;
-    }
+    private OutputLock(FileStream stream) => this.stream = stream;
 
     /// <summary>
     /// Claims <paramref name="fullPath"/> (the output's absolute path); <paramref name="display"/>
@@ -31,10 +26,14 @@ public sealed class OutputLock : IDisposable
     public static OutputLock Acquire(string fullPath, string display, string setting)
     {
         var lockPath = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}{Suffix}");
-        FileStream stream;
+        // Created and listed as live in one step under the lock a signal handler takes, so a
+        // signal never leaves the file behind.
+        Monitor.Enter(StagingFolder.PublishLock);
         try
         {
-            stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            var claim = new OutputLock(new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose));
+            Live[claim] = 0;
+            return claim;
         }
         catch (UnauthorizedAccessException e)
         {
@@ -44,19 +43,17 @@ public sealed class OutputLock : IDisposable
         catch (IOException e) when (File.Exists(lockPath))
         {
             throw ModelShrinkException.Error(ErrorCodes.OutputBusy,
-                $"another modelshrink run{Holder(lockPath)} is writing this output; wait for it to finish or choose another path", display, setting, e);
+                "another modelshrink run is writing this output; wait for it to finish or choose another path", display, setting, e);
         }
         catch (IOException e)
         {
             throw ModelShrinkException.Error(ErrorCodes.OutputFolderNotWritable,
                 $"cannot write into the output's folder: {e.Message}", display, setting, e);
         }
-
-        // The holder's process id, for the message a second run prints.
-        stream.SetLength(0);
-        stream.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
-        stream.Flush();
-        return new OutputLock(stream);
+        finally
+        {
+            Monitor.Exit(StagingFolder.PublishLock);
+        }
     }
 
     /// <summary>Releases every claim this process holds (for a signal handler that ends the process).</summary>
@@ -73,21 +70,5 @@ public sealed class OutputLock : IDisposable
     {
         Live.TryRemove(this, out _);
         stream.Dispose();
-    }
-
-    // The holder's pid, when the lock file can be read (it cannot where locks are mandatory).
-    private static string Holder(string lockPath)
-    {
-        try
-        {
-            using var reader = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var buffer = new byte[16];
-            var read = reader.Read(buffer);
-            return int.TryParse(buffer.AsSpan(0, read), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? $" (process {pid})" : "";
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "";
-        }
     }
 }

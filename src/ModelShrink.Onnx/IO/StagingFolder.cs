@@ -33,8 +33,9 @@ public sealed class StagingFolder : IDisposable
     }
 
     /// <summary>
-    /// Held while files move from a staging folder into place, so a signal handler that takes it
-    /// never cuts a publish between a model and its external data.
+    /// Held while a staging folder or an output lock is created (until it is listed as live) and
+    /// while files move from a staging folder into place, so a signal handler that takes it never
+    /// misses a folder being made nor cuts a publish between a model and its external data.
     /// </summary>
     public static object PublishLock { get; } = new();
 
@@ -51,23 +52,25 @@ public sealed class StagingFolder : IDisposable
     /// </summary>
     public static StagingFolder Create(string parent, string target, string setting)
     {
-        var path = Path.Combine(parent, Prefix + Guid.NewGuid().ToString("N"));
+        var folder = new StagingFolder(Path.Combine(parent, Prefix + Guid.NewGuid().ToString("N")), target);
         try
         {
             Directory.CreateDirectory(parent);
             RemoveStale(parent);
-            Directory.CreateDirectory(path);
-            File.WriteAllText(Path.Combine(path, OwnerFile), Owner.Value);
+            lock (PublishLock)
+            {
+                Live[folder] = 0;
+                Directory.CreateDirectory(folder.FullPath);
+                File.WriteAllText(Path.Combine(folder.FullPath, OwnerFile), Owner.Value);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(path);
+            folder.Dispose();
             throw ModelShrinkException.Error(ErrorCodes.OutputFolderNotWritable,
                 $"cannot write into the output's folder '{parent}': {e.Message}", target, setting, e);
         }
 
-        var folder = new StagingFolder(path, target);
-        Live[folder] = 0;
         return folder;
     }
 
