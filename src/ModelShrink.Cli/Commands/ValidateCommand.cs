@@ -1,7 +1,9 @@
 using System.CommandLine;
 using ModelShrink.Cli.Output;
+using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
+using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Cli.Commands;
 
@@ -30,6 +32,10 @@ public static class ValidateCommand
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
                 new ValidationOptions(parse.GetValue(output), requested) { Threshold = parse.GetValue(threshold) }, progress: ProgressWriter.For(parse, progress));
             JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
+            if (AccuracyBudget.NonFinite(result, parse.GetValue(candidate)!, DiagnosticSeverity.Warning) is { } nonFinite)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(nonFinite);
+            }
 
             return 0;
         });

@@ -146,6 +146,15 @@ public static class ErrorCodes
     /// <summary>The requested output or metric cannot be scored (no such output, no labels, no class axis).</summary>
     public const string ValidationOutput = "MSH4005";
 
+    /// <summary>The original model gives NaN or infinite values on the holdout data, so no metric can compare against it.</summary>
+    public const string HoldoutOutputNotFinite = "MSH4006";
+
+    /// <summary>No holdout label matches a class of the scored output (all outside 0..C-1, such as -1), so accuracy cannot be measured.</summary>
+    public const string HoldoutLabelsMatchNoClass = "MSH4007";
+
+    /// <summary>The compressed model gives NaN or infinite values on the holdout data where the original's are finite.</summary>
+    public const string CandidateOutputNotFinite = "MSH4008";
+
     /// <summary>The compressed model's headline metric fell further below the original's than MaxAccuracyDrop allows.</summary>
     public const string AccuracyDropExceeded = "MSH4100";
 
