@@ -188,6 +188,7 @@ public static class CompressCommand
             result = ModelShrink.Core.Search.CompressionRun.Run(source, staged, settings, source, progress: progress);
             if (!result.Failed)
             {
+                progress?.Report("checking: the result loads in ONNX Runtime");
                 LoadCheck.Verify(staged, output, "--output");
                 StagedOutput.Publish(staging, target, output, "--output");
             }
