@@ -31,6 +31,22 @@ public static class SpecialFiles
         return line.Length > 0 ? line[0] : '?';
     }
 
+    /// <summary>Runs a tool (chattr, chmod...) and says whether it succeeded; false where it is missing.</summary>
+    public static bool Run(string tool, params string[] args)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(tool, args) { UseShellExecute = false, RedirectStandardError = true })!;
+            process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Whether this process runs as root (permission tests mean nothing then).</summary>
     public static bool IsRoot => !OperatingSystem.IsWindows() && Environment.UserName == "root";
 }

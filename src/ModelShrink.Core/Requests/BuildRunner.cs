@@ -173,8 +173,8 @@ public static class BuildRunner
         var published = new List<string>();
         lock (StagingFolder.PublishLock)
         {
-            // Models last, so a new model never appears before the external data it reads.
-            foreach (var file in staging.StagedFiles().OrderBy(f => f.EndsWith(".onnx", StringComparison.Ordinal)).ThenBy(f => f, StringComparer.Ordinal))
+            // External data first, then the models, then runtime.json: nothing appears before what it reads.
+            foreach (var file in staging.StagedFiles().OrderBy(PublishOrder).ThenBy(f => f, StringComparer.Ordinal))
             {
                 var target = Path.Combine(outputDirectory, Path.GetFileName(file));
                 OutputPath.MoveInto(file, target, target, "OutputDirectory");
@@ -182,8 +182,11 @@ public static class BuildRunner
             }
         }
 
-        return published.ToArray();
+        return published.Order(StringComparer.Ordinal).ToArray();
     }
+
+    private static int PublishOrder(string file) =>
+        file.EndsWith(RuntimeConfig.FileName(""), StringComparison.Ordinal) ? 2 : file.EndsWith(".onnx", StringComparison.Ordinal) ? 1 : 0;
 
     // A provider the app cannot load would only ever fall back to CPU at run time: say so now.
     private static IEnumerable<Diagnostic> ProviderWarnings(ItemSettings settings, AppRuntime runtime, string file) =>

@@ -67,8 +67,10 @@ public sealed class StagingFolder : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             folder.Dispose();
+            // The exception names the hidden staging folder; the user named only the output.
+            var reason = e is UnauthorizedAccessException ? "permission denied (a read-only folder, or another user's)" : e.Message.Replace(folder.FullPath, parent, StringComparison.Ordinal);
             throw ModelShrinkException.Error(ErrorCodes.OutputFolderNotWritable,
-                $"cannot write into the output's folder '{parent}': {e.Message}", target, setting, e);
+                $"cannot write into the output's folder '{parent}': {reason}", target, setting, e);
         }
 
         return folder;
