@@ -172,8 +172,10 @@ public static class CompressCommand
     // budgets that ONNX Runtime loads is moved into place. Errors name OUT, never the staging folder.
     private static JobResult StagedRun(string source, string output, JobSettings settings, IProgress<string>? progress)
     {
+        // Both paths are checked before anything is created: a bad one leaves no staging folder behind.
+        var fullSource = InputFile.CheckRegular(source, "model file");
         var target = OutputPath.Check(output, "--output");
-        if (string.Equals(Path.GetFullPath(source), target, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        if (string.Equals(fullSource, target, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
         {
             throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
                 "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");

@@ -17,7 +17,7 @@ public static class InputFile
     {
         if (string.IsNullOrWhiteSpace(path) || path.Contains('\0'))
         {
-            throw ModelShrinkException.Error(ErrorCodes.ModelNotFound, $"{what} path is empty or not a valid path", path, setting);
+            throw ModelShrinkException.Error(ErrorCodes.ModelNotFound, $"{what} path is empty or not a valid path", string.IsNullOrEmpty(path) ? null : path, setting);
         }
 
         var fullPath = Path.GetFullPath(path);

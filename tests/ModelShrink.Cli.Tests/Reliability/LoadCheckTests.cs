@@ -8,8 +8,10 @@ namespace ModelShrink.Cli.Tests.Reliability;
 /// Models that parse and pass the engine's own checks but that ONNX Runtime cannot load: without
 /// holdout data nothing used to run them, so compress wrote them with exit 0. Now the staged result
 /// is opened in ONNX Runtime before it moves, and a model that does not load is MSH1023 with no output.
+/// Not run beside other classes (see <see cref="MutationFuzzTests"/>).
 /// </summary>
 [TestClass]
+[DoNotParallelize]
 public sealed class LoadCheckTests
 {
     [TestMethod]

@@ -53,6 +53,18 @@ public sealed class OutputPathTests
     }
 
     [TestMethod]
+    public void EmptyModelPathFailsWithMsh1001AndCreatesNothing()
+    {
+        using var temp = new TempDirectory();
+
+        var result = CliRunner.InProcess("compress", "", "-o", temp.File("out.onnx"));
+
+        Assert.AreEqual(1, result.ExitCode, result.Stderr);
+        Assert.AreEqual($"error MSH1001: model file path is empty or not a valid path{Environment.NewLine}", result.Stderr);
+        Assert.IsEmpty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
+    [TestMethod]
     public void ExistingFolderAsOutputFailsWithMsh1018AndTheFolderIsUntouched()
     {
         using var temp = new TempDirectory();
