@@ -98,6 +98,21 @@ public sealed class UnmeasurableHoldoutTests
         Assert.AreEqual(DiagnosticSeverity.Warning, diagnostic.Severity);
     }
 
+    [TestMethod]
+    [Timeout(30_000, CooperativeCancellation = true)]
+    public void FifoNamedNpyInAHoldoutFolderFailsWithMsh1015InsteadOfBlocking()
+    {
+        using var temp = new TempDirectory();
+        var folder = Directory.CreateDirectory(temp.File("holdout")).FullName;
+        var fifo = SpecialFiles.Fifo(Path.Combine(folder, "input.npy"));
+
+        var compare = Task.Run(() => Assert.ThrowsExactly<ModelShrinkException>(() => ModelComparer.Compare(Fixtures.Model("digits-mlp"), Fixtures.Model("digits-mlp"), folder)));
+
+        Assert.IsTrue(compare.Wait(TimeSpan.FromSeconds(10)), "reading the holdout blocked on a FIFO");
+        Assert.AreEqual("MSH1015", compare.Result.Diagnostic.Code);
+        Assert.AreEqual(fifo, compare.Result.Diagnostic.File);
+    }
+
     // digits-mlp with its last bias NaN: every logit of every sample is NaN.
     private static string WithNanBias(TempDirectory temp)
     {
