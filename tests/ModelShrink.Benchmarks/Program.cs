@@ -12,6 +12,9 @@ switch (args.FirstOrDefault())
     case "reconstruct":
         ReconstructionReport.Run(args[1..]);
         break;
+    case "large-model":
+        LargeModel.Run(args[1..]);
+        break;
     case "ort-ops":
         OrtOptimizedOps.Run(args[1..]);
         break;

@@ -49,7 +49,7 @@ internal static class CliRunner
     }
 
     // The dotnet host running these tests (the SDK sets DOTNET_HOST_PATH), else the one on PATH.
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
         {

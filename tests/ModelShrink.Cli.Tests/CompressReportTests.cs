@@ -104,7 +104,8 @@ public sealed class CompressReportTests
         using var json = JsonDocument.Parse(result.Stdout);
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.AreEqual("compressing: pass 1/1 cleanup", lines[1]);
-        Assert.AreEqual("validating: 8/8 batches, 256 samples (100%)", lines[^1]);
+        Assert.AreEqual("validating: 8/8 batches, 256 samples (100%)", lines[^2]);
+        Assert.AreEqual("checking: the result loads in ONNX Runtime", lines[^1]);
     }
 
     [TestMethod]

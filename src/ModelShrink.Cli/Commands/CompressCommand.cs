@@ -11,7 +11,9 @@ using ModelShrink.Core.Text;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
 using ModelShrink.Core.Settings;
+using ModelShrink.Core.Validation.Running;
 using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Cli.Commands;
 
@@ -67,39 +69,43 @@ public static class CompressCommand
     private static string WriteReport(string folder, string source, string output, JobSettings settings, JobResult result, TimeSpan elapsed) =>
         ReportFiles.WriteTo(ReportBuilder.ForJob(source, settings, result, elapsed, output), folder).Html;
 
-    // The job writes into a staging folder beside OUT; only a result within its budgets is moved into place.
+    // The job writes into a staging folder beside OUT, under a claim on OUT; only a result within its
+    // budgets that ONNX Runtime loads is moved into place. Errors name OUT, never the staging folder.
     private static JobResult StagedRun(string source, string output, JobSettings settings, IProgress<string>? progress)
     {
-        var target = Path.GetFullPath(output);
-        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".modelshrink-staging-{Guid.NewGuid():N}");
+        // Both paths are checked before anything is created: a bad one leaves no staging folder behind.
+        var fullSource = InputFile.CheckRegular(source, "model file");
+        var target = OutputPath.Check(output, "--output");
+        if (string.Equals(fullSource, target, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        {
+            throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
+                "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");
+        }
+
+        using var staging = StagingFolder.Create(Path.GetDirectoryName(target)!, output, "--output");
+        using var claim = OutputLock.Acquire(target, output, "--output");
+        var staged = staging.PathOf(Path.GetFileName(target));
+        JobResult result;
         try
         {
-            Directory.CreateDirectory(staging);
-            var staged = Path.Combine(staging, Path.GetFileName(target));
-            if (string.Equals(Path.GetFullPath(source), target, StringComparison.Ordinal))
-            {
-                throw ModelShrinkException.Error(ErrorCodes.InvalidArgument,
-                    "the output path is the input model itself; choose another output so the source stays untouched", source, "--output");
-            }
-
-            var result = ModelShrink.Core.Search.CompressionRun.Run(source, staged, settings, source, progress: progress);
+            result = ModelShrink.Core.Search.CompressionRun.Run(source, staged, settings, source, progress: progress);
             if (!result.Failed)
             {
-                foreach (var file in Directory.GetFiles(staging))
-                {
-                    File.Move(file, Path.Combine(Path.GetDirectoryName(target)!, Path.GetFileName(file)), overwrite: true);
-                }
+                progress?.Report("checking: the result loads in ONNX Runtime");
+                LoadCheck.Verify(staged, output, "--output");
+                StagedOutput.Publish(staging, target, output, "--output");
             }
-
-            return result with { Compression = result.Compression with { Output = output } };
         }
-        finally
+        catch (ModelShrinkException e)
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            throw new ModelShrinkException(StagedOutput.Unstage(e.Diagnostic, staging, staged, output), e);
         }
+
+        return result with
+        {
+            Compression = result.Compression with { Output = output },
+            Diagnostics = result.Diagnostics.Select(d => StagedOutput.Unstage(d, staging, staged, output)).ToArray(),
+        };
     }
 
     private static ModelShrinkException Invalid(string option, string problem) =>

@@ -1,9 +1,12 @@
 using System.CommandLine;
 using ModelShrink.Cli.Output;
+using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Settings;
 using ModelShrink.Shared.Settings;
 using Catalog = ModelShrink.Shared.Settings.SettingCatalog;
+using ModelShrink.Core.Validation.Metrics;
+using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Cli.Commands;
 
@@ -39,6 +42,10 @@ public static class ValidateCommand
             var result = ModelComparer.Compare(parse.GetValue(original)!, parse.GetValue(candidate)!, parse.GetValue(holdout)!,
                 SettingsBinder.Validation(values) with { Provider = ProviderOption.Read(parse, provider) }, progress: ProgressWriter.For(parse, progress));
             JsonOutput.WriteResult(parse, json, result, ValidationText.Write);
+            if (AccuracyBudget.NonFinite(result, parse.GetValue(candidate)!, DiagnosticSeverity.Warning) is { } nonFinite)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(nonFinite);
+            }
 
             return 0;
         });

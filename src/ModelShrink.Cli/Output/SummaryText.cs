@@ -1,5 +1,6 @@
 using System.Globalization;
 using ModelShrink.Core.Inspection;
+using ModelShrink.Diagnostics;
 
 namespace ModelShrink.Cli.Output;
 
@@ -9,6 +10,8 @@ public static class SummaryText
     /// <summary>Writes <paramref name="s"/> as aligned text.</summary>
     public static void Write(TextWriter w, ModelSummary s)
     {
+        // Every name below comes from the model file; a hostile one may hold terminal escape sequences.
+        w = new PrintableWriter(w);
         w.WriteLine($"{s.File} ({Size(s.FileBytes)})");
         w.WriteLine($"  IR version   {s.IrVersion}");
         w.WriteLine($"  producer     {(s.Producer.Length == 0 ? "(none)" : s.Producer)}");
@@ -48,6 +51,20 @@ public static class SummaryText
         {
             w.WriteLine($"  {file.Location}: {file.Tensors} tensor(s), {Size(file.Bytes)}");
         }
+    }
+
+    // Escapes control characters in everything written through it (see PrintableText).
+    private sealed class PrintableWriter(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value) => inner.Write(PrintableText.Escape(value.ToString()));
+
+        public override void Write(string? value) => inner.Write(value is null ? null : PrintableText.Escape(value));
+
+        public override void WriteLine(string? value) => inner.WriteLine(value is null ? null : PrintableText.Escape(value));
+
+        public override void WriteLine() => inner.WriteLine();
     }
 
     /// <summary>A byte count in the units users type (1 KB = 1024 B).</summary>

@@ -28,7 +28,13 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
     public IEnumerable<Diagnostic> Check(ValidationResult result, string file)
     {
         var severity = Severity == BudgetSeverity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
-        if (MaxDrop is { } maxDrop && result.Metric != Metric.Snr && Drop(result) > maxDrop + 1e-12)
+        if (NonFinite(result, file, IsSet ? severity : DiagnosticSeverity.Warning) is { } nonFinite)
+        {
+            yield return nonFinite;
+        }
+
+        // Written as "not within" so that a NaN metric (which compares false) breaks the budget.
+        if (MaxDrop is { } maxDrop && result.Metric != Metric.Snr && !(Drop(result) <= maxDrop + 1e-12))
         {
             yield return new Diagnostic(ErrorCodes.AccuracyDropExceeded,
                 $"{result.Metric} is {Describe(result.Metric, result.Value)} against the original's {Describe(result.Metric, result.Value + (result.Metric.HigherIsBetter() ? Drop(result) : -Drop(result)))}: a drop of {Drop(result):0.####}, over the MaxAccuracyDrop budget of {maxDrop:0.####} (output '{result.Output}', {result.Values.Samples} samples)",
@@ -44,13 +50,22 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
                 file, "MinAgreement", severity);
         }
 
-        if (MinCosine is { } minCosine && result.Values.Cosine < minCosine)
+        if (MinCosine is { } minCosine && !(result.Values.Cosine >= minCosine))
         {
             yield return new Diagnostic(ErrorCodes.CosineBelowMinimum,
                 $"cosine similarity with the original is {result.Values.Cosine:0.#########}, under the MinCosine budget of {minCosine:0.#########} (output '{result.Output}')",
                 file, "MinCosine", severity);
         }
     }
+
+    /// <summary>
+    /// MSH4008 when the candidate gave NaN or infinite values where the original's were finite (the
+    /// comparer refuses a non-finite original itself), at <paramref name="severity"/>; else null.
+    /// </summary>
+    public static Diagnostic? NonFinite(ValidationResult result, string file, DiagnosticSeverity severity) =>
+        result.Values.CandidateNonFinite == 0 ? null : new Diagnostic(ErrorCodes.CandidateOutputNotFinite,
+            $"the compressed model gives {result.Values.CandidateNonFinite} NaN or infinite values for output '{result.Output}' on the holdout data, where the original's are finite",
+            file, "Holdout", severity);
 
     private static string Describe(Metric metric, double value) =>
         metric.IsShare() ? Percent(value) : value.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture);

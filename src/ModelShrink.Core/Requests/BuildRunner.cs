@@ -7,7 +7,9 @@ using ModelShrink.Core.Compression;
 using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Providers;
 using ModelShrink.Core.Reports;
+using ModelShrink.Core.Validation.Running;
 using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Core.Requests;
 
@@ -54,12 +56,12 @@ public static class BuildRunner
 
     private static BuildResponseItem RunItem(BuildRequestItem item, AppRuntime runtime, bool gpuValidation, string projectDirectory, List<Diagnostic> diagnostics, CancellationToken cancellation, IProgress<string>? progress)
     {
-        var staging = Path.Combine(item.OutputDirectory, $".staging-{Guid.NewGuid():N}");
+        StagingFolder? staging = null;
         try
         {
             var settings = ItemSettings.Parse(item.Metadata, item.Source, item.ItemSpec, projectDirectory);
             diagnostics.AddRange(ProviderWarnings(settings, runtime, item.ItemSpec));
-            Directory.CreateDirectory(staging);
+            staging = StagingFolder.Create(item.OutputDirectory, item.ItemSpec, "OutputDirectory");
             var quantize = settings.Job.Compression.Quantize;
             var gpu = GpuValidation.Check(gpuValidation, settings, item.ItemSpec, diagnostics);
             // A CUDA variant measured on the GPU is made below; the loop makes the CPU file (and DirectML's).
@@ -77,7 +79,7 @@ public static class BuildRunner
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, Path.Combine(staging, file.File), variant, display, cancellation, progress);
+                var job = ModelShrink.Core.Search.CompressionRun.Run(item.Source, staging.PathOf(file.File), variant, display, cancellation, progress);
                 diagnostics.AddRange(job.Diagnostics);
                 jobs.Add(job);
                 elapsed.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -86,7 +88,7 @@ public static class BuildRunner
             Search.GpuChoice? choice = null;
             if (gpu.OnGpu)
             {
-                var folder = Directory.CreateDirectory(Path.Combine(staging, ".gpu")).FullName;
+                var folder = Directory.CreateDirectory(staging.PathOf(".gpu")).FullName;
                 var gpuJob = settings.Job with { Compression = settings.Job.Compression with { MaxOpset = runtime.MaxOpset, MatMulNBitsAllowed = runtime.SupportsMatMulNBits } };
                 choice = Search.GpuVariantChoice.Choose(item.Source, folder, gpuJob, item.ItemSpec, cancellation, progress);
                 diagnostics.AddRange(choice.Chosen.Result.Diagnostics);
@@ -106,24 +108,30 @@ public static class BuildRunner
             var final = VariantPlanner.Files(settings.OutputName, chosen, settings.Providers, choice?.Chosen.Mode);
             foreach (var extra in files.Where(f => final.All(k => k.File != f.File)))
             {
-                File.Delete(Path.Combine(staging, extra.File));
+                File.Delete(staging.PathOf(extra.File));
             }
 
             if (choice is not null)
             {
                 // The CUDA file is the chosen candidate, unless the CPU file (or DirectML's) is the same mode.
-                foreach (var missing in final.Where(f => !File.Exists(Path.Combine(staging, f.File)) && f.Mode == choice.Chosen.Mode))
+                foreach (var missing in final.Where(f => !File.Exists(staging.PathOf(f.File)) && f.Mode == choice.Chosen.Mode))
                 {
-                    File.Move(choice.Chosen.File, Path.Combine(staging, missing.File));
+                    File.Move(choice.Chosen.File, staging.PathOf(missing.File));
                 }
 
-                Directory.Delete(Path.Combine(staging, ".gpu"), recursive: true);
+                Directory.Delete(staging.PathOf(".gpu"), recursive: true);
             }
 
             files = final;
 
+            // What the app will load must load: nothing is published when ONNX Runtime refuses a file.
+            foreach (var file in files)
+            {
+                LoadCheck.Verify(staging.PathOf(file.File), Path.Combine(item.OutputDirectory, file.File), "OutputDirectory");
+            }
+
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers, choice?.Chosen.Mode)
-                .Write(Path.Combine(staging, RuntimeConfigFile.FileName(settings.OutputName)));
+                .Write(staging.PathOf(RuntimeConfigFile.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
@@ -154,10 +162,7 @@ public static class BuildRunner
         }
         finally
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            staging?.Dispose();
         }
     }
 
@@ -184,12 +189,12 @@ public static class BuildRunner
         }
     }
 
-    // Moves every staged file into the output folder (each move replaces atomically).
-    private static string[] Publish(string staging, string outputDirectory)
+    // Moves every staged file into the output folder (each move replaces atomically, never a device or FIFO).
+    private static string[] Publish(StagingFolder staging, string outputDirectory)
     {
         // Files of an earlier run that this one no longer makes (a GPU variant dropped from
         // Providers) would otherwise still be copied into the app.
-        var fresh = Directory.GetFiles(staging).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        var fresh = staging.StagedFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         foreach (var old in Directory.GetFiles(outputDirectory))
         {
             if (!fresh.Contains(Path.GetFileName(old)) && !old.Contains(".report.", StringComparison.Ordinal))
@@ -199,15 +204,22 @@ public static class BuildRunner
         }
 
         var published = new List<string>();
-        foreach (var file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
+        lock (StagingFolder.PublishLock)
         {
-            var target = Path.Combine(outputDirectory, Path.GetFileName(file));
-            File.Move(file, target, overwrite: true);
-            published.Add(target);
+            // External data first, then the models, then runtime.json: nothing appears before what it reads.
+            foreach (var file in staging.StagedFiles().OrderBy(PublishOrder).ThenBy(f => f, StringComparer.Ordinal))
+            {
+                var target = Path.Combine(outputDirectory, Path.GetFileName(file));
+                OutputPath.MoveInto(file, target, target, "OutputDirectory");
+                published.Add(target);
+            }
         }
 
-        return published.ToArray();
+        return published.Order(StringComparer.Ordinal).ToArray();
     }
+
+    private static int PublishOrder(string file) =>
+        file.EndsWith(RuntimeConfigFile.FileName(""), StringComparison.Ordinal) ? 2 : file.EndsWith(".onnx", StringComparison.Ordinal) ? 1 : 0;
 
     // A provider the app cannot load would only ever fall back to CPU at run time: say so now.
     private static IEnumerable<Diagnostic> ProviderWarnings(ItemSettings settings, AppRuntime runtime, string file) =>

@@ -91,6 +91,14 @@ public static class ModelComparer
             throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holds no samples", holdout, "Holdout");
         }
 
+        // NaN compares false with every limit: a metric over NaN would pass any budget.
+        if (values.OriginalNonFinite > 0)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.HoldoutOutputNotFinite,
+                $"the original model gives {values.OriginalNonFinite} NaN or infinite values for output '{output}' on this data, so no metric can compare against it; check the holdout inputs",
+                holdout, "Holdout");
+        }
+
         // A dense probability map's last axis is an image axis: its arg-max is no class, so it is scored per element.
         var metric = options.Metric ?? (values.IsDenseMap ? Metric.ElementAgreement
             : values.Accuracy is not null ? Metric.Accuracy : values.Agreement is not null ? Metric.Agreement : Metric.Cosine);
@@ -102,6 +110,13 @@ public static class ModelComparer
                         ? $"metric {metric} needs a dense probability map (a one-channel [N, 1, H, W] output with values in [0, 1]); '{output}' is not one"
                         : $"metric {metric} needs an output with a class axis; '{output}' has none",
                 holdout, "Metric");
+        if (metric is Metric.Accuracy or Metric.TopK && values.LabelsOutOfRange == values.Samples)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.HoldoutLabelsMatchNoClass,
+                $"no label matches a class of output '{output}' (labels must lie in 0..{values.Classes - 1}), so {metric} cannot be measured; fix the labels or choose --metric Agreement",
+                holdout, "Holdout");
+        }
+
         return new ValidationResult(source.Description, output!, metric, value, values);
     }
 

@@ -33,11 +33,12 @@ public sealed record Diagnostic(
     public override string ToString()
     {
         var severity = Severity == DiagnosticSeverity.Error ? "error" : "warning";
-        var location = File is null ? "" : $"{File}: ";
+        var location = File is null ? "" : $"{PrintableText.Escape(File)}: ";
         var setting = Setting is null ? "" : $" (setting: {Setting})";
         return $"{location}{severity} {Code}: {OneLine(Message)}{setting}";
     }
 
-    // A diagnostic is one line by contract; messages built from exception text may not be.
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+    // A diagnostic is one line by contract; messages built from exception text may not be, and names
+    // quoted from a hostile model may hold control characters.
+    private static string OneLine(string text) => PrintableText.Escape(text.ReplaceLineEndings(" ").Trim());
 }

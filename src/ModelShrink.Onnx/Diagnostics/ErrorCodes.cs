@@ -53,6 +53,33 @@ public static class ErrorCodes
     /// <summary>A command-line argument or option value is invalid.</summary>
     public const string InvalidArgument = "MSH1014";
 
+    /// <summary>An input (the model, a holdout or external-data file) is a FIFO, device or socket, not a regular file; it is refused before it is opened.</summary>
+    public const string InputNotRegularFile = "MSH1015";
+
+    /// <summary>The output path is a device, FIFO, socket or other special file; it is never replaced.</summary>
+    public const string OutputNotRegularFile = "MSH1016";
+
+    /// <summary>The output path is empty or not a valid path.</summary>
+    public const string OutputPathInvalid = "MSH1017";
+
+    /// <summary>The output path is an existing folder.</summary>
+    public const string OutputIsFolder = "MSH1018";
+
+    /// <summary>The output's folder cannot be written (read-only, no permission, or it cannot be created).</summary>
+    public const string OutputFolderNotWritable = "MSH1019";
+
+    /// <summary>The output path lies in a kernel pseudo file system (/proc, /sys, /dev), where no model belongs.</summary>
+    public const string OutputInSystemFolder = "MSH1020";
+
+    /// <summary>Another modelshrink run is writing the same output path; this run wrote nothing.</summary>
+    public const string OutputBusy = "MSH1021";
+
+    /// <summary>The run was interrupted (SIGINT/Ctrl+C or SIGTERM); its partial output was removed and nothing was written.</summary>
+    public const string Interrupted = "MSH1022";
+
+    /// <summary>The compressed model does not load in ONNX Runtime (CPU); nothing was written.</summary>
+    public const string OutputDoesNotLoad = "MSH1023";
+
     /// <summary>A pass failed unexpectedly; the message names the pass and those run before it.</summary>
     public const string PassFailed = "MSH2000";
 
@@ -133,6 +160,15 @@ public static class ErrorCodes
 
     /// <summary>The requested output or metric cannot be scored (no such output, no labels, no class axis).</summary>
     public const string ValidationOutput = "MSH4005";
+
+    /// <summary>The original model gives NaN or infinite values on the holdout data, so no metric can compare against it.</summary>
+    public const string HoldoutOutputNotFinite = "MSH4006";
+
+    /// <summary>No holdout label matches a class of the scored output (all outside 0..C-1, such as -1), so accuracy cannot be measured.</summary>
+    public const string HoldoutLabelsMatchNoClass = "MSH4007";
+
+    /// <summary>The compressed model gives NaN or infinite values on the holdout data where the original's are finite.</summary>
+    public const string CandidateOutputNotFinite = "MSH4008";
 
     /// <summary>The compressed model's headline metric fell further below the original's than MaxAccuracyDrop allows.</summary>
     public const string AccuracyDropExceeded = "MSH4100";

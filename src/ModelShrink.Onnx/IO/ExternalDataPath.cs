@@ -32,10 +32,20 @@ public static class ExternalDataPath
                 $"external-data location '{Printable(location)}' resolves outside the model's folder", modelFile, setting);
         }
 
-        if (!File.Exists(fullPath))
+        switch (FileKinds.Of(fullPath))
         {
-            throw ModelShrinkException.Error(ErrorCodes.ExternalDataMissing,
-                $"external-data file '{Printable(location)}' does not exist next to the model", modelFile, setting);
+            case FileKind.Regular:
+                break;
+            case FileKind.Missing:
+                throw ModelShrinkException.Error(ErrorCodes.ExternalDataMissing,
+                    $"external-data file '{Printable(location)}' does not exist next to the model", modelFile, setting);
+            case FileKind.Folder:
+                throw ModelShrinkException.Error(ErrorCodes.ExternalDataMissing,
+                    $"external-data location '{Printable(location)}' is a folder, not a file", modelFile, setting);
+            case var kind:
+                // Checked before any open: a FIFO would block the read forever.
+                throw ModelShrinkException.Error(ErrorCodes.InputNotRegularFile,
+                    $"external-data location '{Printable(location)}' is {FileKinds.Describe(kind)}, not a regular file", modelFile, setting);
         }
 
         // A link inside the folder may still point outside it: compare the real paths.

@@ -25,12 +25,7 @@ public static class ModelReader
     /// <summary>Loads a model file; external data is resolved against the file's folder.</summary>
     public static Model Load(string path)
     {
-        var fullPath = Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
-        {
-            throw ModelShrinkException.Error(ErrorCodes.ModelNotFound,
-                Directory.Exists(fullPath) ? "is a folder, not an ONNX model file" : "model file not found", path);
-        }
+        var fullPath = InputFile.CheckRegular(path, "model file");
 
         FileStream stream;
         try
@@ -69,14 +64,19 @@ public static class ModelReader
         // Merged into an instance (what ParseFrom does) so that, on failure, what was read so far
         // tells a truncated model from bytes that were never ONNX.
         var proto = new ModelProto();
+        using var mapped = new MappedFile(stream);
         try
         {
-            using var mapped = new MappedFile(stream);
             proto.MergeFrom(mapped.Sequence);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Classify(e, proto, file, DefaultNestingLimit);
+            throw LengthOverflow(mapped, proto, file) ?? Classify(e, proto, file, DefaultNestingLimit);
+        }
+
+        if (LengthOverflow(mapped, proto, file) is { } overflow)
+        {
+            throw overflow;
         }
 
         return CheckOnnx(proto, file);
@@ -139,6 +139,20 @@ public static class ModelReader
     }
 
     private const int DefaultNestingLimit = 100;
+
+    // Google.Protobuf keeps only the low 32 bits of a length (see WireLengths): a model whose
+    // lengths do not fit is truncated, whether the parse then failed or went on through the bytes.
+    private static ModelShrinkException? LengthOverflow(MappedFile mapped, ModelProto partial, string file)
+    {
+        var at = WireLengths.FindOverflow(mapped.GetSpan(), ModelProto.Descriptor, DefaultNestingLimit);
+        if (at < 0 || !partial.HasIrVersion)
+        {
+            return null;
+        }
+
+        return ModelShrinkException.Error(ErrorCodes.ModelTruncated,
+            $"model file is truncated: the length of the field at byte {at} runs past the end of its message (a length over 4 GB would otherwise read as its low 32 bits)", file);
+    }
 
     private static ModelShrinkException Classify(InvalidProtocolBufferException e, ModelProto partial, string file, int nestingLimit)
     {

@@ -17,6 +17,13 @@ public sealed record ModelSaveOptions
     /// <summary>How tensors created or changed by passes are encoded; untouched tensors keep their own form.</summary>
     public TensorEncoding Encoding { get; init; } = TensorEncoding.Raw;
 
+    /// <summary>
+    /// The most tensor bytes kept inside the model file: protobuf refuses messages of 2 GB or more,
+    /// so the default keeps a 64 MB margin for the graph's own fields. With no
+    /// <see cref="ExternalDataThreshold"/>, a model over it is written with external data.
+    /// </summary>
+    public long MaxInlineBytes { get; init; } = int.MaxValue - (64L << 20);
+
     /// <summary>Options that keep everything inline.</summary>
     public static ModelSaveOptions Default { get; } = new();
 }

@@ -21,22 +21,35 @@ public sealed record SaveResult(long ModelBytes, long ExternalDataBytes, string?
 /// </summary>
 public static class ModelWriter
 {
-    // protobuf refuses messages of 2 GB or more; keep a margin for the graph's own fields.
-    private const long InlineLimit = int.MaxValue - (64L << 20);
+    /// <summary>
+    /// The threshold used when a model's weights would not fit inline: ONNX's own convention
+    /// (onnx.save_model's size_threshold), so small tensors stay in the model file.
+    /// </summary>
+    public const long AutomaticExternalDataThreshold = 1024;
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="path"/>. With no external-data threshold
+    /// set, a model whose weights would pass protobuf's 2 GB limit inline is written with external
+    /// data (tensors of 1 KB or more in <c>&lt;file&gt;.data</c>) instead of failing.
+    /// </summary>
     public static SaveResult Save(Model model, string path, ModelSaveOptions? options = null)
     {
         options ??= ModelSaveOptions.Default;
+        if (options.ExternalDataThreshold is null && TensorBytes(model) > options.MaxInlineBytes)
+        {
+            options = options with { ExternalDataThreshold = AutomaticExternalDataThreshold };
+        }
+
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath)!;
         var tempPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {
+            OutputPath.CheckReplaceable(fullPath, path, "output");
             Directory.CreateDirectory(directory);
             using var sink = new TensorSink(options, fullPath, path);
             var proto = ToProto(model, sink);
-            if (sink.InlineBytes > InlineLimit)
+            if (sink.InlineBytes > options.MaxInlineBytes)
             {
                 throw ModelShrinkException.Error(ErrorCodes.ModelTooLarge,
                     $"{sink.InlineBytes} bytes of weights would stay inline, over protobuf's 2 GB limit; set an external-data threshold",
@@ -52,7 +65,7 @@ public static class ModelWriter
 
             var externalBytes = sink.ExternalBytes;
             sink.Commit();
-            File.Move(tempPath, fullPath, overwrite: true);
+            OutputPath.MoveInto(tempPath, fullPath, path, "output");
             var dataPath = externalBytes > 0 ? Path.Combine(directory, options.ExternalDataFileName ?? Path.GetFileName(fullPath) + ".data") : null;
             return new SaveResult(new FileInfo(fullPath).Length, externalBytes, dataPath);
         }
@@ -67,6 +80,34 @@ public static class ModelWriter
                 File.Delete(tempPath);
             }
         }
+    }
+
+    // Every tensor the writer may keep inline: initializers, sparse initializers and attribute tensors, in every graph.
+    private static long TensorBytes(Model model)
+    {
+        long total = 0;
+        foreach (var graph in model.Graph.EnumerateGraphs())
+        {
+            foreach (var value in graph.Initializers)
+            {
+                total += value.Initializer!.ByteCount;
+            }
+
+            foreach (var value in graph.SparseInitializers)
+            {
+                total += value.SparseInitializer!.ByteCount;
+            }
+
+            foreach (var node in graph.Nodes)
+            {
+                foreach (var attribute in node.Attributes)
+                {
+                    total += attribute.Tensor?.ByteCount ?? 0;
+                }
+            }
+        }
+
+        return total;
     }
 
     /// <summary>The model as a ModelProto with every tensor inline (for in-memory use, e.g. ONNX Runtime sessions).</summary>

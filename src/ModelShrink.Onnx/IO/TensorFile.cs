@@ -13,10 +13,7 @@ public static class TensorFile
     /// <summary>Reads one tensor; its data must be inline.</summary>
     public static Tensor Read(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw ModelShrinkException.Error(ErrorCodes.ModelNotFound, "tensor file not found", path);
-        }
+        InputFile.CheckRegular(path, "tensor file");
 
         TensorProto proto;
         try

@@ -84,7 +84,7 @@ internal sealed class TensorSink : IDisposable
         data.Flush(flushToDisk: false);
         data.Dispose();
         data = null;
-        File.Move(tempDataPath!, finalDataPath!, overwrite: true);
+        OutputPath.MoveInto(tempDataPath!, finalDataPath!, finalDataPath!, "ExternalDataFileName");
     }
 
     public void Dispose()

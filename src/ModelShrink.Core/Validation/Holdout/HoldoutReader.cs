@@ -21,7 +21,15 @@ public static class HoldoutReader
             batchSize = (int)size;
         }
 
-        if (File.Exists(path))
+        var kind = ModelShrink.Onnx.IO.FileKinds.Of(path);
+        if (kind is not (ModelShrink.Onnx.IO.FileKind.Regular or ModelShrink.Onnx.IO.FileKind.Folder or ModelShrink.Onnx.IO.FileKind.Missing))
+        {
+            // Refused before any open: a FIFO with no writer would block the read forever.
+            throw ModelShrinkException.Error(ErrorCodes.InputNotRegularFile,
+                $"is {ModelShrink.Onnx.IO.FileKinds.Describe(kind)}, not holdout data on disk", path, setting);
+        }
+
+        if (kind == ModelShrink.Onnx.IO.FileKind.Regular)
         {
             return path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)
                 ? new NumpyHoldoutSource(path, signature, batchSize)

@@ -56,6 +56,9 @@ public sealed class NumpyHoldoutSource(string path, ModelSignature signature, in
         return data;
     }
 
+    // A FIFO named *.npy inside a holdout folder would block the read forever: refused before opening.
+    private static FileStream OpenRegular(string file) => File.OpenRead(ModelShrink.Onnx.IO.InputFile.CheckRegular(file, "holdout file", "Holdout"));
+
     private OpenedArrays Open()
     {
         if (Directory.Exists(path))
@@ -63,7 +66,7 @@ public sealed class NumpyHoldoutSource(string path, ModelSignature signature, in
             var files = Directory.GetFiles(path, "*.npy").Order(StringComparer.Ordinal).ToArray();
             return new OpenedArrays(null, files.ToDictionary(
                 f => Path.GetFileNameWithoutExtension(f),
-                f => NpyArray.Open(File.OpenRead(f), Path.GetFileNameWithoutExtension(f), f)));
+                f => NpyArray.Open(OpenRegular(f), Path.GetFileNameWithoutExtension(f), f)));
         }
 
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
@@ -73,12 +76,14 @@ public sealed class NumpyHoldoutSource(string path, ModelSignature signature, in
         }
 
         ZipArchive archive;
+        var stream = OpenRegular(path);
         try
         {
-            archive = ZipFile.OpenRead(path);
+            archive = new ZipArchive(stream, ZipArchiveMode.Read);
         }
         catch (InvalidDataException e)
         {
+            stream.Dispose();
             throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, $"not an .npz archive: {e.Message}", path, "Holdout", e);
         }
 

@@ -30,6 +30,10 @@ public sealed class MetricAccumulator(int topK = 5, double threshold = 0.5)
     private double candidateEnergy;
     private double errorEnergy;
     private double maxAbs;
+    private long originalNonFinite;
+    private long candidateNonFinite;
+    private long labelsOutOfRange;
+    private int classCount;
 
     /// <summary>Adds one batch of the same output from both models.</summary>
     public void Add(float[] original, float[] candidate, IReadOnlyList<long> shape, int[]? labels)
@@ -47,6 +51,8 @@ public sealed class MetricAccumulator(int topK = 5, double threshold = 0.5)
             candidateEnergy += c * c;
             errorEnergy += d * d;
             maxAbs = Math.Max(maxAbs, Math.Abs(d));
+            originalNonFinite += double.IsFinite(o) ? 0 : 1;
+            candidateNonFinite += double.IsFinite(c) ? 0 : 1;
         }
 
         values += original.Length;
@@ -66,6 +72,7 @@ public sealed class MetricAccumulator(int topK = 5, double threshold = 0.5)
 
         var classes = shape.Count >= 2 ? (int)shape[^1] : 0;
         hasClasses &= classes >= 2;
+        classCount = classes;
         var batchRows = classes >= 2 ? original.Length / classes : original.Length;
         hasLabels &= labels is not null && labels.Length == batchRows;
         rows += batchRows;
@@ -85,6 +92,7 @@ public sealed class MetricAccumulator(int topK = 5, double threshold = 0.5)
             if (labels is not null && labels.Length == batchRows)
             {
                 var label = labels[r];
+                labelsOutOfRange += (uint)label < (uint)classes ? 0 : 1;
                 candidateCorrect += cTop == label ? 1 : 0;
                 originalCorrect += oTop == label ? 1 : 0;
                 candidateTopK += InTopK(c, label, k) ? 1 : 0;
@@ -115,6 +123,10 @@ public sealed class MetricAccumulator(int topK = 5, double threshold = 0.5)
         {
             ElementAgreement = denseMap && values > 0 ? sameSide / (double)values : null,
             Iou = denseMap && values > 0 ? (eitherAbove == 0 ? 1 : bothAbove / (double)eitherAbove) : null,
+            OriginalNonFinite = originalNonFinite,
+            CandidateNonFinite = candidateNonFinite,
+            LabelsOutOfRange = hasLabels && hasClasses ? labelsOutOfRange : 0,
+            Classes = hasClasses ? classCount : 0,
         };
     }
 

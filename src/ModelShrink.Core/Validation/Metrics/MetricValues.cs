@@ -35,6 +35,18 @@ public sealed record MetricValues(
     /// <summary>For a dense probability map: intersection over union of the elements above the threshold (1 when neither has any); else null.</summary>
     public double? Iou { get; init; }
 
+    /// <summary>How many values of the original's output were NaN or infinite (every metric is then meaningless).</summary>
+    public long OriginalNonFinite { get; init; }
+
+    /// <summary>How many values of the candidate's output were NaN or infinite.</summary>
+    public long CandidateNonFinite { get; init; }
+
+    /// <summary>The number of classes on the output's last axis (0 without a class axis).</summary>
+    public int Classes { get; init; }
+
+    /// <summary>How many labelled rows had a label outside the output's classes (0..C-1).</summary>
+    public long LabelsOutOfRange { get; init; }
+
     /// <summary>Whether the scored output is a dense probability map (see <see cref="ElementAgreement"/>).</summary>
     public bool IsDenseMap => ElementAgreement is not null;
 
