@@ -48,21 +48,16 @@ build() {
   dotnet build "$project" -nologo -v:q "$@" > "$log" 2>&1 || fail "the $name build of $project failed (exit $?)"
 }
 
-# measure NAME PROJECT: a warm-up build (restore, first build), then $runs timed no-op rebuilds;
-# sets $median_ms.
-median_ms=0
-measure() {
-  local name="$1" project="$2" times=() start end
-  build "$name warm-up" "$project"
-  [ "$name" = "with ModelShrink.Build" ] && check_output "$project"
-  for i in $(seq "$runs"); do
-    start=$(date +%s%N)
-    build "$name rebuild $i" "$project" --no-restore
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000000 )))
-  done
-  median_ms=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+# rebuild NAME PROJECT: one timed no-op rebuild (`--no-restore`); sets $rebuild_ms.
+rebuild_ms=0
+rebuild() {
+  local start end
+  start=$(date +%s%N)
+  build "$1" "$2" --no-restore
+  end=$(date +%s%N)
+  rebuild_ms=$(( (end - start) / 1000000 ))
 }
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # The compressed model and its runtime.json in the output folder, smaller than the source model.
 output_folder="$sample/bin/Debug/net10.0"
@@ -77,15 +72,26 @@ check_output() {
   compressed_stamp=$(stat -c %Y.%s "$compressed")
 }
 
-measure "with ModelShrink.Build" "$sample"
-with_ms=$median_ms
+# Warm-ups (restore, first build), then the timed rebuilds of both apps in alternation, so that the
+# machine's drifting load weighs on both alike.
+build "with ModelShrink.Build warm-up" "$sample"
+check_output
+build "without ModelShrink.Build warm-up" "$without"
+with_times=()
+without_times=()
+for i in $(seq "$runs"); do
+  rebuild "with ModelShrink.Build rebuild $i" "$sample"
+  with_times+=("$rebuild_ms")
+  rebuild "without ModelShrink.Build rebuild $i" "$without"
+  without_times+=("$rebuild_ms")
+done
+with_ms=$(median "${with_times[@]}")
+without_ms=$(median "${without_times[@]}")
+
 [ "$(stat -c %Y.%s "$compressed")" = "$compressed_stamp" ] || fail "the with ModelShrink.Build rebuilds rewrote $compressed: they were not no-op rebuilds"
+[ ! -e "$without/bin/Debug/net10.0/Models/$model_name.runtime.json" ] || fail "the copy without ModelShrink.Build still compressed its model"
 # The app loads the compressed model in ONNX Runtime and classifies the holdout set.
 dotnet "$output_folder/DigitsApp.dll" > "$log" 2>&1 || { cat "$log" >&2; fail "the app built with ModelShrink.Build did not run its compressed model"; }
 grep -q "^accuracy: " "$log" || { cat "$log" >&2; fail "the app built with ModelShrink.Build printed no accuracy"; }
-
-measure "without ModelShrink.Build" "$without"
-without_ms=$median_ms
-[ ! -e "$without/bin/Debug/net10.0/Models/$model_name.runtime.json" ] || fail "the copy without ModelShrink.Build still compressed its model"
 
 echo "no-op rebuild, median of $runs: with ModelShrink.Build ${with_ms} ms, without ${without_ms} ms, ratio $(awk -v a="$with_ms" -v b="$without_ms" 'BEGIN { printf "%.2f", a / b }')"
