@@ -6,13 +6,15 @@ plain mode and with --quantize auto, all under the same accuracy budget (--max-d
 then `modelshrink bench` of each written model against the original, interleaved. Prints one
 markdown table per model: size as a ratio to the original, the headline metric and its drop,
 whether the budget holds, CPU latency as a ratio to the original (one thread), and run time.
-Every run is checked: a compress that fails for another reason than a broken budget, or a bench
-that does not run, ends the script with a non-zero exit code.
+Every run is checked: a compress that fails for another reason than a broken budget, one within its
+budget that wrote no model (or one over it that wrote one), or a bench that does not load and run the
+written model in ONNX Runtime, ends the script with a non-zero exit code and a line naming the run.
 
 Usage (after `dotnet build -c Release`; MODELSHRINK_CLI names another modelshrink.dll):
   python3 build/bench_auto.py [--max-drop 0.01] [--quick] [MODEL_FOLDER ...]
 Without folders: the committed fixtures, plus ../shared/corpus/* when present.
---quick: one bench run per model and only the fixtures named (for the test that keeps this script working).
+--quick: three bench runs per model instead of 15, and without folders the committed fixtures only (the
+test that keeps this script working runs `--quick tests/fixtures/digits-mlp`).
 """
 import argparse
 import json
@@ -43,6 +45,10 @@ def compress(model, holdout, mode, extra, out, max_drop):
     broken = [d for d in result["diagnostics"] if d["severity"] in (1, "Error")]
     if done.returncode != 0 and not broken:
         sys.exit(f"{model} {mode}: compress failed without a broken budget: {done.stderr.strip()[-400:]}")
+    if not broken and not (out.exists() and out.stat().st_size > 0):
+        sys.exit(f"{model} {mode}: compress reported success but wrote no {out}")
+    if broken and out.exists():
+        sys.exit(f"{model} {mode}: compress broke a budget but wrote {out} all the same")
     return result, seconds, not broken
 
 
@@ -50,7 +56,10 @@ def latency(model, original, holdout, runs):
     done, _ = run(["bench", str(model), "--baseline", str(original), "--holdout", str(holdout), "--runs", str(runs), "--threads", "1", "--json"])
     if done.returncode != 0:
         sys.exit(f"{model}: bench failed: {done.stderr.strip()[-400:]}")
-    return json.loads(done.stdout)["ratio"]
+    ratio = json.loads(done.stdout)["ratio"]
+    if not ratio > 0:
+        sys.exit(f"{model}: bench measured no latency (ratio {ratio})")
+    return ratio
 
 
 def main():
@@ -61,7 +70,11 @@ def main():
     args = parser.parse_args()
     if not CLI.exists():
         sys.exit(f"{CLI} is missing: run dotnet build -c Release first")
-    folders = [Path(f) for f in args.folders] or sorted(p.parent for p in (ROOT / "tests/fixtures").glob("*/model.onnx")) + sorted(p.parent for p in (ROOT.parent / "shared/corpus").glob("*/model.onnx"))
+    corpus = [] if args.quick else sorted(p.parent for p in (ROOT.parent / "shared/corpus").glob("*/model.onnx"))
+    folders = [Path(f) for f in args.folders] or sorted(p.parent for p in (ROOT / "tests/fixtures").glob("*/model.onnx")) + corpus
+    missing = [str(f) for f in folders if not (f / "model.onnx").exists()]
+    if missing:
+        sys.exit(f"no model.onnx in {', '.join(missing)}")
     runs = 3 if args.quick else 15
     for folder in folders:
         model = folder / "model.onnx"

@@ -2,13 +2,16 @@
 # Builds the ModelShrink.Build and ModelShrink.Runtime packages into artifacts/packages and runs the
 # sample app, whose `dotnet build` compresses its model through the package. Each run packs a fresh
 # prerelease version, so the NuGet cache never serves a stale copy of the package.
+# MODELSHRINK_PACK_CONFIGURATION (default Release) names the configuration the packages are built in:
+# the tests pack in their own (E2E), so that they never rewrite binaries other test assemblies run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+configuration="${MODELSHRINK_PACK_CONFIGURATION:-Release}"
 
 version="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
 echo "packing ModelShrink.Build and ModelShrink.Runtime $version"
-dotnet pack src/ModelShrink.Build.Tasks -c Release -p:Version="$version" -nologo -v:q
-dotnet pack src/ModelShrink.Runtime -c Release -p:Version="$version" -nologo -v:q
+dotnet pack src/ModelShrink.Build.Tasks -c "$configuration" -p:Version="$version" -nologo -v:q
+dotnet pack src/ModelShrink.Runtime -c "$configuration" -p:Version="$version" -nologo -v:q
 
 echo "building and running samples/DigitsApp"
 log="$(mktemp)"

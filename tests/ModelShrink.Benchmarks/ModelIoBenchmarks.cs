@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Benchmarks;
@@ -14,10 +15,20 @@ namespace ModelShrink.Benchmarks;
 public class ModelIoBenchmarks : GeneratedModelBenchmark
 {
     [Benchmark(Description = "Load+Save")]
-    public long LoadAndSave() => ModelWriter.Save(ModelReader.Load(Source), Path.Combine(Folder, "saved.onnx")).TotalBytes;
+    public long LoadAndSave() => ModelWriter.Save(ModelReader.Load(Source), Produces("saved.onnx", "MatMul")).TotalBytes;
 
     [Benchmark(Description = "Load")]
-    public int Load() => ModelReader.Load(Source).Graph.Nodes.Count;
+    public int Load()
+    {
+        var nodes = ModelReader.Load(Source).Graph.Nodes.Count;
+        if (nodes != 1)
+        {
+            throw new BenchmarkFailedException($"Load: {Source} read as {nodes} nodes, not its one MatMul");
+        }
+
+        ProducesNothing();
+        return nodes;
+    }
 
     private sealed class Settings : LargeModelSettings
     {

@@ -29,7 +29,7 @@ public class PruningBenchmarks : GeneratedModelBenchmark
     public long MagnitudeSparse() => Compress(new PruneOptions { Sparsity = 0.9, KeepFirstAndLast = false });
 
     private long Compress(PruneOptions? prune) =>
-        Compressor.Run(Source, Path.Combine(Folder, "pruned.onnx"), new CompressionOptions { Prune = prune }).CompressedBytes;
+        Compressor.Run(Source, Produces("pruned.onnx", "MatMul"), new CompressionOptions { Prune = prune }).CompressedBytes;
 
     private sealed class Settings : LargeModelSettings
     {

@@ -6,6 +6,7 @@ using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Tensors;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Benchmarks;
@@ -19,22 +20,37 @@ namespace ModelShrink.Benchmarks;
 /// </summary>
 public static class QuantizationReport
 {
-    private static readonly (string Name, CompressionOptions Options)[] Variants =
+    /// <summary>An int8-dynamic model holds one of these (the forms: integer, QDQ, weight-only, fused).</summary>
+    internal const string DynamicInt8Ops = "DequantizeLinear|DynamicQuantizeLinear|MatMulInteger|ConvInteger|DynamicQuantizeMatMul";
+
+    private static readonly string[] Integer = ["DynamicQuantizeLinear", "MatMulInteger|ConvInteger"];
+
+    // int4 applies to MatMul weights only (a model of Gemm and Conv layers stays float: see the expected ops below).
+    private static readonly string[] Int4 = ["MatMulNBits|DequantizeLinear"];
+
+    // Each variant with the operators its model must hold (every group: one of the types named), so that
+    // a variant that quietly left the model float fails the report instead of filling a row.
+    private static readonly (string Name, CompressionOptions Options, string[] Expected)[] Variants =
     [
-        ("int8", new CompressionOptions { Quantize = QuantizeMode.Int8 }),
-        ("int8 per-channel", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { PerChannel = true } }),
-        ("int8 integer", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.Integer } }),
-        ("int8 weight-only", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.WeightOnly } }),
-        ("int8 qdq", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.Qdq } }),
-        ("int4", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions() }),
-        ("int4 accuracy-level 4", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { AccuracyLevel = 4 } }),
-        ("int4 qdq", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { Format = Int4Format.Qdq } }),
+        ("int8", new CompressionOptions { Quantize = QuantizeMode.Int8 }, Integer),
+        ("int8 per-channel", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { PerChannel = true } }, Integer),
+        ("int8 integer", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.Integer } }, Integer),
+        ("int8 weight-only", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.WeightOnly } }, ["Cast"]),
+        ("int8 qdq", new CompressionOptions { Quantize = QuantizeMode.Int8, Int8 = new Int8DynamicOptions { Form = Int8Form.Qdq } }, ["DequantizeLinear"]),
+        ("int4", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions() }, Int4),
+        ("int4 accuracy-level 4", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { AccuracyLevel = 4 } }, Int4),
+        ("int4 qdq", new CompressionOptions { Quantize = QuantizeMode.Int4, Int4 = new Int4WeightOnlyOptions { Format = Int4Format.Qdq } }, Int4),
     ];
 
-    /// <summary>Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.</summary>
-    public static void Run(string[] names)
+    /// <summary>
+    /// Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.
+    /// Each written model must load in ONNX Runtime, hold the variant's operators and give finite outputs of the
+    /// original's shape on every set (else <see cref="BenchmarkFailedException"/>); <c>--quick</c>: the minimal mode.
+    /// </summary>
+    public static void Run(string[] args)
     {
-        var models = ReportModels.Resolve(names, [.. Fixtures.All, "ppocr-cls", "silero-vad"]);
+        var arguments = ReportArguments.Parse(args);
+        var models = arguments.Models([.. Fixtures.All, "ppocr-cls", "silero-vad"], "digits-transformer");
         using var folder = new TempDirectory();
         Console.WriteLine("| model | variant | size | agreement | accuracy (float -> quantized) | cosine / max abs diff | latency float -> quantized | ratio |");
         Console.WriteLine("| --- | --- | ---: | ---: | --- | --- | --- | ---: |");
@@ -46,7 +62,8 @@ public static class QuantizationReport
             var labelsFile = Path.Combine(Path.GetDirectoryName(path)!, "labels.json");
             var labels = File.Exists(labelsFile) ? Labels(labelsFile) : null;
             var reference = Outputs(path, sets);
-            foreach (var (variant, options) in Variants)
+            var hasMatMul = ModelReader.Load(path).Graph.EnumerateNodes().Any(n => n.OpType == "MatMul");
+            foreach (var (variant, options, expected) in Variants)
             {
                 var output = folder.File($"{name}-{variant.Replace(' ', '-')}.onnx");
                 CompressionResult result;
@@ -60,8 +77,10 @@ public static class QuantizationReport
                     continue;
                 }
 
+                OutputCheck.Model(output, $"{name} {variant}", expected == Int4 && !hasMatMul ? [] : expected);
                 var outputs = Outputs(output, sets);
-                var (before, after) = Latencies(path, output, sets[0]);
+                ReportModels.CheckOutputs(reference, outputs, $"{name} {variant}");
+                var (before, after) = Latencies(path, output, sets[0], arguments.MinimumRounds, arguments.Seconds);
                 Console.WriteLine($"| {name} | {variant} | {result.SizeRatio:P1} | {Compare(reference, outputs, labels)} | {before:F3} ms -> {after:F3} ms | {after / before:F2}x |");
             }
         }
@@ -105,7 +124,7 @@ public static class QuantizationReport
 
     // Median milliseconds of one Run on the first holdout batch, float and quantized sessions
     // measured in alternating rounds so that drifting machine load hits both alike.
-    internal static (double Float, double Quantized) Latencies(string floatPath, string quantizedPath, Tensor[] set)
+    internal static (double Float, double Quantized) Latencies(string floatPath, string quantizedPath, Tensor[] set, int minimumRounds, double seconds)
     {
         using var first = new Timed(floatPath, set);
         using var second = new Timed(quantizedPath, set);
@@ -114,7 +133,7 @@ public static class QuantizationReport
         first.Times.Clear();
         second.Times.Clear();
         var stopwatch = Stopwatch.StartNew();
-        for (var round = 0; round < 200 && (round < 10 || stopwatch.Elapsed.TotalSeconds < 3); round++)
+        for (var round = 0; round < 200 && (round < minimumRounds || stopwatch.Elapsed.TotalSeconds < seconds); round++)
         {
             first.Measure(5);
             second.Measure(5);

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Quantization;
 using Perfolizer.Horology;
@@ -109,6 +110,40 @@ public class ReconstructionBenchmarks
         return work[^1];
     }
 
+    /// <summary>H must hold the rows accumulated, all finite.</summary>
+    [GlobalCleanup(Target = nameof(Accumulate))]
+    public void VerifyMoment()
+    {
+        if (moment.Rows == 0 || moment.Rows % InputRows != 0)
+        {
+            throw new BenchmarkFailedException($"H = XᵀX (width {Width}): {moment.Rows} rows accumulated, not a multiple of {InputRows}");
+        }
+
+        if (moment.Lower.Any(v => !double.IsFinite(v)))
+        {
+            throw new BenchmarkFailedException($"H = XᵀX (width {Width}): a value is not finite");
+        }
+    }
+
+    /// <summary>GPTQ's weight must sit on the int8 grid; SparseGPT's must be at least half zeros; both finite and changed.</summary>
+    [GlobalCleanup(Targets = [nameof(GptqInt8), nameof(SparseGpt50)])]
+    public void VerifyWeight()
+    {
+        var what = $"{(work.Count(v => v == 0) >= work.Length / 2 ? "SparseGPT" : "GPTQ")} (width {Width})";
+        OutputCheck.Finite(work, what);
+        if (work.AsSpan().SequenceEqual(weight))
+        {
+            throw new BenchmarkFailedException($"{what}: the weight came out unchanged");
+        }
+
+        var zeros = work.LongCount(v => v == 0);
+        var offGrid = Enumerable.Range(0, work.Length).Count(i => grid.Snap(i, work[i]) != work[i]);
+        if (zeros < work.LongLength / 2 && offGrid > 0)
+        {
+            throw new BenchmarkFailedException($"{what}: {offGrid} of {work.Length} values are off the int8 grid and only {zeros} are zero");
+        }
+    }
+
     private static float[] Gaussian(Random random, long count, float sigma)
     {
         var values = new float[count];
@@ -148,13 +183,13 @@ public class ReconstructionBenchmarks
     private static double Normal(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    /// <summary>One launch, 2 warm-ups and 7 iterations of about a quarter second each, allocations shown.</summary>
+    /// <summary>One launch, 2 warm-ups and 7 iterations of about a quarter second each, allocations shown; a job named on the command line (--job dry) replaces it.</summary>
     private sealed class Settings : ManualConfig
     {
         public Settings()
         {
             AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(7)
-                .WithIterationTime(TimeInterval.FromMilliseconds(250)));
+                .WithIterationTime(TimeInterval.FromMilliseconds(250)).AsDefault());
             AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }
     }

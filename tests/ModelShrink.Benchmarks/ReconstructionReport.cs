@@ -7,6 +7,7 @@ using ModelShrink.Core.Passes.Pruning;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Quantization;
 using ModelShrink.Core.Validation;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Benchmarks;
@@ -31,10 +32,15 @@ public static class ReconstructionReport
         ("prune 0.5 + int8", new CompressionOptions { Quantize = QuantizeMode.Int8, Prune = new PruneOptions { Sparsity = 0.5, Storage = PruneStorage.Dense } }),
     ];
 
-    /// <summary>Prints the report as a markdown table.</summary>
-    public static void Run(string[] names)
+    /// <summary>
+    /// Prints the report as a markdown table. Every candidate must have been validated on the held-out half
+    /// (finite cosine, agreement between 0 and 1) and the model the comparison wrote must load in ONNX Runtime (else
+    /// <see cref="BenchmarkFailedException"/>); <c>--quick</c>: the minimal mode (the smallest fixture).
+    /// </summary>
+    public static void Run(string[] args)
     {
-        var models = ReportModels.Resolve(names, ["digits-mlp", "digits-cnn", "digits-transformer", "ppocr-cls"]);
+        var arguments = ReportArguments.Parse(args);
+        var models = arguments.Models(["digits-mlp", "digits-cnn", "digits-transformer", "ppocr-cls"], "digits-mlp");
         using var folder = new TempDirectory();
         Console.WriteLine("| model | configuration | size | reconstruct | accuracy (original) | agreement | cosine | RMSE | time |");
         Console.WriteLine("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |");
@@ -50,7 +56,9 @@ public static class ReconstructionReport
                 {
                     CompareReconstruct = true,
                 };
-                var job = ModelShrink.Core.Search.CompressionRun.Run(path, folder.File($"{name}.onnx"), settings, name);
+                var output = folder.File($"{name}.onnx");
+                File.Delete(output);
+                var job = ModelShrink.Core.Search.CompressionRun.Run(path, output, settings, name);
                 foreach (var candidate in job.Candidates)
                 {
                     if (!candidate.Applies)
@@ -59,10 +67,22 @@ public static class ReconstructionReport
                         break;
                     }
 
-                    var v = candidate.Result.Validation!.Values;
+                    var what = $"{name} {configuration} reconstruct {candidate.Options.Reconstruct}";
+                    var v = candidate.Result.Validation?.Values ?? throw new BenchmarkFailedException($"{what}: not validated");
+                    if (!double.IsFinite(v.Cosine) || v.Agreement is not (>= 0 and <= 1))
+                    {
+                        throw new BenchmarkFailedException($"{what}: validation measured cosine {v.Cosine}, agreement {v.Agreement}");
+                    }
+
                     var accuracy = v.Accuracy is { } a ? $"{a:P1} ({v.OriginalAccuracy:P1})" : "";
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"| {name} | {configuration} | {candidate.Result.Compression.SizeRatio:P1} | {candidate.Options.Reconstruct.ToString().ToLowerInvariant()} | {accuracy} | {v.Agreement:P1} | {v.Cosine:F5} | {v.Rmse:G3} | {candidate.Elapsed?.TotalSeconds:F2} s |"));
+                }
+
+                // The candidates' files are gone; the one the comparison wrote (layerwise) must load.
+                if (job.Candidates.All(c => c.Applies))
+                {
+                    OutputCheck.Model(output, $"{name} {configuration}");
                 }
             }
         }

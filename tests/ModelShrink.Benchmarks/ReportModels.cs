@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Benchmarks;
@@ -8,17 +9,44 @@ internal static class ReportModels
 {
     /// <summary>
     /// Each name as (name, model path): a fixture, a folder holding model.onnx and test_data_set_*, or
-    /// a model of the shared corpus (MODELSHRINK_CORPUS, default /work/shared/corpus); names whose
-    /// model is missing (no corpus on this machine) are left out.
+    /// a model of the shared corpus (MODELSHRINK_CORPUS, default /work/shared/corpus). Default models
+    /// that are missing (no corpus on this machine) are left out; a named model that is missing, or no
+    /// model at all, fails the run.
     /// </summary>
     public static (string Name, string Path)[] Resolve(string[] names, IEnumerable<string> defaults)
     {
         var corpus = Environment.GetEnvironmentVariable("MODELSHRINK_CORPUS") ?? "/work/shared/corpus";
-        return (names.Length > 0 ? names : defaults.ToArray())
-            .Select(n => (Name: Path.GetFileName(n), Path: Fixtures.All.Contains(n) ? Fixtures.Model(n)
+        var models = (names.Length > 0 ? names : defaults.ToArray())
+            .Select(n => (Name: Path.GetFileName(n.TrimEnd('/')), Path: Fixtures.All.Contains(n) ? Fixtures.Model(n)
                 : Directory.Exists(n) ? Path.Combine(n, "model.onnx") : Path.Combine(corpus, n, "model.onnx")))
-            .Where(m => File.Exists(m.Path))
             .ToArray();
+        if (names.Length > 0 && models.FirstOrDefault(m => !File.Exists(m.Path)) is { Path: not null } missing)
+        {
+            throw new BenchmarkFailedException($"{missing.Name}: no model at {missing.Path}");
+        }
+
+        var present = models.Where(m => File.Exists(m.Path)).ToArray();
+        return present.Length > 0 ? present : throw new BenchmarkFailedException("no model to run on");
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="outputs"/> (the compressed model's, per holdout set) hold the same
+    /// outputs with the same number of values as <paramref name="reference"/> (the original's), all finite.
+    /// </summary>
+    public static void CheckOutputs(List<Dictionary<string, float[]>> reference, List<Dictionary<string, float[]>> outputs, string what)
+    {
+        for (var set = 0; set < reference.Count; set++)
+        {
+            foreach (var (key, values) in reference[set])
+            {
+                if (!outputs[set].TryGetValue(key, out var actual) || actual.Length != values.Length)
+                {
+                    throw new BenchmarkFailedException($"{what}: set {set}: output {key} has {actual?.Length.ToString() ?? "no"} values, the original's {values.Length}");
+                }
+
+                OutputCheck.Finite(actual, $"{what}: set {set}: output {key}");
+            }
+        }
     }
 
     /// <summary>The model's test_data_set_* folders in numeric order.</summary>

@@ -5,6 +5,7 @@ using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Core.Quantization;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Tensors;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Benchmarks;
@@ -29,10 +30,16 @@ public static class StaticQuantizationReport
         ("int8 (dynamic)", _ => new CompressionOptions { Quantize = QuantizeMode.Int8 }),
     ];
 
-    /// <summary>Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.</summary>
-    public static void Run(string[] names)
+    /// <summary>
+    /// Prints the report as a markdown table; a name may also be a folder holding model.onnx and test_data_set_*.
+    /// Each written model must load in ONNX Runtime, hold the variant's operators and give finite outputs of the
+    /// original's shape on every set (else <see cref="BenchmarkFailedException"/>); <c>--quick</c>: the minimal mode
+    /// (one latency measurement of one round).
+    /// </summary>
+    public static void Run(string[] args)
     {
-        var models = ReportModels.Resolve(names, ["digits-cnn", "digits-mlp", "digits-transformer", "ppocr-cls"]);
+        var arguments = ReportArguments.Parse(args);
+        var models = arguments.Models(["digits-cnn", "digits-mlp", "digits-transformer", "ppocr-cls"], "digits-mlp");
         using var folder = new TempDirectory();
         Console.WriteLine("| model | variant | size | held-out: agreement, accuracy (float -> int8) | all sets: agreement, accuracy | cosine / max abs diff (all) | latency float -> quantized | ratio |");
         Console.WriteLine("| --- | --- | ---: | --- | --- | --- | --- | ---: |");
@@ -61,11 +68,15 @@ public static class StaticQuantizationReport
                     continue;
                 }
 
+                OutputCheck.Model(output, $"{name} {variant}", variant.StartsWith("int8-static", StringComparison.Ordinal) ? ["QuantizeLinear", "DequantizeLinear"] : [QuantizationReport.DynamicInt8Ops]);
                 var outputs = QuantizationReport.Outputs(output, sets);
+                ReportModels.CheckOutputs(reference, outputs, $"{name} {variant}");
                 var heldOut = QuantizationReport.Compare(reference[half..], outputs[half..], heldOutLabels).Split(" | ");
                 var all = QuantizationReport.Compare(reference, outputs, labels).Split(" | ");
-                var timings = Enumerable.Range(0, 3).Select(_ => QuantizationReport.Latencies(path, output, sets[0])).OrderBy(t => t.Quantized / t.Float).ToArray();
-                var (before, after) = timings[1];
+                var timings = Enumerable.Range(0, arguments.Quick ? 1 : 3)
+                    .Select(_ => QuantizationReport.Latencies(path, output, sets[0], arguments.MinimumRounds, arguments.Seconds))
+                    .OrderBy(t => t.Quantized / t.Float).ToArray();
+                var (before, after) = timings[timings.Length / 2];
                 Console.WriteLine($"| {name} | {variant} | {result.SizeRatio:P1} | {heldOut[0]}, {heldOut[1]} | {all[0]}, {all[1]} | {all[2]} | {before:F3} ms -> {after:F3} ms | {after / before:F2}x |");
             }
         }

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using Microsoft.ML.OnnxRuntime;
+using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Pruning;
 using ModelShrink.Testing;
@@ -45,6 +46,23 @@ public class StructuredPruningLatencyBenchmarks
         shape[0] = Batch;
         input = OrtValue.CreateTensorValueFromMemory(values.AsSpan(0, (int)(Batch * perSample)).ToArray(), shape);
         runOptions = new RunOptions();
+
+        // What is timed must be a smaller model giving the original's outputs' shape, all finite.
+        OutputCheck.Model(prunedPath, $"channels 0.5 of {Fixture}", "Gemm|MatMul");
+        if (new FileInfo(prunedPath).Length >= new FileInfo(Fixtures.Model(Fixture)).Length)
+        {
+            throw new BenchmarkFailedException($"channels 0.5 of {Fixture}: {prunedPath} is not smaller than the original");
+        }
+
+        using var before = original.Run(runOptions, [inputName], [input], original.OutputNames);
+        using var after = pruned.Run(runOptions, [inputName], [input], pruned.OutputNames);
+        var expected = before[0].GetTensorDataAsSpan<float>();
+        var actual = after[0].GetTensorDataAsSpan<float>();
+        OutputCheck.Finite(actual, $"channels 0.5 of {Fixture}");
+        if (actual.Length != expected.Length)
+        {
+            throw new BenchmarkFailedException($"channels 0.5 of {Fixture}: {actual.Length} outputs, the original's {expected.Length}");
+        }
     }
 
     [GlobalCleanup]
@@ -78,7 +96,7 @@ public class StructuredPruningLatencyBenchmarks
     {
         public Settings()
         {
-            AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(20));
+            AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(5).WithIterationCount(20).AsDefault());
             AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         }
     }

@@ -57,10 +57,10 @@ public sealed class ConsumerProject : IDisposable
     }
 
     /// <summary>Runs <c>dotnet build</c> (normal verbosity, so the per-model summary lines show).</summary>
-    public DotnetCli.Result Build(params string[] extra) => DotnetCli.Run(Directory, ["build", "-v:n", "-nologo", .. extra]);
+    public ToolProcess.Result Build(params string[] extra) => DotnetCli.Run(Directory, ["build", "-v:n", "-nologo", .. extra]);
 
     /// <summary>Runs another dotnet command on the project.</summary>
-    public DotnetCli.Result Dotnet(params string[] args) => DotnetCli.Run(Directory, args);
+    public ToolProcess.Result Dotnet(params string[] args) => DotnetCli.Run(Directory, args);
 
     /// <inheritdoc />
     public void Dispose() => folder.Dispose();
