@@ -34,7 +34,7 @@ namespace ModelShrink.Build.Tasks
         {
             if (!ByteSize.TryParse(MaxTotalSize, out var limit))
             {
-                Log.LogError("ModelShrink", "MSH3002", null, ProjectFile, 0, 0, 0, 0,
+                Log.LogError("ModelShrink", ErrorCodes.InvalidMetadata, null, ProjectFile, 0, 0, 0, 0,
                     $"ModelShrinkMaxTotalSize: '{MaxTotalSize}' is not a size such as 50MB (units B, KB, MB, GB; 1 KB = 1024 B; no space) (setting: ModelShrinkMaxTotalSize)");
                 return false;
             }
@@ -53,11 +53,11 @@ namespace ModelShrink.Build.Tasks
             var message = $"the compressed models total {ByteSize.Format(total)}, over the ModelShrinkMaxTotalSize budget of {ByteSize.Format(limit)}; largest: {largest} (setting: ModelShrinkMaxTotalSize)";
             if (string.Equals(Severity, "Warning", StringComparison.OrdinalIgnoreCase))
             {
-                Log.LogWarning("ModelShrink", "MSH3102", null, ProjectFile, 0, 0, 0, 0, message);
+                Log.LogWarning("ModelShrink", ErrorCodes.MaxTotalSizeExceeded, null, ProjectFile, 0, 0, 0, 0, message);
                 return true;
             }
 
-            Log.LogError("ModelShrink", "MSH3102", null, ProjectFile, 0, 0, 0, 0, message);
+            Log.LogError("ModelShrink", ErrorCodes.MaxTotalSizeExceeded, null, ProjectFile, 0, 0, 0, 0, message);
             return false;
         }
 

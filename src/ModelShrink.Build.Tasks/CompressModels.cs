@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using ModelShrink.Shared;
 using ModelShrink.Build.Tasks.Protocol;
 using ModelShrink.Shared.Contracts;
 
@@ -93,7 +94,7 @@ namespace ModelShrink.Build.Tasks
             {
                 if (ran && !Log.HasLoggedErrors)
                 {
-                    Log.LogError(null, "MSH3000", null, ProjectFile, 0, 0, 0, 0, "the ModelShrink engine wrote no response");
+                    Log.LogError(null, ErrorCodes.EngineNoResponse, null, ProjectFile, 0, 0, 0, 0, "the ModelShrink engine wrote no response (it crashed or was killed; its output is above)");
                 }
 
                 return false;

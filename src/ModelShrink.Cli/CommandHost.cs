@@ -1,5 +1,6 @@
 using System.CommandLine;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Cli;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Cli;

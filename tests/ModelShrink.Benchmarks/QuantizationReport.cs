@@ -71,7 +71,7 @@ public static class QuantizationReport
                 {
                     result = Compressor.Run(path, output, options);
                 }
-                catch (ModelShrink.Diagnostics.ModelShrinkException e)
+                catch (ModelShrink.Onnx.Diagnostics.ModelShrinkException e)
                 {
                     Console.WriteLine($"| {name} | {variant} | refused: {e.Diagnostic.Code} | | | | | |");
                     continue;

@@ -62,7 +62,7 @@ public static class StaticQuantizationReport
                 {
                     result = Compressor.Run(path, output, options(calibration));
                 }
-                catch (ModelShrink.Diagnostics.ModelShrinkException e)
+                catch (ModelShrink.Onnx.Diagnostics.ModelShrinkException e)
                 {
                     Console.WriteLine($"| {name} | {variant} | refused: {e.Diagnostic.Code} | | | | | |");
                     continue;

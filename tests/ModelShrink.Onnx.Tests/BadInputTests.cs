@@ -1,6 +1,7 @@
 using System.Text;
 using Google.Protobuf;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Protobuf;
 using ModelShrink.Onnx.Tests.Support;

@@ -12,7 +12,8 @@ using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Validation.Running;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Cli.Commands;

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Text;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Cli.Commands;
 

@@ -3,7 +3,8 @@ using System.CommandLine;
 using System.Text.Json;
 using ModelShrink.Cli.Output;
 using ModelShrink.Core.Requests;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Cli.Commands;
 

@@ -6,7 +6,8 @@ using ModelShrink.Core.Settings;
 using ModelShrink.Shared.Settings;
 using Catalog = ModelShrink.Shared.Settings.SettingCatalog;
 using ModelShrink.Core.Validation.Metrics;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Cli.Commands;
 

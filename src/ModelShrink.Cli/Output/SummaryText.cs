@@ -1,6 +1,7 @@
 using System.Globalization;
 using ModelShrink.Core.Inspection;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Cli.Output;
 

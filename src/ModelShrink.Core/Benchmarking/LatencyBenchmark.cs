@@ -2,7 +2,8 @@ using System.Diagnostics;
 using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Validation.Holdout;
 using ModelShrink.Core.Validation.Running;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Tensors;
 

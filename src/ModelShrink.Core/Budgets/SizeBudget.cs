@@ -1,5 +1,5 @@
 using ModelShrink.Shared;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
 
 namespace ModelShrink.Core.Budgets;
 

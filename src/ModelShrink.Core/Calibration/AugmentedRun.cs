@@ -1,6 +1,7 @@
 using ModelShrink.Core.Validation.Holdout;
 using ModelShrink.Core.Validation.Running;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;

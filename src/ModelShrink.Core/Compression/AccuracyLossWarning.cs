@@ -3,7 +3,7 @@ using ModelShrink.Core.Plans;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
 
 namespace ModelShrink.Core.Compression;
 

@@ -1,5 +1,6 @@
 using ModelShrink.Core.Passes;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 

@@ -6,7 +6,8 @@ using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Passes.Int8Static;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Compression;
 

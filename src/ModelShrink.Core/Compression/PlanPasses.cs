@@ -5,7 +5,8 @@ using ModelShrink.Core.Passes.Fp16;
 using ModelShrink.Core.Passes.Int4WeightOnly;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Int8Static;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Compression;
 

@@ -1,4 +1,5 @@
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 
 namespace ModelShrink.Core.Passes;

@@ -6,7 +6,8 @@ using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Reports;
 

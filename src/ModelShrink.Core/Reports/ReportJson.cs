@@ -1,6 +1,8 @@
+using ModelShrink.Core.Reports.Html;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Reports;
 

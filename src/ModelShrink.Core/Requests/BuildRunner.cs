@@ -8,7 +8,7 @@ using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Providers;
 using ModelShrink.Core.Reports;
 using ModelShrink.Core.Validation.Running;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Core.Requests;
@@ -131,7 +131,7 @@ public static class BuildRunner
             }
 
             VariantPlanner.Plan(settings.OutputName, files, settings.Providers, choice?.Chosen.Mode)
-                .Write(staging.PathOf(RuntimeConfigFile.FileName(settings.OutputName)));
+                .Write(staging.PathOf(RuntimeConfigWriter.FileName(settings.OutputName)));
             var published = Publish(staging, item.OutputDirectory);
             var main = jobs[0];
             var result = main.Compression;
@@ -219,7 +219,7 @@ public static class BuildRunner
     }
 
     private static int PublishOrder(string file) =>
-        file.EndsWith(RuntimeConfigFile.FileName(""), StringComparison.Ordinal) ? 2 : file.EndsWith(".onnx", StringComparison.Ordinal) ? 1 : 0;
+        file.EndsWith(RuntimeConfigWriter.FileName(""), StringComparison.Ordinal) ? 2 : file.EndsWith(".onnx", StringComparison.Ordinal) ? 1 : 0;
 
     // A provider the app cannot load would only ever fall back to CPU at run time: say so now.
     private static IEnumerable<Diagnostic> ProviderWarnings(ItemSettings settings, AppRuntime runtime, string file) =>

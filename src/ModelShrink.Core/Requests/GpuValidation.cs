@@ -2,7 +2,8 @@ using ModelShrink.Core.Gpu;
 using ModelShrink.Core.Providers;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Requests;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Requests;
 

@@ -3,7 +3,7 @@ using ModelShrink.Core.Benchmarking;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Plans;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
 
 namespace ModelShrink.Core.Search;
 

@@ -3,7 +3,8 @@ using ModelShrink.Core.Plans;
 using ModelShrink.Core.Benchmarking;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Core.Search;

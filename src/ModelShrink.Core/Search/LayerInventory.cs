@@ -95,7 +95,7 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
             new UpgradeOpsetPass(BlockedOpset).Run(model, context);
             return true;
         }
-        catch (ModelShrink.Diagnostics.ModelShrinkException)
+        catch (ModelShrink.Onnx.Diagnostics.ModelShrinkException)
         {
             return false;
         }

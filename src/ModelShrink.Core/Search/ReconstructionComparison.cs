@@ -1,7 +1,8 @@
 using ModelShrink.Core.Plans;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Reconstruction;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Search;
 

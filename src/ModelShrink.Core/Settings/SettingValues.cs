@@ -1,7 +1,7 @@
 using ModelShrink.Shared;
 using System.Globalization;
 using ModelShrink.Core.Budgets;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared.Settings;
 
 namespace ModelShrink.Core.Settings;

@@ -5,7 +5,8 @@ using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Providers;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Shared.Settings;
 using Catalog = ModelShrink.Shared.Settings.SettingCatalog;
 

@@ -1,7 +1,8 @@
 using ModelShrink.Core.Validation.Holdout;
 using ModelShrink.Core.Validation.Metrics;
 using ModelShrink.Core.Validation.Running;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 
 namespace ModelShrink.Core.Validation;

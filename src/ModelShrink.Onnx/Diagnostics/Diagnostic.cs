@@ -1,4 +1,4 @@
-namespace ModelShrink.Diagnostics;
+namespace ModelShrink.Onnx.Diagnostics;
 
 /// <summary>How bad a diagnostic is.</summary>
 public enum DiagnosticSeverity
@@ -14,7 +14,7 @@ public enum DiagnosticSeverity
 /// One coded finding, created where the fault is found and carried up unchanged to the CLI or the
 /// MSBuild task, which only format it.
 /// </summary>
-/// <param name="Code">The stable code, <c>MSH</c> and four digits (see <see cref="ErrorCodes"/>).</param>
+/// <param name="Code">The stable code, <c>MSH</c> and four digits (see <see cref="Shared.ErrorCodes"/>).</param>
 /// <param name="Message">One line that says what is wrong, without the file or code.</param>
 /// <param name="File">The file the finding is about, as the user named it, when there is one.</param>
 /// <param name="Setting">The option, item metadata or model field involved, when there is one.</param>

@@ -1,4 +1,4 @@
-namespace ModelShrink.Diagnostics;
+namespace ModelShrink.Onnx.Diagnostics;
 
 /// <summary>
 /// Carries a <see cref="Diagnostic"/> up the stack. Every expected failure (bad input, broken

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ModelShrink.Diagnostics;
+namespace ModelShrink.Onnx.Diagnostics;
 
 /// <summary>
 /// Makes text from a model (names, op types, paths) safe to print on a terminal: control characters

@@ -1,5 +1,6 @@
 using Google.Protobuf;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Protobuf;
 

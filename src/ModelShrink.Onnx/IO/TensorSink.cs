@@ -1,5 +1,6 @@
 using System.Globalization;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Protobuf;
 using ModelShrink.Onnx.Tensors;
 

@@ -1,8 +1,8 @@
 using System.Collections.Generic;
 using System.Runtime.Serialization;
 
-// <model>.runtime.json, one source compiled into the engine (which writes it) and ModelShrink.Runtime
-// (which reads it in the app); each adds its own half of the partial class.
+// <model>.runtime.json, one source compiled into the engine (which writes it, Providers/RuntimeConfigWriter)
+// and ModelShrink.Runtime (which adds the reading half of this partial class).
 namespace ModelShrink.Shared.Contracts
 {
     /// <summary>

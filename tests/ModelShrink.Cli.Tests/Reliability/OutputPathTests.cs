@@ -35,7 +35,7 @@ public sealed class OutputPathTests
         File.WriteAllText(staging.PathOf("out.onnx"), "new model");
         File.WriteAllText(staging.PathOf("out.onnx.data"), "new weights");
 
-        var e = Assert.ThrowsExactly<ModelShrink.Diagnostics.ModelShrinkException>(() => ModelShrink.Onnx.IO.StagedOutput.Publish(staging, target, target, "--output"));
+        var e = Assert.ThrowsExactly<ModelShrink.Onnx.Diagnostics.ModelShrinkException>(() => ModelShrink.Onnx.IO.StagedOutput.Publish(staging, target, target, "--output"));
 
         Assert.AreEqual("MSH1016", e.Diagnostic.Code);
         Assert.AreEqual(fifo, e.Diagnostic.File);

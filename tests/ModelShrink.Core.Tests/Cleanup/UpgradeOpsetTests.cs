@@ -1,5 +1,6 @@
 using ModelShrink.Core.Passes.Cleanup;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Protobuf;

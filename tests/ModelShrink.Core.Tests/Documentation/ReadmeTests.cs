@@ -1,7 +1,8 @@
 using ModelShrink.Core.Settings;
 using System.Reflection;
 using ModelShrink.Core.Requests;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Documentation;

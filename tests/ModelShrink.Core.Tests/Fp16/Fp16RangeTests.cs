@@ -3,7 +3,8 @@ using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Fp16;
 using ModelShrink.Core.Search;
 using ModelShrink.Core.Validation;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Fp16;

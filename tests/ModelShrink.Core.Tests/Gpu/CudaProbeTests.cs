@@ -1,7 +1,8 @@
 using ModelShrink.Core.Search;
 using ModelShrink.Core.Requests;
 using ModelShrink.Core.Gpu;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 
 namespace ModelShrink.Core.Tests.Gpu;
 

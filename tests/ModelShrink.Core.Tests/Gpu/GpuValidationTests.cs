@@ -3,7 +3,8 @@ using ModelShrink.Core.Requests;
 using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Gpu;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Gpu;

@@ -1,5 +1,6 @@
 using ModelShrink.Core.Passes.Pruning;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Tensors;
 using ModelShrink.Testing;

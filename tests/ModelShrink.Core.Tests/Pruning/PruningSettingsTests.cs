@@ -2,7 +2,8 @@ using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Passes.Pruning;
 using ModelShrink.Core.Requests;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Testing;
 

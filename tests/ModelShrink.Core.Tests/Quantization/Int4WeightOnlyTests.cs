@@ -1,6 +1,7 @@
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Int4WeightOnly;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Tensors;
 using ModelShrink.Testing;

@@ -1,7 +1,8 @@
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Quantization;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;

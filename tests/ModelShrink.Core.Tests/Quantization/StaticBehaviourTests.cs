@@ -1,7 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Int8Static;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;

@@ -2,7 +2,8 @@ using Microsoft.ML.OnnxRuntime;
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Core.Quantization;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Quantization;

@@ -6,7 +6,8 @@ using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Core.Requests;
 using ModelShrink.Core.Validation;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Quantization;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Reports.Html;
 using System.Text.RegularExpressions;
 using ModelShrink.Core.Reports;
 

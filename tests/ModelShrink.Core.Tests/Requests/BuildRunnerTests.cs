@@ -1,6 +1,7 @@
 using ModelShrink.Shared.Contracts;
 using ModelShrink.Core.Requests;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Requests;

@@ -5,7 +5,8 @@ using ModelShrink.Core.Plans;
 using ModelShrink.Core.Search;
 using ModelShrink.Core.Validation;
 using ModelShrink.Core.Validation.Metrics;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Testing;
 
 namespace ModelShrink.Core.Tests.Search;

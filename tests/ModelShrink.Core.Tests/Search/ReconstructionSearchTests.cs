@@ -54,7 +54,7 @@ public sealed class ReconstructionSearchTests
         Assert.IsLessThan(names.IndexOf("Int4 + layerwise reconstruction"), names.IndexOf("Int4"), "the retry follows the plain modes");
         var (plain, reconstructed) = (result.Candidates.Single(c => c.Name == "Int4"), result.Candidates.Single(c => c.Name == "Int4 + layerwise reconstruction"));
         Assert.IsFalse(plain.Fits);
-        Assert.AreEqual("MinCosine", plain.Result.Diagnostics.Single(d => d.Severity == ModelShrink.Diagnostics.DiagnosticSeverity.Error).Setting);
+        Assert.AreEqual("MinCosine", plain.Result.Diagnostics.Single(d => d.Severity == ModelShrink.Onnx.Diagnostics.DiagnosticSeverity.Error).Setting);
         Assert.IsTrue(reconstructed.Fits);
         Assert.AreEqual(ReconstructMode.Layerwise, reconstructed.Options.Reconstruct);
         Assert.AreEqual(calibration, reconstructed.Options.ReconstructData);

@@ -12,7 +12,8 @@ using ModelShrink.Core.Providers;
 using ModelShrink.Core.Quantization;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Validation.Metrics;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Shared.Settings;
 
 namespace ModelShrink.Core.Tests.Settings;

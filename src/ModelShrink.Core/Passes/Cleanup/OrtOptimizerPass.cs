@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 

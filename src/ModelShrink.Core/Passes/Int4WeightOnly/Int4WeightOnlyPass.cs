@@ -1,7 +1,8 @@
 using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Core.Quantization;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 using Attribute = ModelShrink.Onnx.Ir.Attribute;

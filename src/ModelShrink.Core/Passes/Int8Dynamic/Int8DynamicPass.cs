@@ -1,5 +1,6 @@
 using ModelShrink.Core.Quantization.Operators;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 
 namespace ModelShrink.Core.Passes.Int8Dynamic;

@@ -1,6 +1,7 @@
 using ModelShrink.Core.Quantization;
 using ModelShrink.Core.Quantization.Operators;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 using Attribute = ModelShrink.Onnx.Ir.Attribute;

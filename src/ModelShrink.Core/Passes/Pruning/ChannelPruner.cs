@@ -59,7 +59,7 @@ internal sealed class ChannelPruner(PruneOptions options)
 
         if (narrowed == 0)
         {
-            context.Warn(Diagnostics.ErrorCodes.PruneNothingPruned,
+            context.Warn(ModelShrink.Shared.ErrorCodes.PruneNothingPruned,
                 $"no layer lost channels ({selection.All.Count} layer(s): {selection.KeptAtEnds} kept at the ends, {selection.SkippedByName} skipped by name, {selection.BelowMinSize} below {options.MinLayerSize} weights, {blocked.Count} left alone)");
         }
 

@@ -1,5 +1,6 @@
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Tensors;
 using ModelShrink.Onnx.Ir;
 

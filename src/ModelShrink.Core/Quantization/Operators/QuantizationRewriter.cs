@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 using Attribute = ModelShrink.Onnx.Ir.Attribute;

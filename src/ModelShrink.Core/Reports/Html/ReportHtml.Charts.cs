@@ -1,9 +1,10 @@
+using ModelShrink.Core.Reports;
 using ModelShrink.Shared;
 using System.Globalization;
 using System.Text;
 using ModelShrink.Core.Budgets;
 
-namespace ModelShrink.Core.Reports;
+namespace ModelShrink.Core.Reports.Html;
 
 /// <summary>The page's charts, drawn as inline SVG, and their axis math.</summary>
 public static partial class ReportHtml

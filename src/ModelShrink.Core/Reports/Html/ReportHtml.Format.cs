@@ -1,9 +1,10 @@
+using ModelShrink.Core.Reports;
 using ModelShrink.Shared;
 using System.Globalization;
 using System.Text;
 using ModelShrink.Core.Budgets;
 
-namespace ModelShrink.Core.Reports;
+namespace ModelShrink.Core.Reports.Html;
 
 /// <summary>How text and numbers are written into the page: escaped, invariant, round-trip.</summary>
 public static partial class ReportHtml

@@ -1,9 +1,10 @@
+using ModelShrink.Core.Reports;
 using ModelShrink.Shared;
 using System.Globalization;
 using System.Text;
 using ModelShrink.Core.Budgets;
 
-namespace ModelShrink.Core.Reports;
+namespace ModelShrink.Core.Reports.Html;
 
 /// <summary>
 /// <c>report.html</c>: one self-contained page (inline CSS, charts as inline SVG drawn here, no

@@ -1,5 +1,6 @@
 using System.IO.Compression;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Tensors;
 
 namespace ModelShrink.Core.Validation.Holdout;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Tensors;
 

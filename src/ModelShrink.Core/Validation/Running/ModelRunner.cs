@@ -3,7 +3,8 @@ using ModelShrink.Core.Gpu;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ModelShrink.Core.Validation.Holdout;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using DataType = ModelShrink.Onnx.Tensors.DataType;
 using Tensor = ModelShrink.Onnx.Tensors.Tensor;
 

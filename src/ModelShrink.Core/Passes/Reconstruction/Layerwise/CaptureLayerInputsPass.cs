@@ -1,5 +1,6 @@
 using ModelShrink.Core.Calibration;
-using ModelShrink.Diagnostics;
+using ModelShrink.Onnx.Diagnostics;
+using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 
 namespace ModelShrink.Core.Passes.Reconstruction.Layerwise;

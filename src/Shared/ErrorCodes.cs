@@ -1,4 +1,4 @@
-namespace ModelShrink.Diagnostics;
+namespace ModelShrink.Shared;
 
 /// <summary>
 /// Every diagnostic code the engine emits. The README's error table documents each one; codes are
@@ -103,6 +103,9 @@ public static class ErrorCodes
 
     /// <summary>The build request is unreadable or of an unknown version (a task/engine mismatch).</summary>
     public const string BadRequest = "MSH3000";
+
+    /// <summary>The engine process ended without writing a response (it crashed or was killed); the task reports it.</summary>
+    public const string EngineNoResponse = "MSH3003";
 
     /// <summary>A &lt;CompressModel&gt; item has metadata the engine does not know.</summary>
     public const string UnknownMetadata = "MSH3001";
