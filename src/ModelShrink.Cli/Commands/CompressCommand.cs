@@ -15,6 +15,8 @@ using ModelShrink.Core.Validation.Running;
 using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;
+using ModelShrink.Core.Providers;
+using ModelShrink.Shared.Settings;
 
 namespace ModelShrink.Cli.Commands;
 
@@ -45,9 +47,11 @@ public static class CompressCommand
         {
             var source = parse.GetValue(Model)!;
             var output = parse.GetValue(OutputFile)!;
-            var settings = SettingsBinder.Job(Settings.Read(parse));
+            var values = Settings.Read(parse);
+            var settings = SettingsBinder.Job(values);
+            var providers = values.Has(SettingCatalog.Providers) ? SettingsBinder.Providers(values) : null;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var result = StagedRun(source, output, settings, ProgressWriter.For(parse, Progress));
+            var result = StagedRun(source, output, settings, providers, ProgressWriter.For(parse, Progress));
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             var report = parse.GetValue(Report) is { } folder ? WriteReport(folder, source, output, settings, result, elapsed) : null;
             JsonOutput.WriteResult(parse, Json, result, CompressionText.Write);
@@ -72,7 +76,7 @@ public static class CompressCommand
 
     // The job writes into a staging folder beside OUT, under a claim on OUT; only a result within its
     // budgets that ONNX Runtime loads is moved into place. Errors name OUT, never the staging folder.
-    private static JobResult StagedRun(string source, string output, JobSettings settings, IProgress<string>? progress)
+    private static JobResult StagedRun(string source, string output, JobSettings settings, IReadOnlyList<ExecutionProvider>? providers, IProgress<string>? progress)
     {
         // Both paths are checked before anything is created: a bad one leaves no staging folder behind.
         var fullSource = InputFile.CheckRegular(source, "model file");
@@ -90,6 +94,11 @@ public static class CompressCommand
         try
         {
             result = ModelShrink.Core.Search.CompressionRun.Run(source, staged, settings, source, progress: progress);
+            if (!result.Failed && providers is not null)
+            {
+                result = ProviderVariants.Write(source, staging, Path.GetFileName(target), result, settings, providers, progress);
+            }
+
             if (!result.Failed)
             {
                 progress?.Report("checking: the result loads in ONNX Runtime");

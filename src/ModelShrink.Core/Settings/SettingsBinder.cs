@@ -89,14 +89,17 @@ public static class SettingsBinder
             throw values.Invalid(Catalog.OutputName, $"'{outputName}' is not a plain file name");
         }
 
-        var providers = values.List(Catalog.Providers)
+        return new ItemSettings(outputName, Providers(values), Job(values));
+    }
+
+    /// <summary>The execution providers to write variants for, in the order given (CPU when none is named).</summary>
+    public static IReadOnlyList<ExecutionProvider> Providers(SettingValues values) =>
+        values.List(Catalog.Providers)
             .Select(p => Text.EnumNames.TryParse<ExecutionProvider>(p, out var provider)
                 ? provider
                 : throw values.Invalid(Catalog.Providers, $"'{p}' is not one of {string.Join(", ", Catalog.Providers.Choices)}"))
             .Distinct()
             .ToArray();
-        return new ItemSettings(outputName, providers, Job(values));
-    }
 
     /// <summary>Refuses a name that is no setting of <paramref name="surface"/>, suggesting the nearest (MSH3001 for metadata).</summary>
     public static void CheckKnown(string name, SettingSurface surface, string? file)

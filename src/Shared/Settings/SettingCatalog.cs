@@ -246,8 +246,8 @@ namespace ModelShrink.Shared.Settings
 
         /// <summary>Providers.</summary>
         public static readonly Setting Providers = new Setting("Providers", SettingKind.List, Output,
-            "`CPU`, `CUDA`, `DirectML`; GPU providers are tried first, CPU last. CPU gets the {Quantize} mode; CUDA and DirectML get a float16 file (`NAME.fp16.onnx`) when that mode is a quantization, else they share `NAME.onnx`",
-            defaultValue: "CPU", choices: new[] { "CPU", "CUDA", "DirectML" }, surface: SettingSurface.Item);
+            "`CPU`, `CUDA`, `DirectML`; GPU providers are tried first, CPU last. CPU gets the {Quantize} mode; CUDA and DirectML get a float16 file (`NAME.fp16.onnx`) when that mode is a quantization, else they share `NAME.onnx`; `NAME.runtime.json` lists them (on the command line, given this option: beside the output, NAME being its name)",
+            defaultValue: "CPU", choices: new[] { "CPU", "CUDA", "DirectML" });
 
         /// <summary>Every setting, in the order the README and the property page list them.</summary>
         public static readonly IReadOnlyList<Setting> All = new[]
