@@ -16,8 +16,8 @@ public static class SensitivityAnalysis
     /// <summary>Samples each probe is scored on: enough for a stable output error, a fraction of a large holdout's cost.</summary>
     public const int ProbeSamples = 16;
 
-    /// <summary>How many probes <see cref="Measure"/> runs for <paramref name="layers"/>.</summary>
-    public static int ProbeCount(IReadOnlyList<PlanLayer> layers) => layers.Sum(l => l.Ladder.Count - 1);
+    /// <summary>How many probes <see cref="Measure"/> runs for <paramref name="layers"/> at most.</summary>
+    public static int ProbeCount(IReadOnlyList<PlanLayer> layers) => layers.Sum(l => l.Ladder.Count - (l.Ladder.Contains(LayerPrecision.Int8PerTensor) ? 2 : 1));
 
     /// <summary>
     /// The sensitivity of each layer of <paramref name="layers"/> at each of its precisions, most
@@ -26,7 +26,10 @@ public static class SensitivityAnalysis
     public static IReadOnlyList<LayerSensitivity> Measure(string source, string folder, JobSettings settings, IReadOnlyList<PlanLayer> layers, string display,
         CancellationToken cancellation, Action<string>? probed = null)
     {
-        var probes = layers.SelectMany(l => l.Ladder.Where(p => p != LayerPrecision.Float).Select(p => (Layer: l, Precision: p))).ToArray();
+        // Per-channel int8 is estimated from its per-tensor probe where the weights allow (a third of the probes).
+        var ratios = PerChannelNoiseRatio.Of(source, layers);
+        var probes = layers.SelectMany(l => l.Ladder.Where(p => p != LayerPrecision.Float && !(p == LayerPrecision.Int8 && ratios.ContainsKey(l.Name) && l.Ladder.Contains(LayerPrecision.Int8PerTensor)))
+            .Select(p => (Layer: l, Precision: p))).ToArray();
         var rows = new LayerSensitivity?[probes.Length];
         var quiet = settings with
         {
@@ -57,7 +60,11 @@ public static class SensitivityAnalysis
             probed?.Invoke($"{layer.Name} {precision}");
         });
 
-        return rows.OfType<LayerSensitivity>().OrderByDescending(r => r.Noise).ThenByDescending(r => r.Drop).ThenBy(r => r.Layer, StringComparer.Ordinal).ToArray();
+        var estimated = rows.OfType<LayerSensitivity>()
+            .Where(r => r.Precision == LayerPrecision.Int8PerTensor && ratios.ContainsKey(r.Layer))
+            .Select(r => r with { Precision = LayerPrecision.Int8, Noise = r.Noise * ratios[r.Layer], Metric = r.Metric, Drop = Math.Min(r.Drop, r.Drop * ratios[r.Layer]) })
+            .ToArray();
+        return rows.OfType<LayerSensitivity>().Concat(estimated).OrderByDescending(r => r.Noise).ThenByDescending(r => r.Drop).ThenBy(r => r.Layer, StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>The output error's share of the output's energy: 10^(-SNR/10), 0 for identical outputs.</summary>

@@ -1,0 +1,79 @@
+using ModelShrink.Core.Plans;
+using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Tensors;
+
+namespace ModelShrink.Core.Search;
+
+/// <summary>
+/// A cheap proxy for per-channel int8's output error, from the per-tensor one measured beside it:
+/// symmetric rounding puts noise of step²/12 on every weight, and the step is the tensor's largest
+/// magnitude per tensor or each channel's per channel; each channel's error counts relative to the
+/// signal it carries, so the per-channel error is the per-tensor one times
+/// sum_c(max|W_c|²/E_c) / sum_c(max|W|²/E_c), E_c the channel's weight energy. Checked against
+/// measured probes by a test; it spares the search one probe in three.
+/// </summary>
+internal static class PerChannelNoiseRatio
+{
+    /// <summary>The ratio for each Conv, Gemm and MatMul layer of <paramref name="layers"/> whose weight it can read.</summary>
+    public static IReadOnlyDictionary<string, double> Of(string source, IReadOnlyList<PlanLayer> layers)
+    {
+        var wanted = layers.Where(l => l.OpType is "Conv" or "Gemm" or "MatMul").Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (wanted.Count == 0)
+        {
+            return result;
+        }
+
+        var model = ModelReader.Load(source);
+        foreach (var node in model.Graph.EnumerateNodes().Where(n => wanted.Contains(n.Name)))
+        {
+            if (node.Inputs.ElementAtOrDefault(1)?.ConstantTensor is not { DataType: DataType.Float, Dims.Count: >= 2 } weight)
+            {
+                continue;
+            }
+
+            var axis = node.OpType switch
+            {
+                "Conv" => 0,
+                "Gemm" => node.GetInt("transB", 0) != 0 ? 0 : 1,
+                _ => weight.Dims.Count - 1,
+            };
+            if (Ratio(weight.ToFloatArray(), weight.Dims, axis) is { } ratio)
+            {
+                result[node.Name] = ratio;
+            }
+        }
+
+        return result;
+    }
+
+    private static double? Ratio(float[] values, IReadOnlyList<long> dims, int axis)
+    {
+        long inner = 1;
+        for (var d = axis + 1; d < dims.Count; d++)
+        {
+            inner *= dims[d];
+        }
+
+        var channels = (int)dims[axis];
+        var max = new double[channels];
+        var energy = new double[channels];
+        for (long i = 0; i < values.Length; i++)
+        {
+            var c = (int)(i / inner % channels);
+            max[c] = Math.Max(max[c], Math.Abs(values[i]));
+            energy[c] += (double)values[i] * values[i];
+        }
+
+        // Each channel's error counts relative to its own signal (the layers after it see channels in
+        // proportion to what they carry): sum_c step_c^2 / E_c against sum_c step_tensor^2 / E_c.
+        var overall = max.Max();
+        var live = Enumerable.Range(0, channels).Where(c => energy[c] > 0).ToArray();
+        if (!(overall > 0) || !double.IsFinite(overall) || live.Length == 0)
+        {
+            return null;
+        }
+
+        return live.Sum(c => max[c] * max[c] / energy[c]) / live.Sum(c => overall * overall / energy[c]);
+    }
+}
