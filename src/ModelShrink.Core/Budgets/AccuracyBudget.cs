@@ -15,6 +15,20 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
     /// <summary>The settings whose diagnostics say an accuracy limit was broken.</summary>
     public static readonly IReadOnlyList<string> Settings = ["MaxAccuracyDrop", "MinAgreement", "MinCosine"];
 
+    /// <summary>
+    /// The suffix of the settings these limits come from: empty for the budgets, "Warning" for the
+    /// warning thresholds (MaxAccuracyDropWarning, ...), which are checked with severity Warning.
+    /// </summary>
+    public string Suffix { get; init; } = "";
+
+    private string MaxAccuracyDropName => "MaxAccuracyDrop" + Suffix;
+
+    private string MinAgreementName => "MinAgreement" + Suffix;
+
+    private string MinCosineName => "MinCosine" + Suffix;
+
+    private string Level => Suffix.Length == 0 ? "budget" : "threshold";
+
     /// <summary>Whether any limit is set.</summary>
     public bool IsSet => MaxDrop is not null || MinAgreement is not null || MinCosine is not null;
 
@@ -38,24 +52,24 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
         if (MaxDrop is { } maxDrop && result.Metric != Metric.Snr && !(Drop(result) <= maxDrop + 1e-12))
         {
             yield return new Diagnostic(ErrorCodes.AccuracyDropExceeded,
-                $"{result.Metric} is {Describe(result.Metric, result.Value)} against the original's {Describe(result.Metric, result.Value + (result.Metric.HigherIsBetter() ? Drop(result) : -Drop(result)))}: a drop of {Drop(result):0.####}, over the MaxAccuracyDrop budget of {maxDrop:0.####} (output '{result.Output}', {result.Values.Samples} samples)",
-                file, "MaxAccuracyDrop", severity);
+                $"{result.Metric} is {Describe(result.Metric, result.Value)} against the original's {Describe(result.Metric, result.Value + (result.Metric.HigherIsBetter() ? Drop(result) : -Drop(result)))}: a drop of {Drop(result):0.####}, over the {MaxAccuracyDropName} {Level} of {maxDrop:0.####} (output '{result.Output}', {result.Values.Samples} samples)",
+                file, MaxAccuracyDropName, severity);
         }
 
         if (MinAgreement is { } minAgreement && (result.Values.Agreement ?? 0) < minAgreement)
         {
             yield return new Diagnostic(ErrorCodes.AgreementBelowMinimum,
                 result.Values.Agreement is { } agreement
-                    ? $"top-1 agreement with the original is {Percent(agreement)}, under the MinAgreement budget of {Percent(minAgreement)} (output '{result.Output}', {result.Values.Samples} samples)"
+                    ? $"top-1 agreement with the original is {Percent(agreement)}, under the {MinAgreementName} {Level} of {Percent(minAgreement)} (output '{result.Output}', {result.Values.Samples} samples)"
                     : $"output '{result.Output}' has no class axis, so MinAgreement cannot be checked; use MinCosine",
-                file, "MinAgreement", severity);
+                file, MinAgreementName, severity);
         }
 
         if (MinCosine is { } minCosine && !(result.Values.Cosine >= minCosine))
         {
             yield return new Diagnostic(ErrorCodes.CosineBelowMinimum,
-                $"cosine similarity with the original is {result.Values.Cosine:0.#########}, under the MinCosine budget of {minCosine:0.#########} (output '{result.Output}')",
-                file, "MinCosine", severity);
+                $"cosine similarity with the original is {result.Values.Cosine:0.#########}, under the {MinCosineName} {Level} of {minCosine:0.#########} (output '{result.Output}')",
+                file, MinCosineName, severity);
         }
     }
 

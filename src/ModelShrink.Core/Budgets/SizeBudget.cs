@@ -16,6 +16,15 @@ public enum BudgetSeverity
 /// <summary>The size limits of one model: absolute (MaxSize) and relative to the original (MaxSizeRatio).</summary>
 public sealed record SizeBudget(long? MaxBytes, double? MaxRatio, BudgetSeverity Severity = BudgetSeverity.Error)
 {
+    /// <summary>The suffix of the settings these limits come from: empty for the budgets, "Warning" for the warning thresholds.</summary>
+    public string Suffix { get; init; } = "";
+
+    private string MaxSizeName => "MaxSize" + Suffix;
+
+    private string MaxSizeRatioName => "MaxSizeRatio" + Suffix;
+
+    private string Level => Suffix.Length == 0 ? "budget" : "threshold";
+
     /// <summary>The diagnostics for a result of <paramref name="bytes"/> from an original of <paramref name="originalBytes"/>.</summary>
     public IEnumerable<Diagnostic> Check(long bytes, long originalBytes, string file, string? hint = null)
     {
@@ -24,14 +33,14 @@ public sealed record SizeBudget(long? MaxBytes, double? MaxRatio, BudgetSeverity
         if (MaxBytes is { } max && bytes > max)
         {
             yield return new Diagnostic(ErrorCodes.MaxSizeExceeded,
-                $"compressed model is {ByteSize.Format(bytes)}, over the MaxSize budget of {ByteSize.Format(max)}{help}", file, "MaxSize", severity);
+                $"compressed model is {ByteSize.Format(bytes)}, over the {MaxSizeName} {Level} of {ByteSize.Format(max)}{help}", file, MaxSizeName, severity);
         }
 
         if (MaxRatio is { } ratio && originalBytes > 0 && bytes > ratio * originalBytes)
         {
             yield return new Diagnostic(ErrorCodes.MaxSizeRatioExceeded,
-                $"compressed model is {bytes / (double)originalBytes:0.###} of the original ({ByteSize.Format(bytes)} of {ByteSize.Format(originalBytes)}), over the MaxSizeRatio budget of {ratio:0.###}{help}",
-                file, "MaxSizeRatio", severity);
+                $"compressed model is {bytes / (double)originalBytes:0.###} of the original ({ByteSize.Format(bytes)} of {ByteSize.Format(originalBytes)}), over the {MaxSizeRatioName} {Level} of {ratio:0.###}{help}",
+                file, MaxSizeRatioName, severity);
         }
     }
 }

@@ -23,6 +23,12 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
     /// <summary>The largest CPU latency a search's pick may have, as a ratio to the original's measured beside it; null: no limit (a pick is still never slower than the original when one that is not slower fits).</summary>
     public double? MaxLatencyRatio { get; init; }
 
+    /// <summary>Warning thresholds for size (MaxSizeWarning, MaxSizeRatioWarning): a result over one is warned about, not refused.</summary>
+    public SizeBudget SizeWarning { get; init; } = new(null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+
+    /// <summary>Warning thresholds for accuracy (MaxAccuracyDropWarning, MinAgreementWarning, MinCosineWarning).</summary>
+    public AccuracyBudget AccuracyWarning { get; init; } = new(null, null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+
     /// <summary>Whether a plain run that loses too much names a better setting (MSH4107); off for a search's own candidates, whose search already looks further.</summary>
     public bool HintBetterSettings { get; init; } = true;
 }
@@ -92,12 +98,13 @@ public static class CompressionJob
         }
 
         var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
-        diagnostics.AddRange(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint));
+        diagnostics.AddRange(WithinWarnings(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint),
+            settings.SizeWarning.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint)));
         ValidationResult? validation = null;
         if (settings.Holdout is not null)
         {
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
-            diagnostics.AddRange(settings.Accuracy.Check(validation, display));
+            diagnostics.AddRange(WithinWarnings(settings.Accuracy.Check(validation, display), settings.AccuracyWarning.Check(validation, display)));
             if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
             {
                 diagnostics.Add(lossWarning);
@@ -116,5 +123,12 @@ public static class CompressionJob
         }
 
         return new JobResult(compression, validation, diagnostics) { Chosen = settings.Compression.Quantize };
+    }
+
+    // A budget broken says it all; its warning threshold speaks only for a result within the budget.
+    private static IEnumerable<Diagnostic> WithinWarnings(IEnumerable<Diagnostic> broken, IEnumerable<Diagnostic> warned)
+    {
+        var errors = broken.ToArray();
+        return errors.Concat(warned.Where(w => !errors.Any(e => e.Code == w.Code)));
     }
 }

@@ -230,6 +230,26 @@ namespace ModelShrink.Shared.Settings
         public static readonly Setting MaxSizeRatio = new Setting("MaxSizeRatio", SettingKind.Number, Budgets,
             "size budget as a fraction of the original's size, e.g. `0.3`; broken: MSH3101");
 
+        /// <summary>MaxSizeWarning.</summary>
+        public static readonly Setting MaxSizeWarning = new Setting("MaxSizeWarning", SettingKind.Size, Budgets,
+            "a size above which the build warns (MSH3100 as a warning) but still places the output, below the {MaxSize} budget (as Angular's maximumWarning beside maximumError)");
+
+        /// <summary>MaxSizeRatioWarning.</summary>
+        public static readonly Setting MaxSizeRatioWarning = new Setting("MaxSizeRatioWarning", SettingKind.Number, Budgets,
+            "a size ratio above which the build warns (MSH3101 as a warning), below the {MaxSizeRatio} budget");
+
+        /// <summary>MaxAccuracyDropWarning.</summary>
+        public static readonly Setting MaxAccuracyDropWarning = new Setting("MaxAccuracyDropWarning", SettingKind.Number, Budgets,
+            "a drop of the headline metric above which the build warns (MSH4100 as a warning), below the {MaxAccuracyDrop} budget; needs {Holdout}");
+
+        /// <summary>MinAgreementWarning.</summary>
+        public static readonly Setting MinAgreementWarning = new Setting("MinAgreementWarning", SettingKind.Number, Budgets,
+            "a top-1 agreement under which the build warns (MSH4101 as a warning), above the {MinAgreement} budget; needs {Holdout}");
+
+        /// <summary>MinCosineWarning.</summary>
+        public static readonly Setting MinCosineWarning = new Setting("MinCosineWarning", SettingKind.Number, Budgets,
+            "a cosine similarity under which the build warns (MSH4102 as a warning), above the {MinCosine} budget; needs {Holdout}");
+
         /// <summary>MaxLatencyRatio.</summary>
         public static readonly Setting MaxLatencyRatio = new Setting("MaxLatencyRatio", SettingKind.Number, Budgets,
             "CPU latency budget as a ratio to the original's, measured beside it on one thread (e.g. `1.0`: no slower); broken: MSH4106. `Quantize=Auto` leaves out candidates over it; without it Auto still never picks a candidate slower than the original (by more than 10%, the measurement's noise) when one that is not slower fits");
@@ -261,6 +281,7 @@ namespace ModelShrink.Shared.Settings
             Reconstruct, ReconstructData, ReconstructDamp, ReconstructActOrder, CompareReconstruct,
             Holdout, Metric, MetricThreshold, MetricOutput, MaxAccuracyDrop, MinAgreement, MinCosine,
             MaxSize, MaxSizeRatio, MaxLatencyRatio, BudgetSeverity,
+            MaxSizeWarning, MaxSizeRatioWarning, MaxAccuracyDropWarning, MinAgreementWarning, MinCosineWarning,
             OutputName, Providers,
         };
 

@@ -25,6 +25,32 @@ public sealed class BuildRunnerTests
     }
 
     [TestMethod]
+    public void AWarningThresholdWarnsAndPlacesTheOutputWhileTheBudgetAboveItHolds()
+    {
+        using var temp = new TempDirectory();
+        var holdout = Path.Combine(Fixtures.Root, "digits-mlp");
+
+        // digits-mlp in int8 comes out near 55 KB: over the warning threshold, within the budget.
+        var response = BuildRunner.Run(Request(temp, new()
+        {
+            ["Quantize"] = "Int8", ["MaxSize"] = "100KB", ["MaxSizeWarning"] = "20KB", ["Holdout"] = holdout,
+            ["MaxAccuracyDrop"] = "0.5", ["MaxAccuracyDropWarning"] = "0",
+        }));
+
+        Assert.IsTrue(response.Items.Single().Succeeded, string.Join("; ", response.Diagnostics.Select(d => d.Message)));
+        Assert.IsTrue(File.Exists(temp.File("out/digits.onnx")));
+        var size = response.Diagnostics.Single(d => d.Code == ErrorCodes.MaxSizeExceeded);
+        Assert.AreEqual("warning", size.Severity);
+        Assert.AreEqual("MaxSizeWarning", size.Setting);
+        StringAssert.Contains(size.Message, "over the MaxSizeWarning threshold of 20KB");
+
+        // Over the budget too: one error, no second line from the threshold.
+        var broken = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Int8", ["MaxSize"] = "30KB", ["MaxSizeWarning"] = "20KB" }));
+        Assert.AreEqual(ErrorCodes.MaxSizeExceeded, broken.Diagnostics.Single().Code);
+        Assert.AreEqual("error", broken.Diagnostics.Single().Severity);
+    }
+
+    [TestMethod]
     public void ABrokenBudgetFailsTheItemAndLeavesNoOutput()
     {
         using var temp = new TempDirectory();
