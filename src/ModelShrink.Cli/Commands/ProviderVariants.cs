@@ -1,4 +1,3 @@
-using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Plans;
 using ModelShrink.Core.Providers;
@@ -25,7 +24,7 @@ internal static class ProviderVariants
         var failed = false;
         foreach (var file in files.Skip(1))
         {
-            var variant = settings with { Compression = settings.Compression with { Quantize = file.Mode, Plan = null }, Size = new SizeBudget(null, null) };
+            var variant = settings.WithoutSizeBudgets() with { Compression = settings.Compression with { Quantize = file.Mode, Plan = null } };
             var job = ModelShrink.Core.Search.CompressionRun.Run(source, staging.PathOf(file.File), variant, $"{source} ({file.File} variant)", progress: progress);
             diagnostics.AddRange(job.Diagnostics);
             failed |= job.Failed;

@@ -48,7 +48,7 @@ public static class AccuracyLossWarning
         var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".modelshrink-per-channel-{Guid.NewGuid():N}.onnx");
         try
         {
-            var perChannel = settings with { Compression = options with { Int8 = options.Int8 with { PerChannel = true } }, Size = new SizeBudget(null, null), Accuracy = new AccuracyBudget(null, null, null), MaxLatencyRatio = null, HintBetterSettings = false };
+            var perChannel = settings.WithoutSizeBudgets().WithoutAccuracyBudgets() with { Compression = options with { Int8 = options.Int8 with { PerChannel = true } }, MaxLatencyRatio = null, HintBetterSettings = false };
             var result = CompressionJob.Run(source, file, perChannel, display, cancellation);
             return $"with one scale per channel (--per-channel true, the default) it loses {AccuracyBudget.Drop(result.Validation!) * 100:0.#} points at {ByteSize.Format(result.Compression.CompressedBytes)}; or {auto}";
         }

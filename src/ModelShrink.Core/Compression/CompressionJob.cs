@@ -24,10 +24,23 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
     public double? MaxLatencyRatio { get; init; }
 
     /// <summary>Warning thresholds for size (MaxSizeWarning, MaxSizeRatioWarning): a result over one is warned about, not refused.</summary>
-    public SizeBudget SizeWarning { get; init; } = new(null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+    public SizeBudget SizeWarning { get; init; } = NoSizeWarning;
 
     /// <summary>Warning thresholds for accuracy (MaxAccuracyDropWarning, MinAgreementWarning, MinCosineWarning).</summary>
-    public AccuracyBudget AccuracyWarning { get; init; } = new(null, null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+    public AccuracyBudget AccuracyWarning { get; init; } = NoAccuracyWarning;
+
+    private static readonly SizeBudget NoSizeWarning = new(null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+
+    private static readonly AccuracyBudget NoAccuracyWarning = new(null, null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+
+    /// <summary>
+    /// These settings with neither size budgets nor size warnings: for a run whose size is judged
+    /// elsewhere (a GPU variant, held to the accuracy budgets only; a search's trial or probe).
+    /// </summary>
+    public JobSettings WithoutSizeBudgets() => this with { Size = new SizeBudget(null, null), SizeWarning = NoSizeWarning };
+
+    /// <summary>These settings with neither accuracy budgets nor accuracy warnings: for a probe that only measures.</summary>
+    public JobSettings WithoutAccuracyBudgets() => this with { Accuracy = new AccuracyBudget(null, null, null), AccuracyWarning = NoAccuracyWarning };
 
     /// <summary>Whether a plain run that loses too much names a better setting (MSH4107); off for a search's own candidates, whose search already looks further.</summary>
     public bool HintBetterSettings { get; init; } = true;

@@ -72,10 +72,9 @@ public static class BuildRunner
             {
                 // Size budgets bind the model the item asked for; a GPU float16 variant is as small as
                 // float16 gets, so it is measured and reported but held to the accuracy budgets only.
-                var variant = settings.Job with
+                var variant = (jobs.Count == 0 ? settings.Job : settings.Job.WithoutSizeBudgets()) with
                 {
                     Compression = settings.Job.Compression with { Quantize = file.Mode, MaxOpset = runtime.MaxOpset, MatMulNBitsAllowed = runtime.SupportsMatMulNBits },
-                    Size = jobs.Count == 0 ? settings.Job.Size : new SizeBudget(null, null),
                 };
                 var display = jobs.Count == 0 ? item.ItemSpec : $"{item.ItemSpec} ({file.File} variant)";
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();

@@ -59,10 +59,9 @@ public static class GpuVariantChoice
             cancellation.ThrowIfCancellationRequested();
             progress?.Report($"GPU variant: {mode} on {provider} (candidate {candidates.Count + 1} of {modes.Count})");
             var file = Path.Combine(folder, $"cuda-{mode.ToString().ToLowerInvariant()}.onnx");
-            var candidateSettings = settings with
+            var candidateSettings = settings.WithoutSizeBudgets() with
             {
                 Compression = settings.Compression with { Quantize = mode },
-                Size = new SizeBudget(null, null),
                 Validation = settings.Validation with { Provider = provider },
                 MaxLatencyRatio = null,
                 HintBetterSettings = false,

@@ -29,10 +29,9 @@ public static class PruneSearch
                 "Prune=auto needs holdout data and an accuracy budget (MaxAccuracyDrop, MinAgreement or MinCosine) to know how far pruning may go", display, "Prune");
         }
 
-        var trial = settings with
+        var trial = settings.WithoutSizeBudgets() with
         {
             Compression = settings.Compression with { Quantize = settings.Compression.Quantize == QuantizeMode.Auto ? QuantizeMode.None : settings.Compression.Quantize },
-            Size = new SizeBudget(null, null),
             HintBetterSettings = false,
         };
         var tried = new List<CandidateOutcome>();

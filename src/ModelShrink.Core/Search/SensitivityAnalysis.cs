@@ -31,10 +31,8 @@ public static class SensitivityAnalysis
         var probes = layers.SelectMany(l => l.Ladder.Where(p => p != LayerPrecision.Float && !(p == LayerPrecision.Int8 && ratios.ContainsKey(l.Name) && l.Ladder.Contains(LayerPrecision.Int8PerTensor)))
             .Select(p => (Layer: l, Precision: p))).ToArray();
         var rows = new LayerSensitivity?[probes.Length];
-        var quiet = settings with
+        var quiet = settings.WithoutSizeBudgets().WithoutAccuracyBudgets() with
         {
-            Size = new SizeBudget(null, null),
-            Accuracy = new AccuracyBudget(null, null, null),
             MaxLatencyRatio = null,
             HintBetterSettings = false,
             Validation = settings.Validation with { MaxSamples = ProbeSamples },

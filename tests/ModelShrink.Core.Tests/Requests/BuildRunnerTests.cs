@@ -44,6 +44,11 @@ public sealed class BuildRunnerTests
         Assert.AreEqual("MaxSizeWarning", size.Setting);
         StringAssert.Contains(size.Message, "over the MaxSizeWarning threshold of 20KB");
 
+        // A GPU variant is held to the accuracy budgets only: its size warns about nothing either.
+        var withGpu = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Int8", ["MaxSizeWarning"] = "20KB", ["Providers"] = "CPU;CUDA" }));
+        Assert.IsTrue(withGpu.Items.Single().Succeeded);
+        Assert.AreEqual(1, withGpu.Diagnostics.Count(d => d.Code == ErrorCodes.MaxSizeExceeded), string.Join("; ", withGpu.Diagnostics.Select(d => d.Message)));
+
         // Over the budget too: one error, no second line from the threshold.
         var broken = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Int8", ["MaxSize"] = "30KB", ["MaxSizeWarning"] = "20KB" }));
         Assert.AreEqual(ErrorCodes.MaxSizeExceeded, broken.Diagnostics.Single().Code);
