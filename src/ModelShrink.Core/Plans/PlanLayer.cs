@@ -11,6 +11,12 @@ namespace ModelShrink.Core.Plans;
 /// <param name="Ladder">The precisions the node can take, smallest first; <see cref="LayerPrecision.Float"/> is always last.</param>
 public sealed record PlanLayer(string Name, string OpType, long Weights, long Channels, IReadOnlyList<LayerPrecision> Ladder)
 {
+    /// <summary>
+    /// Per-channel int8's output error as a share of per-tensor int8's, estimated from the weights
+    /// (Search.PerChannelNoiseRatio), or null when the layer's weights do not allow the estimate.
+    /// </summary>
+    public double? PerChannelNoiseRatio { get; init; }
+
     /// <summary>Estimated bytes of this layer's weights at <paramref name="precision"/> (int4 with a float32 scale per block of <paramref name="int4BlockSize"/>).</summary>
     public double Bytes(LayerPrecision precision, int int4BlockSize = 32) => precision switch
     {

@@ -70,7 +70,7 @@ public sealed record LayerInventory(IReadOnlyList<PlanLayer> Layers, long ModelB
                 : [LayerPrecision.Int8PerTensor, LayerPrecision.Int8, LayerPrecision.Float];
             var dims = weights[0].ConstantTensor!.Dims;
             var channels = dims.Count == 0 ? 1 : node.OpType == "MatMul" ? dims[^1] : dims[0];
-            layers.Add(new PlanLayer(node.Name, node.OpType, own, channels, ladder));
+            layers.Add(new PlanLayer(node.Name, node.OpType, own, channels, ladder) { PerChannelNoiseRatio = PerChannelNoiseRatio.Of(node) });
         }
 
         if (layers.Any(l => l.OpType == "Conv" && l.Ladder.Contains(LayerPrecision.Int4)) && !ReachesOpset(model, source, cancellation))

@@ -1,5 +1,4 @@
-using ModelShrink.Core.Plans;
-using ModelShrink.Onnx.IO;
+using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 
 namespace ModelShrink.Core.Search;
@@ -14,37 +13,21 @@ namespace ModelShrink.Core.Search;
 /// </summary>
 internal static class PerChannelNoiseRatio
 {
-    /// <summary>The ratio for each Conv, Gemm and MatMul layer of <paramref name="layers"/> whose weight it can read.</summary>
-    public static IReadOnlyDictionary<string, double> Of(string source, IReadOnlyList<PlanLayer> layers)
+    /// <summary>The ratio for a Conv, Gemm or MatMul node whose weight (input 1) is a float constant, else null.</summary>
+    public static double? Of(Node node)
     {
-        var wanted = layers.Where(l => l.OpType is "Conv" or "Gemm" or "MatMul").Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
-        var result = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (wanted.Count == 0)
+        if (node.OpType is not ("Conv" or "Gemm" or "MatMul") || node.Inputs.ElementAtOrDefault(1)?.ConstantTensor is not { DataType: DataType.Float, Dims.Count: >= 2 } weight)
         {
-            return result;
+            return null;
         }
 
-        var model = ModelReader.Load(source);
-        foreach (var node in model.Graph.EnumerateNodes().Where(n => wanted.Contains(n.Name)))
+        var axis = node.OpType switch
         {
-            if (node.Inputs.ElementAtOrDefault(1)?.ConstantTensor is not { DataType: DataType.Float, Dims.Count: >= 2 } weight)
-            {
-                continue;
-            }
-
-            var axis = node.OpType switch
-            {
-                "Conv" => 0,
-                "Gemm" => node.GetInt("transB", 0) != 0 ? 0 : 1,
-                _ => weight.Dims.Count - 1,
-            };
-            if (Ratio(weight.ToFloatArray(), weight.Dims, axis) is { } ratio)
-            {
-                result[node.Name] = ratio;
-            }
-        }
-
-        return result;
+            "Conv" => 0,
+            "Gemm" => node.GetInt("transB", 0) != 0 ? 0 : 1,
+            _ => weight.Dims.Count - 1,
+        };
+        return Ratio(weight.ToFloatArray(), weight.Dims, axis);
     }
 
     private static double? Ratio(float[] values, IReadOnlyList<long> dims, int axis)

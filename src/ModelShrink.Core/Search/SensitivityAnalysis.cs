@@ -17,7 +17,11 @@ public static class SensitivityAnalysis
     public const int ProbeSamples = 16;
 
     /// <summary>How many probes <see cref="Measure"/> runs for <paramref name="layers"/> at most.</summary>
-    public static int ProbeCount(IReadOnlyList<PlanLayer> layers) => layers.Sum(l => l.Ladder.Count - (l.Ladder.Contains(LayerPrecision.Int8PerTensor) ? 2 : 1));
+    public static int ProbeCount(IReadOnlyList<PlanLayer> layers) => layers.Sum(l => l.Ladder.Count - (Estimated(l) ? 2 : 1));
+
+    // Per-channel int8 is estimated from the per-tensor probe where the weights allow it.
+    private static bool Estimated(PlanLayer layer) =>
+        layer.PerChannelNoiseRatio is not null && layer.Ladder.Contains(LayerPrecision.Int8PerTensor) && layer.Ladder.Contains(LayerPrecision.Int8);
 
     /// <summary>
     /// The sensitivity of each layer of <paramref name="layers"/> at each of its precisions, most
@@ -27,8 +31,9 @@ public static class SensitivityAnalysis
         CancellationToken cancellation, Action<string>? probed = null)
     {
         // Per-channel int8 is estimated from its per-tensor probe where the weights allow (a third of the probes).
-        var ratios = PerChannelNoiseRatio.Of(source, layers);
-        var probes = layers.SelectMany(l => l.Ladder.Where(p => p != LayerPrecision.Float && !(p == LayerPrecision.Int8 && ratios.ContainsKey(l.Name) && l.Ladder.Contains(LayerPrecision.Int8PerTensor)))
+        var ratios = layers.Where(Estimated)
+            .ToDictionary(l => l.Name, l => l.PerChannelNoiseRatio!.Value, StringComparer.Ordinal);
+        var probes = layers.SelectMany(l => l.Ladder.Where(p => p != LayerPrecision.Float && !(p == LayerPrecision.Int8 && ratios.ContainsKey(l.Name)))
             .Select(p => (Layer: l, Precision: p))).ToArray();
         var rows = new LayerSensitivity?[probes.Length];
         var quiet = settings.WithoutSizeBudgets().WithoutAccuracyBudgets() with
