@@ -40,13 +40,17 @@ public static partial class SettingText
 
     private static string DefaultText(Setting setting) => setting.Default ?? setting.DefaultText ?? "none";
 
-    private static string Render(string text, SettingSurface surface, bool markdown) =>
-        Reference().Replace(text, match =>
+    // {Name} becomes the setting as the surface names it; outside markdown the code ticks go.
+    private static string Render(string text, SettingSurface surface, bool markdown)
+    {
+        var rendered = Reference().Replace(text, match =>
         {
             var name = match.Groups[1].Value;
             var shown = surface == SettingSurface.Cli ? "--" + Setting.Kebab(name) : name;
             return markdown ? $"`{shown}`" : shown;
-        }) is var rendered && markdown ? rendered : rendered.Replace("`", "", StringComparison.Ordinal);
+        });
+        return markdown ? rendered : rendered.Replace("`", "", StringComparison.Ordinal);
+    }
 
     [GeneratedRegex(@"\{([A-Za-z0-9]+)\}")]
     private static partial Regex Reference();
