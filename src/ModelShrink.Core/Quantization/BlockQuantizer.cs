@@ -59,19 +59,20 @@ public sealed record BlockedInt4Weight(int K, int N, int BlockSize, bool Signed,
     public int Blocks => (K + BlockSize - 1) / BlockSize;
 
     /// <summary>
-    /// The same weight laid out [N, K] with its blocks along axis 1 (a Conv's weight viewed as
-    /// [M, C·kh·kw], quantized as its transpose): codes [N, K], scales and zero points [N, Blocks].
+    /// The same weight laid out [N, <paramref name="rowWidth"/>] with its blocks along axis 1 (a
+    /// Conv's weight viewed as [M, C·kh·kw], quantized as its transpose): each row's K codes, then
+    /// zero codes up to <paramref name="rowWidth"/> (at least K); scales and zero points [N, Blocks].
     /// </summary>
-    public (byte[] Data, float[] Scales, byte[]? ZeroPoints) Transposed()
+    public (byte[] Data, float[] Scales, byte[]? ZeroPoints) Transposed(int rowWidth)
     {
-        var codes = new byte[(long)K * N];
+        var codes = new byte[(long)rowWidth * N];
         var unpacked = new byte[(long)K * N];
         PackedNibbles.UnpackUInt4(Data, unpacked);
         for (var k = 0; k < K; k++)
         {
             for (var n = 0; n < N; n++)
             {
-                codes[(long)n * K + k] = unpacked[(long)k * N + n];
+                codes[(long)n * rowWidth + k] = unpacked[(long)k * N + n];
             }
         }
 

@@ -40,8 +40,7 @@ internal static class Int4ConvWeight
         var graph = reader.Graph;
         var dims = weight.ConstantTensor!.Dims.ToArray();
         var (outputs, inputs, blocks, blockSize) = (q.N, q.K, q.Blocks, q.BlockSize);
-        var (codes, scales, zeros) = q.Transposed();
-        var padded = Pad(codes, outputs, inputs, blocks * blockSize);
+        var (padded, scales, zeros) = q.Transposed(blocks * blockSize);
         var codeValue = graph.AddInitializer(Tensor.FromRawData(graph.UniqueName(weight.Name + "_int4"), q.Signed ? DataType.Int4 : DataType.UInt4,
             [outputs, blocks, blockSize], padded));
         var scaleValue = graph.AddInitializer(Tensor.FromArray<float>(graph.UniqueName(weight.Name + "_scale"), [outputs, blocks, 1], scales));
@@ -66,19 +65,5 @@ internal static class Int4ConvWeight
         }
 
         return Step("Reshape", [value, Longs("_shape", dims)], "_float");
-    }
-
-    // Codes [rows, columns] packed two per byte to [rows, width] with zero codes after each row.
-    private static byte[] Pad(byte[] packed, int rows, int columns, int width)
-    {
-        var codes = new byte[(long)rows * columns];
-        PackedNibbles.UnpackUInt4(packed, codes);
-        var result = new byte[(long)rows * width];
-        for (var r = 0; r < rows; r++)
-        {
-            codes.AsSpan(r * columns, columns).CopyTo(result.AsSpan(r * width, columns));
-        }
-
-        return PackedNibbles.PackUInt4(result);
     }
 }
