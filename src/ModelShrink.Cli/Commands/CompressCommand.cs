@@ -117,7 +117,4 @@ public static class CompressCommand
             Diagnostics = result.Diagnostics.Select(d => StagedOutput.Unstage(d, staging, staged, output)).ToArray(),
         };
     }
-
-    private static ModelShrinkException Invalid(string option, string problem) =>
-        ModelShrinkException.Error(ErrorCodes.InvalidArgument, $"{option}: {problem}", setting: option);
 }

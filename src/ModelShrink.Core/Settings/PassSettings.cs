@@ -74,7 +74,7 @@ internal static class PassSettings
     }
 
     /// <summary>An op list where 'default' expands to the default block list and 'none' is nothing.</summary>
-    public static IReadOnlyList<string> Fp16OpList(IEnumerable<string> ops) =>
+    private static IReadOnlyList<string> Fp16OpList(IEnumerable<string> ops) =>
         ops.Where(op => !op.Equals("none", StringComparison.OrdinalIgnoreCase))
             .SelectMany(op => op.Equals("default", StringComparison.OrdinalIgnoreCase) ? Fp16Options.DefaultOpBlockList : [op])
             .Distinct(StringComparer.Ordinal)
