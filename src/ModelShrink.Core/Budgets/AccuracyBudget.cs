@@ -21,6 +21,10 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
     /// </summary>
     public string Suffix { get; init; } = "";
 
+    /// <summary>The warning thresholds MaxAccuracyDropWarning, MinAgreementWarning and MinCosineWarning: checked with severity Warning, named after their settings.</summary>
+    public static AccuracyBudget WarningThresholds(double? maxDrop, double? minAgreement, double? minCosine) =>
+        new(maxDrop, minAgreement, minCosine, BudgetSeverity.Warning) { Suffix = "Warning" };
+
     private string MaxAccuracyDropName => "MaxAccuracyDrop" + Suffix;
 
     private string MinAgreementName => "MinAgreement" + Suffix;

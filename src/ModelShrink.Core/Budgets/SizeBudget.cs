@@ -19,6 +19,9 @@ public sealed record SizeBudget(long? MaxBytes, double? MaxRatio, BudgetSeverity
     /// <summary>The suffix of the settings these limits come from: empty for the budgets, "Warning" for the warning thresholds.</summary>
     public string Suffix { get; init; } = "";
 
+    /// <summary>The warning thresholds MaxSizeWarning and MaxSizeRatioWarning: checked with severity Warning, named after their settings.</summary>
+    public static SizeBudget WarningThresholds(long? maxBytes, double? maxRatio) => new(maxBytes, maxRatio, BudgetSeverity.Warning) { Suffix = "Warning" };
+
     private string MaxSizeName => "MaxSize" + Suffix;
 
     private string MaxSizeRatioName => "MaxSizeRatio" + Suffix;

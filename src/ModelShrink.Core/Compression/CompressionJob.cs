@@ -29,9 +29,9 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
     /// <summary>Warning thresholds for accuracy (MaxAccuracyDropWarning, MinAgreementWarning, MinCosineWarning).</summary>
     public AccuracyBudget AccuracyWarning { get; init; } = NoAccuracyWarning;
 
-    private static readonly SizeBudget NoSizeWarning = new(null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+    private static readonly SizeBudget NoSizeWarning = SizeBudget.WarningThresholds(null, null);
 
-    private static readonly AccuracyBudget NoAccuracyWarning = new(null, null, null, BudgetSeverity.Warning) { Suffix = "Warning" };
+    private static readonly AccuracyBudget NoAccuracyWarning = AccuracyBudget.WarningThresholds(null, null, null);
 
     /// <summary>
     /// These settings with neither size budgets nor size warnings: for a run whose size is judged

@@ -72,8 +72,8 @@ public static class SettingsBinder
         {
             CompareReconstruct = compareReconstruct,
             MaxLatencyRatio = values.Number(Catalog.MaxLatencyRatio),
-            SizeWarning = new SizeBudget(values.Size(Catalog.MaxSizeWarning), values.Number(Catalog.MaxSizeRatioWarning), Budgets.BudgetSeverity.Warning) { Suffix = "Warning" },
-            AccuracyWarning = new AccuracyBudget(values.Fraction(Catalog.MaxAccuracyDropWarning), values.Fraction(Catalog.MinAgreementWarning), values.Fraction(Catalog.MinCosineWarning), Budgets.BudgetSeverity.Warning) { Suffix = "Warning" },
+            SizeWarning = SizeBudget.WarningThresholds(values.Size(Catalog.MaxSizeWarning), values.Number(Catalog.MaxSizeRatioWarning)),
+            AccuracyWarning = AccuracyBudget.WarningThresholds(values.Fraction(Catalog.MaxAccuracyDropWarning), values.Fraction(Catalog.MinAgreementWarning), values.Fraction(Catalog.MinCosineWarning)),
             SearchTimeLimit = values.Number(Catalog.SearchTimeLimit) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
         };
     }
