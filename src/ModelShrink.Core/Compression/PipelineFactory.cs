@@ -23,11 +23,11 @@ public static class PipelineFactory
     /// <summary>
     /// Whether <paramref name="options"/> asks for a reconstruction that has something to correct:
     /// <see cref="CorrectsBiases"/>, or layer-wise rounding and pruning (weights rounded to integers by
-    /// Int8, Int8Static or Int4, or pruned by magnitude or N:M).
+    /// Int8, Int8Static or Int4, pruned by magnitude or N:M, or channels removed and their readers refit).
     /// </summary>
     public static bool Reconstructs(CompressionOptions options) =>
         CorrectsBiases(options)
-        || (options.Reconstruct == ReconstructMode.Layerwise && (RoundsWeights(options) || PrunesWeights(options)));
+        || (options.Reconstruct == ReconstructMode.Layerwise && (RoundsWeights(options) || options.Prune is not null));
 
     // Whether some layer's weights are rounded to integers (int8, int8 static, int4).
     private static bool RoundsWeights(CompressionOptions options) =>

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Pruning.Refit;
 using ModelShrink.Onnx.Ir;
 
 namespace ModelShrink.Core.Passes.Pruning;
@@ -17,6 +18,12 @@ namespace ModelShrink.Core.Passes.Pruning;
 /// </summary>
 internal sealed class ChannelPruner(PruneOptions options)
 {
+    /// <summary>Counter: layers reading removed channels whose weights were refit on the data (Reconstruct=Layerwise).</summary>
+    public const string LayersRefit = "layers refit";
+
+    /// <summary>Counter: groups whose channels were chosen by their measured effect rather than by weight norms.</summary>
+    public const string GroupsChosenOnData = "groups chosen on data";
+
     public PassResult Run(Model model, PassContext context)
     {
         var selection = LayerSelection.Select(model, options, context, includeGather: false);
@@ -25,6 +32,7 @@ internal sealed class ChannelPruner(PruneOptions options)
         long narrowed = 0, removed = 0;
         var partners = selection.Groupable.GroupBy(l => l.Node).ToDictionary(g => g.Key, g => g.First());
         var done = new HashSet<Value>();
+        var refit = context.Get(SharedPassData.LayerStatistics) is { } statistics ? new ChannelRefit(statistics, context.Cancellation) : null;
         foreach (var target in selection.Targets)
         {
             context.Cancellation.ThrowIfCancellationRequested();
@@ -40,13 +48,15 @@ internal sealed class ChannelPruner(PruneOptions options)
                 continue;
             }
 
-            var channels = Lowest(plan!.Importance(), target.Sparsity);
+            var count = Count(plan!.Channels, target.Sparsity);
+            var channels = refit is null ? Lowest(plan.Importance(), count) : refit.Choose(plan, count, () => Lowest(plan.Importance(), count));
             if (channels.Count == 0)
             {
                 continue;
             }
 
-            plan!.Apply(channels);
+            plan.Apply(channels);
+            refit?.Applied(plan, channels);
             done.UnionWith(plan.Members.Select(m => m.Weight));
             narrowed += plan.Members.Count;
             removed += channels.Count;
@@ -65,6 +75,8 @@ internal sealed class ChannelPruner(PruneOptions options)
 
         var counters = new Dictionary<string, long>
         {
+            [LayersRefit] = refit?.LayersRefit ?? 0,
+            [GroupsChosenOnData] = refit?.GroupsChosenOnData ?? 0,
             ["layers narrowed"] = narrowed,
             ["channels removed"] = removed,
             ["layers left alone"] = blocked.Count,
@@ -81,10 +93,10 @@ internal sealed class ChannelPruner(PruneOptions options)
     public static long Parameters(Model model) =>
         model.Graph.EnumerateGraphs().SelectMany(g => g.Values).Select(v => v.ConstantTensor?.ElementCount ?? 0).Sum();
 
-    // The channels to remove: the given fraction (rounded down) of lowest norm, ties to the later channel; at least one stays.
-    private static IReadOnlyCollection<int> Lowest(double[] norms, double sparsity)
-    {
-        var count = Math.Min(norms.Length - 1, (int)Math.Floor(sparsity * norms.Length + 1e-9));
-        return Enumerable.Range(0, norms.Length).OrderBy(c => norms[c]).ThenByDescending(c => c).Take(Math.Max(count, 0)).ToArray();
-    }
+    // Channels to remove: the given fraction, rounded down; at least one stays.
+    private static int Count(int channels, double sparsity) => Math.Max(0, Math.Min(channels - 1, (int)Math.Floor(sparsity * channels + 1e-9)));
+
+    // The `count` channels of lowest importance, ties to the later channel.
+    private static IReadOnlyCollection<int> Lowest(double[] importance, int count) =>
+        Enumerable.Range(0, importance.Length).OrderBy(c => importance[c]).ThenByDescending(c => c).Take(count).ToArray();
 }

@@ -321,7 +321,7 @@ internal sealed class ChannelTrace
 
                 if (node.GetInt("group", 1) == 1)
                 {
-                    return Cut(node, 1, node.Inputs[1], 1, mapping);
+                    return Cut(node, 1, node.Inputs[1], 1, mapping, consumes: true);
                 }
 
                 return IsDepthwise(node, mapping)
@@ -341,7 +341,7 @@ internal sealed class ChannelTrace
                     return Unsupported($"{Describe(node)} reads the channels as {(slot == 0 ? "a transposed A" : "its B or C input")}");
                 }
 
-                return Cut(node, 1, node.Inputs[1], node.GetInt("transB", 0) != 0 ? 1 : 0, mapping);
+                return Cut(node, 1, node.Inputs[1], node.GetInt("transB", 0) != 0 ? 1 : 0, mapping, consumes: true);
             case "MatMul":
                 if (slot != 0 || mapping.FromEnd != -1 || node.Inputs[1] is not { ConstantTensor: { } w } || w.Dims.Count < 2)
                 {
@@ -349,7 +349,7 @@ internal sealed class ChannelTrace
                         $"{Describe(node)} multiplies the channels with a computed value or along another axis (attention)");
                 }
 
-                return Cut(node, 1, node.Inputs[1], w.Dims.Count - 2, mapping);
+                return Cut(node, 1, node.Inputs[1], w.Dims.Count - 2, mapping, consumes: w.Dims.Count == 2);
             case var _ when LayoutChanges.Contains(op):
                 return new ChannelBlock(ErrorCodes.PruneChannelsReshaped,
                     $"{Describe(node)} changes the layout of the channels before the next layer (e.g. attention heads)");
@@ -506,7 +506,7 @@ internal sealed class ChannelTrace
     }
 
     // A constant input cut along its own axis.
-    private ChannelBlock? Cut(Node node, int slot, Value? input, int axis, ChannelMapping mapping)
+    private ChannelBlock? Cut(Node node, int slot, Value? input, int axis, ChannelMapping mapping, bool consumes = false)
     {
         if (input?.ConstantTensor is not { } tensor || !TensorSlicing.CanSlice(tensor) || axis >= tensor.Dims.Count)
         {
@@ -518,7 +518,7 @@ internal sealed class ChannelTrace
             return Unsupported($"{Describe(node)}: '{input.Name}' has {tensor.Dims[axis]} along axis {axis}, the channels span {mapping.AxisLength?.ToString() ?? "an unknown length"}");
         }
 
-        slices.Add(new ChannelSlice(node, slot, axis, mapping));
+        slices.Add(new ChannelSlice(node, slot, axis, mapping, consumes));
         return null;
     }
 

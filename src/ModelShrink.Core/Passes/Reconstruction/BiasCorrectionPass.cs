@@ -69,45 +69,26 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var (t, rank, axis) = teacherMeans[layer.Output];
-            if (FindBias(layer.StudentOutput, t.Length, rank, axis) is null && !CanAddBias(layer.StudentOutput.Producer!, rank, axis))
+            if (LayerBias.Find(layer.StudentOutput, t.Length, rank, axis) is null && !LayerBias.CanAdd(layer.StudentOutput.Producer!, rank, axis))
             {
                 skipped.Add(layer.Output);
                 continue;
             }
 
             var s = Means(model, [layer], context)[layer.Output].Means;
-            if (t.Length == s.Length && FindBias(layer.StudentOutput, t.Length, rank, axis) is null && CanAddBias(layer.StudentOutput.Producer!, rank, axis))
+            if (t.Length == s.Length && LayerBias.Find(layer.StudentOutput, t.Length, rank, axis) is null && LayerBias.CanAdd(layer.StudentOutput.Producer!, rank, axis))
             {
                 // Only now that both means are in hand and agree on the channels: a zero bias to shift.
-                var producer = layer.StudentOutput.Producer!;
-                producer.AddInput(producer.Graph.AddInitializer(
-                    Tensor.FromArray<float>(producer.Graph.UniqueName(layer.Output + "_bias"), [s.Length], new float[s.Length])));
+                LayerBias.AddZero(layer.StudentOutput.Producer!, s.Length);
             }
 
-            if (t.Length != s.Length || FindBias(layer.StudentOutput, t.Length, rank, axis) is not { } bias)
+            if (t.Length != s.Length || LayerBias.Find(layer.StudentOutput, t.Length, rank, axis) is not { } bias)
             {
                 skipped.Add(layer.Output);
                 continue;
             }
 
-            var values = bias.Value.Initializer!.ToArray<float>();
-            for (var c = 0; c < values.Length; c++)
-            {
-                values[c] += (float)((t[c] - s[c]) * bias.Factor);
-            }
-
-            var target = bias.Value;
-            if (target.Uses.Count > 1)
-            {
-                // A bias shared with other readers gets a copy of its own for this layer.
-                target = target.Graph.AddInitializer(Tensor.FromArray<float>(target.Graph.UniqueName(target.Name + "_corrected"), target.Initializer!.Dims.ToArray(), values));
-                bias.Reader.SetInput(bias.Slot, target);
-            }
-            else
-            {
-                target.Graph.ReplaceInitializer(target, Tensor.FromArray<float>(target.Name, target.Initializer!.Dims.ToArray(), values));
-            }
-
+            bias.Shift(c => t[c] - s[c]);
             corrected++;
         }
 
@@ -180,83 +161,7 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
             s => new Measured(s.Value.Sum.Select(v => v / Math.Max(1, s.Value.Count)).ToArray(), s.Value.Rank, s.Value.Axis), StringComparer.Ordinal);
     }
 
-    // The float bias that feeds a layer's output, as a constant with one value per channel: the bias
-    // input of a Conv/Gemm, the constant operand of the Add that ends an integer chain, or of the one Add
-    // that reads a MatMul's output. Gemm's bias is scaled by beta, so its shift is divided by beta.
-    private static Bias? FindBias(Value output, int channels, int rank, int axis)
-    {
-        var producer = output.Producer!;
-        // Conv's B is 1-D [M] by definition; Gemm's C broadcasts to [M, N] like any Add operand.
-        if (producer.OpType is "Conv" or "Gemm" && producer.Inputs.Count > 2
-            && Usable(producer.Inputs[2], channels, producer.OpType == "Conv" ? 1 : rank, producer.OpType == "Conv" ? 0 : axis))
-        {
-            var beta = producer.OpType == "Gemm" ? producer.GetFloat("beta", 1f) : 1f;
-            return beta == 0f ? null : new Bias(producer.Inputs[2]!, producer, 2, 1.0 / beta);
-        }
-
-        if (producer.OpType == "Add" && ConstantOperand(producer, output: null, channels, rank, axis) is { } own)
-        {
-            return own;
-        }
-
-        if (output.Uses is [{ Node: { OpType: "Add", Domain: "" or "ai.onnx" } add }] && !output.IsGraphOutput)
-        {
-            return ConstantOperand(add, output, channels, rank, axis);
-        }
-
-        return null;
-    }
-
-    // A Conv or Gemm computing in float32 without a bias (the form exporters leave before a batch norm)
-    // can be given one: a 1-D bias along the channel axis, one value per output channel.
-    private static bool CanAddBias(Node producer, int rank, int axis) =>
-        producer.Inputs.Count == 2 && producer.Inputs[0]?.ElementType is null or DataType.Float
-        && ((producer.Is("Conv") && rank >= 3 && axis == 1)
-            || (producer.Is("Gemm") && rank == 2 && axis == 1 && producer.GetFloat("beta", 1f) != 0f));
-
-    private static Bias? ConstantOperand(Node add, Value? output, int channels, int rank, int axis)
-    {
-        for (var slot = 0; slot < 2 && slot < add.Inputs.Count; slot++)
-        {
-            if (add.Inputs[slot] is { } operand && operand != output && Usable(operand, channels, rank, axis))
-            {
-                return new Bias(operand, add, slot, 1.0);
-            }
-        }
-
-        return null;
-    }
-
-    // An initializer (not a graph input) of float32 with one value per channel that, broadcast (numpy
-    // rules: aligned on the right) against an output of rank `rank`, lies along the channel axis.
-    private static bool Usable(Value? value, int channels, int rank, int axis)
-    {
-        if (value is not { Initializer: { DataType: DataType.Float } tensor, IsGraphInput: false } || tensor.ElementCount != channels
-            || tensor.Dims.Count > rank)
-        {
-            return false;
-        }
-
-        var along = -1;
-        for (var i = 0; i < tensor.Dims.Count; i++)
-        {
-            if (tensor.Dims[i] != 1)
-            {
-                if (along >= 0)
-                {
-                    return false;
-                }
-
-                along = rank - tensor.Dims.Count + i;
-            }
-        }
-
-        return along == axis || (along < 0 && channels == 1);
-    }
-
     private sealed record Layer(string Output, int Axis, Value StudentOutput);
-
-    private sealed record Bias(Value Value, Node Reader, int Slot, double Factor);
 
     private sealed record Measured(double[] Means, int Rank, int Axis);
 }

@@ -53,6 +53,9 @@ public sealed class LayerwiseReconstruction : IWeightRounding, IDisposable
     /// <summary>Weights left to plain rounding or selection because H + λI stayed singular.</summary>
     public IReadOnlyCollection<string> Failed => failed.Keys.ToArray();
 
+    /// <summary>The statistics measured for <paramref name="weight"/>, whatever its shape now; else null.</summary>
+    internal CapturedLayer? Measured(string weight) => layers.GetValueOrDefault(weight);
+
     /// <summary>
     /// Lets <paramref name="name"/> stand for the measured weight <paramref name="measured"/>: a pass
     /// that rewrites a weight under a new name without changing what the layer reads (batch-norm folding

@@ -78,6 +78,12 @@ internal sealed class SecondMoment(int width)
     /// <summary>Rows accumulated so far.</summary>
     public long Rows { get; private set; }
 
+    /// <summary>
+    /// Σ over the rows of each column (Xᵀ1, kept in memory even when H is spilled): with <see cref="Rows"/>
+    /// it extends H to the layer's inputs and a constant 1, the input a bias multiplies.
+    /// </summary>
+    public double[] Sums { get; } = new double[width];
+
     /// <summary>Adds <paramref name="count"/> rows of <see cref="Width"/> values (row-major).</summary>
     public void Add(ReadOnlySpan<float> rows, int count)
     {
@@ -109,6 +115,7 @@ internal sealed class SecondMoment(int width)
                 }
 
                 AddPacked(packed, chunk);
+                AddSums(rows.Slice(start * n, chunk * n), chunk);
             }
         }
         finally
@@ -117,6 +124,26 @@ internal sealed class SecondMoment(int width)
         }
 
         Rows += count;
+    }
+
+    // Each column's sum over the chunk, in float (as H's products), then into Sums in double.
+    private void AddSums(ReadOnlySpan<float> chunk, int count)
+    {
+        var n = Width;
+        var sums = ArrayPool<float>.Shared.Rent(n);
+        var partial = sums.AsSpan(0, n);
+        partial.Clear();
+        for (var r = 0; r < count; r++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(partial, chunk.Slice(r * n, n), partial);
+        }
+
+        for (var j = 0; j < n; j++)
+        {
+            Sums[j] += partial[j];
+        }
+
+        ArrayPool<float>.Shared.Return(sums);
     }
 
     // H[i, j] += Σ_r X[r, i]·X[r, j] for j <= i, 4 rows of H (i0..i0+3, one task) at a time.
