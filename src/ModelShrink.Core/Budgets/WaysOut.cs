@@ -1,4 +1,4 @@
-using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes.Pruning;
 using ModelShrink.Core.Plans;
 
 namespace ModelShrink.Core.Budgets;
@@ -30,24 +30,24 @@ public static class WaysOut
         return ways.Count == 0 ? "" : "; ways out: " + (ways.Count == 1 ? ways[0] : string.Join(", ", ways.Take(ways.Count - 1)) + ", or " + ways[^1]);
     }
 
-    /// <summary>What makes a model smaller than <paramref name="options"/> did: a smaller mode (the size hint) and pruning when none ran.</summary>
-    public static IEnumerable<string> Smaller(CompressionOptions options, string? modeHint)
+    /// <summary>What makes a model smaller than a run with <paramref name="prune"/> did: a smaller mode (the size hint) and pruning when none ran.</summary>
+    public static IEnumerable<string> Smaller(PruneOptions? prune, string? modeHint)
     {
         if (modeHint is not null)
         {
             yield return modeHint;
         }
 
-        if (options.Prune is null)
+        if (prune is null)
         {
             yield return "Prune=0.5 with PruneMode=channels (whole channels go)";
         }
     }
 
-    /// <summary>What should lose less accuracy than <paramref name="options"/>: a gentler mode, and less pruning when it pruned.</summary>
-    public static IEnumerable<string> Gentler(CompressionOptions options)
+    /// <summary>What should lose less accuracy than <paramref name="mode"/> with <paramref name="pruning"/>: a gentler mode, and less pruning when it pruned.</summary>
+    public static IEnumerable<string> Gentler(QuantizeMode mode, PruneOptions? pruning)
     {
-        var gentler = options.Quantize switch
+        var gentler = mode switch
         {
             QuantizeMode.Int4 => "Quantize=Int8, or Auto (the sensitive layers stay float)",
             QuantizeMode.Int8 => "Quantize=Auto (the sensitive layers stay float), or Int8Static with Calibration data",
@@ -60,7 +60,7 @@ public static class WaysOut
             yield return gentler;
         }
 
-        if (options.Prune is { } prune)
+        if (pruning is { } prune)
         {
             yield return prune.Auto ? "a MaxAccuracyDrop that Prune=auto's lowest sparsity meets" : $"a Prune sparsity below {prune.Sparsity:0.##} (or Prune=auto)";
         }

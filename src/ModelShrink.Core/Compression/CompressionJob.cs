@@ -111,14 +111,14 @@ public static class CompressionJob
         }
 
         var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
-        var smaller = Budgets.WaysOut.Smaller(settings.Compression, hint).ToArray();
+        var smaller = Budgets.WaysOut.Smaller(settings.Compression.Prune, hint).ToArray();
         diagnostics.AddRange(WithinWarnings(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, smaller),
             settings.SizeWarning.Check(compression.CompressedBytes, compression.OriginalBytes, display, smaller)));
         ValidationResult? validation = null;
         if (settings.Holdout is not null)
         {
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
-            var gentler = Budgets.WaysOut.Gentler(settings.Compression).ToArray();
+            var gentler = Budgets.WaysOut.Gentler(settings.Compression.Quantize, settings.Compression.Prune).ToArray();
             diagnostics.AddRange(WithinWarnings(settings.Accuracy.Check(validation, display, gentler), settings.AccuracyWarning.Check(validation, display, gentler)));
             if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
             {
