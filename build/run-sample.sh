@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the ModelShrink.Build and ModelShrink.Runtime packages into artifacts/packages and runs the
+# Builds the ModelShrink.Build, ModelShrink.Runtime and ModelShrink.Cli (the modelshrink .NET tool)
+# packages into artifacts/packages and runs the
 # sample app, whose `dotnet build` compresses its model through the package. Each run packs a fresh
 # prerelease version, so the NuGet cache never serves a stale copy of the package.
 # MODELSHRINK_PACK_CONFIGURATION (default Release) names the configuration the packages are built in:
@@ -9,9 +10,10 @@ cd "$(dirname "$0")/.."
 configuration="${MODELSHRINK_PACK_CONFIGURATION:-Release}"
 
 version="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
-echo "packing ModelShrink.Build and ModelShrink.Runtime $version"
+echo "packing ModelShrink.Build, ModelShrink.Runtime and ModelShrink.Cli $version"
 dotnet pack src/ModelShrink.Build.Tasks -c "$configuration" -p:Version="$version" -nologo -v:q
 dotnet pack src/ModelShrink.Runtime -c "$configuration" -p:Version="$version" -nologo -v:q
+dotnet pack src/ModelShrink.Cli -c "$configuration" -p:Version="$version" -nologo -v:q
 
 echo "building and running samples/DigitsApp"
 log="$(mktemp)"

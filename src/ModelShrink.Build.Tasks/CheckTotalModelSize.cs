@@ -25,6 +25,9 @@ namespace ModelShrink.Build.Tasks
         /// <summary>Error (default) or Warning.</summary>
         public string Severity { get; set; } = "";
 
+        /// <summary>$(ModelShrinkHelpLinkBase): the page each code's help link points into.</summary>
+        public string HelpLinkBase { get; set; } = "";
+
         /// <summary>The project file, which the diagnostic points at.</summary>
         [Required]
         public string ProjectFile { get; set; } = "";
@@ -34,8 +37,8 @@ namespace ModelShrink.Build.Tasks
         {
             if (!ByteSize.TryParse(MaxTotalSize, out var limit))
             {
-                Log.LogError("ModelShrink", ErrorCodes.InvalidMetadata, null, ProjectFile, 0, 0, 0, 0,
-                    $"ModelShrinkMaxTotalSize: '{MaxTotalSize}' is not a size such as 50MB (units B, KB, MB, GB; 1 KB = 1024 B; no space) (setting: ModelShrinkMaxTotalSize)");
+                HelpLinks.Log(Log, true, ErrorCodes.InvalidMetadata, ProjectFile,
+                    $"ModelShrinkMaxTotalSize: '{MaxTotalSize}' is not a size such as 50MB (units B, KB, MB, GB; 1 KB = 1024 B; no space) (setting: ModelShrinkMaxTotalSize)", HelpLinkBase);
                 return false;
             }
 
@@ -50,15 +53,13 @@ namespace ModelShrink.Build.Tasks
             }
 
             var largest = string.Join(", ", sizes.Take(3).Select(s => $"{s.Item} {ByteSize.Format(s.Bytes)}"));
-            var message = $"the compressed models total {ByteSize.Format(total)}, over the ModelShrinkMaxTotalSize budget of {ByteSize.Format(limit)}; largest: {largest} (setting: ModelShrinkMaxTotalSize)";
-            if (string.Equals(Severity, "Warning", StringComparison.OrdinalIgnoreCase))
-            {
-                Log.LogWarning("ModelShrink", ErrorCodes.MaxTotalSizeExceeded, null, ProjectFile, 0, 0, 0, 0, message);
-                return true;
-            }
-
-            Log.LogError("ModelShrink", ErrorCodes.MaxTotalSizeExceeded, null, ProjectFile, 0, 0, 0, 0, message);
-            return false;
+            var warning = string.Equals(Severity, "Warning", StringComparison.OrdinalIgnoreCase);
+            // The gap, and what closes it: the budget that would hold, a smaller largest model, or a warning.
+            var waysOut = $"raise ModelShrinkMaxTotalSize to {ByteSize.FormatAtLeast(total)}, or shrink {sizes[0].Item} by {ByteSize.Format(total - limit)} (a smaller Quantize such as Int8 or Int4, Prune, or its own MaxSize)"
+                + (warning ? "" : ", or set ModelShrinkBudgetSeverity=Warning to place them anyway");
+            var message = $"the compressed models total {ByteSize.Format(total)}, over the ModelShrinkMaxTotalSize budget of {ByteSize.Format(limit)} by {ByteSize.Format(total - limit)}; largest: {largest}; ways out: {waysOut} (setting: ModelShrinkMaxTotalSize)";
+            HelpLinks.Log(Log, !warning, ErrorCodes.MaxTotalSizeExceeded, ProjectFile, message, HelpLinkBase);
+            return warning;
         }
 
         // Model files and their external data; runtime configs and reports are not model bytes.

@@ -47,6 +47,9 @@ namespace ModelShrink.Build.Tasks
         /// <summary>The folder holding ONNX Runtime's native library for this machine (from the NuGet cache).</summary>
         public string OnnxRuntimeNativeDirectory { get; set; } = "";
 
+        /// <summary>$(ModelShrinkHelpLinkBase): the page each code's help link points into (see <see cref="HelpLinks"/>).</summary>
+        public string HelpLinkBase { get; set; } = "";
+
         /// <summary>$(ModelShrinkGpuValidation): validate CUDA variants on the GPU (the targets then point <see cref="OnnxRuntimeNativeDirectory"/> at ONNX Runtime's CUDA build).</summary>
         public bool GpuValidation { get; set; }
 
@@ -94,7 +97,7 @@ namespace ModelShrink.Build.Tasks
             {
                 if (ran && !Log.HasLoggedErrors)
                 {
-                    Log.LogError(null, ErrorCodes.EngineNoResponse, null, ProjectFile, 0, 0, 0, 0, "the ModelShrink engine wrote no response (it crashed or was killed; its output is above)");
+                    HelpLinks.Log(Log, true, ErrorCodes.EngineNoResponse, ProjectFile, "the ModelShrink engine wrote no response (it crashed or was killed; its output is above)", HelpLinkBase);
                 }
 
                 return false;
@@ -156,18 +159,7 @@ namespace ModelShrink.Build.Tasks
 
         private void Report(BuildResponse response)
         {
-            foreach (var diagnostic in response.Diagnostics)
-            {
-                var message = string.IsNullOrEmpty(diagnostic.Setting) ? diagnostic.Message : $"{diagnostic.Message} (setting: {diagnostic.Setting})";
-                if (diagnostic.Severity == "warning")
-                {
-                    Log.LogWarning("ModelShrink", diagnostic.Code, null, ProjectFile, 0, 0, 0, 0, message);
-                }
-                else
-                {
-                    Log.LogError("ModelShrink", diagnostic.Code, null, ProjectFile, 0, 0, 0, 0, message);
-                }
-            }
+            LogDiagnostics(response);
 
             foreach (var item in response.Items.Where(i => i.Succeeded))
             {
@@ -185,6 +177,16 @@ namespace ModelShrink.Build.Tasks
             foreach (var item in response.Items.Where(i => !i.Succeeded && !string.IsNullOrEmpty(i.Report)))
             {
                 Log.LogMessage(MessageImportance.High, "ModelShrink: " + item.ItemSpec + ": report " + item.Report);
+            }
+        }
+
+        /// <summary>The response's errors and warnings, each with its code, the project file and its help link.</summary>
+        internal void LogDiagnostics(BuildResponse response)
+        {
+            foreach (var diagnostic in response.Diagnostics)
+            {
+                var message = string.IsNullOrEmpty(diagnostic.Setting) ? diagnostic.Message : $"{diagnostic.Message} (setting: {diagnostic.Setting})";
+                HelpLinks.Log(Log, diagnostic.Severity != "warning", diagnostic.Code, ProjectFile, message, HelpLinkBase);
             }
         }
 

@@ -35,7 +35,11 @@ public static class CommandHost
         }
         catch (ModelShrinkException e)
         {
-            stderr.WriteLine(e.Diagnostic);
+            foreach (var diagnostic in e.All)
+            {
+                stderr.WriteLine(diagnostic);
+            }
+
             return ErrorExit;
         }
         catch (Exception e)

@@ -6,7 +6,9 @@ namespace ModelShrink.Cli;
 /// <summary>
 /// Inside the ModelShrink.Build package the engine ships without ONNX Runtime's native library;
 /// the MSBuild task points MODELSHRINK_ORT_NATIVE_DIR at the copy in the NuGet cache and this
-/// resolver loads it from there. Without the variable, the usual probing applies (development runs).
+/// resolver loads it from there. The ModelShrink.Cli tool ships without it too and finds it in the
+/// NuGet cache itself (<see cref="OrtNativeFetch"/>). Where the library lies beside the engine
+/// (build output, development runs), the usual probing applies.
 /// </summary>
 public static class OrtNativeLibrary
 {
@@ -37,7 +39,16 @@ public static class OrtNativeLibrary
         var directory = Environment.GetEnvironmentVariable(DirectoryVariable);
         if (string.IsNullOrEmpty(directory))
         {
-            return;
+            if (File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", OrtNativeFetch.Platform, "native", OrtNativeFetch.LibraryFile)))
+            {
+                return;
+            }
+
+            directory = OrtNativeFetch.Directory(Console.Error);
+            if (directory is null)
+            {
+                return;
+            }
         }
 
         NativeLibrary.SetDllImportResolver(typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly, (name, assembly, path) =>
@@ -47,8 +58,7 @@ public static class OrtNativeLibrary
                 return IntPtr.Zero;
             }
 
-            var file = OperatingSystem.IsWindows() ? "onnxruntime.dll" : OperatingSystem.IsMacOS() ? "libonnxruntime.dylib" : "libonnxruntime.so";
-            return NativeLibrary.TryLoad(Path.Combine(directory, file), out var handle) ? handle : IntPtr.Zero;
+            return NativeLibrary.TryLoad(Path.Combine(directory, OrtNativeFetch.LibraryFile), out var handle) ? handle : IntPtr.Zero;
         });
     }
 }

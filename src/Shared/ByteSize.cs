@@ -40,6 +40,23 @@ namespace ModelShrink.Shared
             return false;
         }
 
+        /// <summary>
+        /// Like <see cref="Format"/>, but rounded up, so that the text parsed back is at least
+        /// <paramref name="bytes"/>: a budget raised to it holds (187.21KB of 191703 B is 187.22KB).
+        /// </summary>
+        public static string FormatAtLeast(long bytes)
+        {
+            for (var u = 0; u < UnitNames.Length; u++)
+            {
+                if (bytes >= UnitFactors[u] && UnitFactors[u] != 1)
+                {
+                    return (Math.Ceiling(bytes * 100.0 / UnitFactors[u]) / 100).ToString("0.##", CultureInfo.InvariantCulture) + UnitNames[u];
+                }
+            }
+
+            return bytes.ToString(CultureInfo.InvariantCulture) + "B";
+        }
+
         /// <summary>Formats bytes in the largest unit that keeps the number at least 1 (e.g. <c>5.2MB</c>).</summary>
         public static string Format(long bytes)
         {

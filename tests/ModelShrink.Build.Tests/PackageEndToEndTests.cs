@@ -106,7 +106,8 @@ public sealed class PackageEndToEndTests
         var build = app.Build();
 
         Assert.AreNotEqual(0, build.ExitCode);
-        StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3100: Models/digits.onnx: compressed model is 187.21KB, over the MaxSize budget of 100KB; Fp16 would reach about 94.38KB (setting: MaxSize)");
+        StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3100: Models/digits.onnx: compressed model is 187.21KB, over the MaxSize budget of 100KB by 87.21KB; ways out: MaxSize=187.2");
+        StringAssert.Contains(build.Output, "KB, Quantize=Fp16 would reach about 94.38KB, Prune=0.5 with PruneMode=channels (whole channels go), or BudgetSeverity=Warning to place it anyway (setting: MaxSize)");
         Assert.IsFalse(File.Exists(Path.Combine(app.Output, "Models", "digits.onnx")));
     }
 
@@ -219,7 +220,8 @@ public sealed class PackageEndToEndTests
         var build = app.Build();
 
         Assert.AreNotEqual(0, build.ExitCode);
-        StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3102: the compressed models total 386.43KB, over the ModelShrinkMaxTotalSize budget of 300KB; largest: Models/a.onnx 199.22KB, Models/b.onnx 187.21KB");
+        StringAssert.Contains(build.Output, "App.csproj : ModelShrink error MSH3102: the compressed models total 386.43KB, over the ModelShrinkMaxTotalSize budget of 300KB by 86.43KB; largest: Models/a.onnx 199.22KB, Models/b.onnx 187.21KB; "
+            + "ways out: raise ModelShrinkMaxTotalSize to 386.43KB, or shrink Models/a.onnx by 86.43KB (a smaller Quantize such as Int8 or Int4, Prune, or its own MaxSize), or set ModelShrinkBudgetSeverity=Warning to place them anyway (setting: ModelShrinkMaxTotalSize)");
     }
 
     [TestMethod]
@@ -239,7 +241,8 @@ public sealed class PackageEndToEndTests
         var first = app.Build();
         Assert.AreEqual(0, first.ExitCode, first.Output);
         StringAssert.Contains(first.Output, "(Auto chose ");
-        StringAssert.Contains(first.Output, "ModelShrink: Models/digits.onnx: searching: step 1 of ~", "the search is not silent inside the build");
+        // Normal verbosity shows the search while it runs: candidate k of ~N, what is measured, elapsed.
+        StringAssert.Matches(first.Output, new System.Text.RegularExpressions.Regex(@"ModelShrink: Models/digits\.onnx: searching: step 1 of ~\d+, \S.* \(elapsed \d+s"), "the search is not silent inside the build");
         StringAssert.Matches(first.Output, new System.Text.RegularExpressions.Regex(@"\), Accuracy 0\.98\d* \(drop 0"));
         Assert.DoesNotContain("MSH2207", first.Output, "a mixed plan's passes each have layers to quantize");
         Assert.IsLessThan(60_000L, new FileInfo(Path.Combine(app.Output, "Models", "digits.onnx")).Length);

@@ -43,9 +43,17 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
         return result.Metric.HigherIsBetter() ? baseline - result.Value : result.Value - baseline;
     }
 
-    /// <summary>The diagnostics for <paramref name="result"/>.</summary>
-    public IEnumerable<Diagnostic> Check(ValidationResult result, string file)
+    /// <summary>
+    /// The diagnostics for <paramref name="result"/>: the budget, the value reached and the gap; a broken
+    /// budget (not a warning threshold) ends with the ways out: the budget that would hold, then
+    /// <paramref name="gentler"/> (a mode, less pruning; see <see cref="WaysOut"/>).
+    /// </summary>
+    public IEnumerable<Diagnostic> Check(ValidationResult result, string file, IEnumerable<string>? gentler = null)
     {
+        var others = (gentler ?? []).ToArray();
+        string Help(string setting, double holds, bool up) => Suffix.Length == 0
+            ? WaysOut.Text(setting, (up ? Math.Ceiling(holds * 10000) / 10000 : Math.Floor(holds * 10000) / 10000).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture), others, Severity)
+            : "";
         var severity = Severity == BudgetSeverity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
         if (NonFinite(result, file, IsSet ? severity : DiagnosticSeverity.Warning) is { } nonFinite)
         {
@@ -56,7 +64,7 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
         if (MaxDrop is { } maxDrop && result.Metric != Metric.Snr && !(Drop(result) <= maxDrop + 1e-12))
         {
             yield return new Diagnostic(ErrorCodes.AccuracyDropExceeded,
-                $"{result.Metric} is {Describe(result.Metric, result.Value)} against the original's {Describe(result.Metric, result.Value + (result.Metric.HigherIsBetter() ? Drop(result) : -Drop(result)))}: a drop of {Drop(result):0.####}, over the {MaxAccuracyDropName} {Level} of {maxDrop:0.####} (output '{result.Output}', {result.Values.Samples} samples)",
+                $"{result.Metric} is {Describe(result.Metric, result.Value)} against the original's {Describe(result.Metric, result.Value + (result.Metric.HigherIsBetter() ? Drop(result) : -Drop(result)))}: a drop of {Drop(result):0.####}, over the {MaxAccuracyDropName} {Level} of {maxDrop:0.####} by {Drop(result) - maxDrop:0.####} (output '{result.Output}', {result.Values.Samples} samples){Help(MaxAccuracyDropName, Drop(result), up: true)}",
                 file, MaxAccuracyDropName, severity);
         }
 
@@ -64,7 +72,7 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
         {
             yield return new Diagnostic(ErrorCodes.AgreementBelowMinimum,
                 result.Values.Agreement is { } agreement
-                    ? $"top-1 agreement with the original is {Percent(agreement)}, under the {MinAgreementName} {Level} of {Percent(minAgreement)} (output '{result.Output}', {result.Values.Samples} samples)"
+                    ? $"top-1 agreement with the original is {Percent(agreement)}, under the {MinAgreementName} {Level} of {Percent(minAgreement)} by {(minAgreement - agreement) * 100:0.00} points (output '{result.Output}', {result.Values.Samples} samples){Help(MinAgreementName, agreement, up: false)}"
                     : $"output '{result.Output}' has no class axis, so MinAgreement cannot be checked; use MinCosine",
                 file, MinAgreementName, severity);
         }
@@ -72,7 +80,7 @@ public sealed record AccuracyBudget(double? MaxDrop, double? MinAgreement, doubl
         if (MinCosine is { } minCosine && !(result.Values.Cosine >= minCosine))
         {
             yield return new Diagnostic(ErrorCodes.CosineBelowMinimum,
-                $"cosine similarity with the original is {result.Values.Cosine:0.#########}, under the {MinCosineName} {Level} of {minCosine:0.#########} (output '{result.Output}')",
+                $"cosine similarity with the original is {result.Values.Cosine:0.#########}, under the {MinCosineName} {Level} of {minCosine:0.#########} by {minCosine - result.Values.Cosine:0.#########} (output '{result.Output}'){(double.IsFinite(result.Values.Cosine) ? Help(MinCosineName, result.Values.Cosine, up: false) : "")}",
                 file, MinCosineName, severity);
         }
     }

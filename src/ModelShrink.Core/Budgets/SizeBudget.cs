@@ -28,21 +28,29 @@ public sealed record SizeBudget(long? MaxBytes, double? MaxRatio, BudgetSeverity
 
     private string Level => Suffix.Length == 0 ? "budget" : "threshold";
 
-    /// <summary>The diagnostics for a result of <paramref name="bytes"/> from an original of <paramref name="originalBytes"/>.</summary>
-    public IEnumerable<Diagnostic> Check(long bytes, long originalBytes, string file, string? hint = null)
+    /// <summary>
+    /// The diagnostics for a result of <paramref name="bytes"/> from an original of <paramref name="originalBytes"/>:
+    /// the budget, the size reached and the gap; a broken budget (not a warning threshold) ends with the
+    /// ways out: the budget that would hold, then <paramref name="smaller"/> (a mode, pruning; see <see cref="WaysOut"/>).
+    /// </summary>
+    public IEnumerable<Diagnostic> Check(long bytes, long originalBytes, string file, IEnumerable<string>? smaller = null)
     {
         var severity = Severity == BudgetSeverity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
-        var help = hint is null ? "" : $"; {hint}";
+        var others = (smaller ?? []).ToArray();
         if (MaxBytes is { } max && bytes > max)
         {
+            var help = Suffix.Length == 0 ? WaysOut.Text(MaxSizeName, ByteSize.FormatAtLeast(bytes), others, Severity) : "";
             yield return new Diagnostic(ErrorCodes.MaxSizeExceeded,
-                $"compressed model is {ByteSize.Format(bytes)}, over the {MaxSizeName} {Level} of {ByteSize.Format(max)}{help}", file, MaxSizeName, severity);
+                $"compressed model is {ByteSize.Format(bytes)}, over the {MaxSizeName} {Level} of {ByteSize.Format(max)} by {ByteSize.Format(bytes - max)}{help}", file, MaxSizeName, severity);
         }
 
         if (MaxRatio is { } ratio && originalBytes > 0 && bytes > ratio * originalBytes)
         {
+            var reached = bytes / (double)originalBytes;
+            var holds = (Math.Ceiling(reached * 1000) / 1000).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            var help = Suffix.Length == 0 ? WaysOut.Text(MaxSizeRatioName, holds, others, Severity) : "";
             yield return new Diagnostic(ErrorCodes.MaxSizeRatioExceeded,
-                $"compressed model is {bytes / (double)originalBytes:0.###} of the original ({ByteSize.Format(bytes)} of {ByteSize.Format(originalBytes)}), over the {MaxSizeRatioName} {Level} of {ratio:0.###}{help}",
+                $"compressed model is {reached:0.###} of the original ({ByteSize.Format(bytes)} of {ByteSize.Format(originalBytes)}), over the {MaxSizeRatioName} {Level} of {ratio:0.###} by {ByteSize.Format(bytes - (long)(ratio * originalBytes))}{help}",
                 file, MaxSizeRatioName, severity);
         }
     }

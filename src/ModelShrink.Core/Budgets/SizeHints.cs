@@ -11,7 +11,7 @@ namespace ModelShrink.Core.Budgets;
 /// </summary>
 public static class SizeHints
 {
-    /// <summary>A hint such as "Fp16 would reach about 96KB", or null when no available mode is smaller.</summary>
+    /// <summary>A hint such as "Quantize=Fp16 would reach about 96KB", or null when no available mode is smaller.</summary>
     public static string? For(long originalBytes, long floatWeightBytes, QuantizeMode current, long? limit)
     {
         // Int8Static would reach Int8's size and needs calibration data: Int8 is the one to name.
@@ -27,7 +27,7 @@ public static class SizeHints
 
         var fitting = limit is { } max ? estimates.Where(e => e.Bytes <= max).ToArray() : estimates;
         var pick = fitting.Length > 0 ? fitting[^1] : estimates[0];
-        return $"{pick.Mode} would reach about {ByteSize.Format(pick.Bytes!.Value)}";
+        return $"Quantize={pick.Mode} would reach about {ByteSize.Format(pick.Bytes!.Value)}";
     }
 
     private static long? Estimate(long originalBytes, long floatWeightBytes, QuantizeMode mode)

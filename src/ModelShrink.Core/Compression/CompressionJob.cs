@@ -111,13 +111,15 @@ public static class CompressionJob
         }
 
         var hint = Budgets.SizeHints.For(compression.OriginalBytes, compression.FloatWeightBytes, settings.Compression.Quantize, settings.Size.MaxBytes);
-        diagnostics.AddRange(WithinWarnings(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint),
-            settings.SizeWarning.Check(compression.CompressedBytes, compression.OriginalBytes, display, hint)));
+        var smaller = Budgets.WaysOut.Smaller(settings.Compression.Prune, hint).ToArray();
+        diagnostics.AddRange(WithinWarnings(settings.Size.Check(compression.CompressedBytes, compression.OriginalBytes, display, smaller),
+            settings.SizeWarning.Check(compression.CompressedBytes, compression.OriginalBytes, display, smaller)));
         ValidationResult? validation = null;
         if (settings.Holdout is not null)
         {
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
-            diagnostics.AddRange(WithinWarnings(settings.Accuracy.Check(validation, display), settings.AccuracyWarning.Check(validation, display)));
+            var gentler = Budgets.WaysOut.Gentler(settings.Compression.Quantize, settings.Compression.Prune).ToArray();
+            diagnostics.AddRange(WithinWarnings(settings.Accuracy.Check(validation, display, gentler), settings.AccuracyWarning.Check(validation, display, gentler)));
             if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
             {
                 diagnostics.Add(lossWarning);

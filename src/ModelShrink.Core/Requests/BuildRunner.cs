@@ -156,7 +156,7 @@ public static class BuildRunner
         }
         catch (ModelShrinkException e)
         {
-            diagnostics.Add(e.Diagnostic);
+            diagnostics.AddRange(e.All);
             return Failed(item);
         }
         finally

@@ -212,7 +212,7 @@ public static class AutoSearch
         pick ??= slower;
         if (pick is null)
         {
-            return NoFit(session.Tried, sensitivity, session.Display, settings.MaxLatencyRatio);
+            return NoFit(session.Tried, sensitivity, session.Display, settings);
         }
 
         File.Move(pick.File!, output, overwrite: true);
@@ -270,16 +270,14 @@ public static class AutoSearch
 
     // Nothing fits: a failed result that still carries every candidate (so the report can show
     // them), whose one error gives the smallest size and best metric reached and what failed.
-    private static JobResult NoFit(IReadOnlyList<CandidateOutcome> tried, IReadOnlyList<LayerSensitivity> sensitivity, string display, double? maxLatencyRatio)
+    private static JobResult NoFit(IReadOnlyList<CandidateOutcome> tried, IReadOnlyList<LayerSensitivity> sensitivity, string display, JobSettings settings)
     {
         var smallest = tried.Where(t => t.Applies).DefaultIfEmpty(tried[0]).MinBy(t => t.Result.Compression.CompressedBytes)!;
         var best = tried.Where(t => t.Result.Validation is not null).MaxBy(t => -AccuracyBudget.Drop(t.Result.Validation!));
-        var failed = tried.SelectMany(t => t.Result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Setting))
-            .Concat(tried.Any(t => t.Fits && t.LatencyRatio > maxLatencyRatio) ? ["MaxLatencyRatio"] : [])
-            .Distinct();
+        var failed = tried.SelectMany(t => NoFitAdvice.Broken(t, settings.MaxLatencyRatio)).Distinct();
         var metric = best is null ? "" : $"; best {best.Result.Validation!.Metric} {best.Result.Validation.Value:0.####} ({best.Name})";
         var error = new Diagnostic(ErrorCodes.SearchFoundNothing,
-            $"no candidate fits the budgets: tried {string.Join(", ", tried.Select(t => t.Name))}; smallest {ByteSize.Format(smallest.Result.Compression.CompressedBytes)} ({smallest.Name}){metric}; failed: {string.Join(", ", failed)}",
+            $"no candidate fits the budgets: tried {string.Join(", ", tried.Select(t => t.Name))}; smallest {ByteSize.Format(smallest.Result.Compression.CompressedBytes)} ({smallest.Name}){metric}; failed: {string.Join(", ", failed)}{NoFitAdvice.For(tried, settings)}",
             display, "Quantize");
         return smallest.Result with { Diagnostics = [error], Chosen = null, Candidates = tried, Sensitivity = sensitivity };
     }

@@ -74,8 +74,12 @@ public static class PruneSearch
         var diagnostics = final.Diagnostics.ToList();
         if (chosen is null)
         {
+            // The gap at the lowest level, and the ways out: the budget it would meet, or pruning off.
+            var lowest = tried.Where(t => t.Options.Prune?.Sparsity == Levels[0] && t.Result.Validation is not null).MinBy(t => AccuracyBudget.Drop(t.Result.Validation!));
+            var reached = lowest is null ? "" : $" (drop {AccuracyBudget.Drop(lowest.Result.Validation!):0.####} on {lowest.Result.Validation!.Metric})";
+            var ways = NoFitAdvice.For(lowest is null ? [] : [lowest], settings with { Compression = settings.Compression with { Prune = prune } }, BudgetSeverity.Warning);
             diagnostics.Add(new Diagnostic(ErrorCodes.PruneSearchFoundNothing,
-                $"Prune=auto: even sparsity {Levels[0]:0.0} breaks the accuracy budget, so the model is not pruned", display, "Prune", DiagnosticSeverity.Warning));
+                $"Prune=auto: even sparsity {Levels[0]:0.0#} breaks the accuracy budget{reached}, so the model is not pruned{ways}", display, "Prune", DiagnosticSeverity.Warning));
         }
 
         return final with { Diagnostics = diagnostics, Candidates = [.. tried, .. final.Candidates], ChosenSparsity = chosen?.Sparsity ?? 0 };

@@ -1,4 +1,5 @@
 using ModelShrink.Core.Compression;
+using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Core.Providers;
 using ModelShrink.Shared.Settings;
 
@@ -18,14 +19,41 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
     /// Parses an item's metadata; <paramref name="file"/> names the model in errors and relative
     /// paths (Holdout, Calibration) resolve against <paramref name="projectDirectory"/>.
     /// </summary>
+    /// <remarks>Every problem of the item's settings is reported at once (unknown names, bad values, then the first broken rule between settings), not only the first.</remarks>
     public static ItemSettings Parse(IReadOnlyDictionary<string, string> metadata, string source, string file, string projectDirectory)
     {
+        var unknown = new List<Diagnostic>();
         foreach (var name in metadata.Keys)
         {
-            SettingsBinder.CheckKnown(name, SettingSurface.Item, file);
+            try
+            {
+                SettingsBinder.CheckKnown(name, SettingSurface.Item, file);
+            }
+            catch (ModelShrinkException e)
+            {
+                unknown.Add(e.Diagnostic);
+            }
         }
 
-        var settings = metadata.Where(m => !SettingCatalog.StandardItemMetadata.Contains(m.Key, StringComparer.OrdinalIgnoreCase));
-        return SettingsBinder.Item(new SettingValues(settings, SettingSurface.Item, file, projectDirectory), source);
+        var known = metadata.Where(m => !SettingCatalog.StandardItemMetadata.Contains(m.Key, StringComparer.OrdinalIgnoreCase) && SettingCatalog.All.Any(s => string.Equals(s.Name, m.Key, StringComparison.OrdinalIgnoreCase)));
+        var values = new SettingValues(known, SettingSurface.Item, file, projectDirectory) { CollectProblems = true };
+        ItemSettings? settings = null;
+        ModelShrinkException? rule = null;
+        try
+        {
+            settings = SettingsBinder.Item(values, source);
+        }
+        catch (ModelShrinkException e)
+        {
+            rule = e;
+        }
+
+        var all = unknown.Concat(values.Problems).Concat(rule?.All ?? []).ToArray();
+        if (all.Length > 0)
+        {
+            throw new ModelShrinkException(all[0]) { All = all };
+        }
+
+        return settings!;
     }
 }

@@ -33,6 +33,31 @@ public sealed class SettingValues
     /// <summary>Where the values were given.</summary>
     public SettingSurface Surface { get; }
 
+    private readonly List<Diagnostic> problems = [];
+
+    /// <summary>
+    /// When true, a bad value is recorded (see <see cref="Problems"/>) and the reader goes on with the
+    /// setting's default, so one build reports every bad value of an item, not only the first;
+    /// the caller reports them all (<see cref="ItemSettings.Parse"/>). When false (default), the first one throws.
+    /// </summary>
+    public bool CollectProblems { get; init; }
+
+    /// <summary>The bad values recorded so far (with <see cref="CollectProblems"/>).</summary>
+    public IReadOnlyList<Diagnostic> Problems => problems;
+
+    // A bad value: thrown, or recorded and replaced by what the default gives.
+    private T Bad<T>(Setting setting, string problem, Func<string, T> fromDefault, T none)
+    {
+        var error = Invalid(setting, problem);
+        if (!CollectProblems)
+        {
+            throw error;
+        }
+
+        problems.Add(error.Diagnostic);
+        return setting.Default is { } text ? fromDefault(text) : none;
+    }
+
     /// <summary>The file errors name.</summary>
     public string? File { get; }
 
@@ -63,7 +88,8 @@ public sealed class SettingValues
         var allowed = setting.Choices.Length > 0 ? setting.Choices : Enum.GetNames<T>();
         return allowed.Contains(text, StringComparer.OrdinalIgnoreCase) && ModelShrink.Core.Text.EnumNames.TryParse<T>(text.Replace("-", "", StringComparison.Ordinal), out var value)
             ? value
-            : throw Invalid(setting, $"'{text}' is not one of {string.Join(", ", allowed)}{(ModelShrink.Core.Text.NearestName.For(text, allowed) is { } near ? $"; did you mean '{near}'?" : "")}");
+            : Bad<T?>(setting, $"'{text}' is not one of {string.Join(", ", allowed)}{(ModelShrink.Core.Text.NearestName.For(text, allowed) is { } near ? $"; did you mean '{near}'?" : "")}",
+                d => ModelShrink.Core.Text.EnumNames.TryParse<T>(d.Replace("-", "", StringComparison.Ordinal), out var fallback) ? fallback : null, null);
     }
 
     /// <summary>A switch: true or false (case-insensitive).</summary>
@@ -73,7 +99,7 @@ public sealed class SettingValues
     public bool? OptionalSwitch(Setting setting) =>
         Text(setting) is not { } text ? null
         : bool.TryParse(text, out var value) ? value
-        : throw Invalid(setting, $"'{text}' is not true or false");
+        : Bad<bool?>(setting, $"'{text}' is not true or false", d => bool.TryParse(d, out var fallback) ? fallback : null, null);
 
     /// <summary>A number in [<paramref name="min"/>, <paramref name="max"/>], or null; <paramref name="range"/> words the range in the message.</summary>
     public double? Number(Setting setting, double min = 0, double max = double.MaxValue, string range = "of 0 or more")
@@ -85,7 +111,7 @@ public sealed class SettingValues
 
         return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
-            : throw Invalid(setting, $"'{text}' is not a number {range}");
+            : Bad<double?>(setting, $"'{text}' is not a number {range}", d => double.TryParse(d, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var fallback) ? fallback : null, null);
     }
 
     /// <summary>A share from 0 to 1, or null.</summary>
@@ -101,14 +127,14 @@ public sealed class SettingValues
 
         return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
-            : throw Invalid(setting, $"'{text}' is not a whole number from {min}{(max == long.MaxValue ? " up" : $" to {max}")}");
+            : Bad<long?>(setting, $"'{text}' is not a whole number from {min}{(max == long.MaxValue ? " up" : $" to {max}")}", d => long.TryParse(d, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var fallback) ? fallback : null, null);
     }
 
     /// <summary>A size such as 20MB, or null.</summary>
     public long? Size(Setting setting) =>
         Text(setting) is not { } text ? null
         : ByteSize.TryParse(text, out var bytes) ? bytes
-        : throw Invalid(setting, $"'{text}' is not a size such as 20MB (units B, KB, MB, GB; 1 KB = 1024 B; no space)");
+        : Bad<long?>(setting, $"'{text}' is not a size such as 20MB (units B, KB, MB, GB; 1 KB = 1024 B; no space)", d => ByteSize.TryParse(d, out var fallback) ? fallback : null, null);
 
     /// <summary>A path made absolute against <see cref="BaseDirectory"/>, or null.</summary>
     public string? Path(Setting setting) => Text(setting) is { } text ? System.IO.Path.GetFullPath(text, BaseDirectory) : null;

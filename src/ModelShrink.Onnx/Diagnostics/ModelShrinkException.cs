@@ -13,8 +13,17 @@ public sealed class ModelShrinkException : Exception
         Diagnostic = diagnostic;
     }
 
-    /// <summary>The finding this exception carries.</summary>
+    /// <summary>The finding this exception carries (the first, when it carries several).</summary>
     public Diagnostic Diagnostic { get; }
+
+    /// <summary>Every finding, when one check found several at once (an item's bad settings); else just <see cref="Diagnostic"/>.</summary>
+    public IReadOnlyList<Diagnostic> All
+    {
+        get => all ?? [Diagnostic];
+        init => all = value;
+    }
+
+    private readonly IReadOnlyList<Diagnostic>? all;
 
     /// <summary>Shorthand for throwing an error diagnostic.</summary>
     public static ModelShrinkException Error(string code, string message, string? file = null, string? setting = null, Exception? inner = null) =>

@@ -56,6 +56,35 @@ public sealed class BuildRunnerTests
     }
 
     [TestMethod]
+    public void ABrokenAccuracyBudgetSaysTheGapAndTheWaysOut()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["Quantize"] = "Int8", ["Holdout"] = Fixtures.DataSets("digits-mlp")[0], ["MinCosine"] = "1" }));
+
+        var diagnostic = response.Diagnostics.Single(d => d.Code == ErrorCodes.CosineBelowMinimum);
+        Assert.AreEqual("MinCosine", diagnostic.Setting);
+        StringAssert.Matches(diagnostic.Message, new System.Text.RegularExpressions.Regex(
+            @"^Models/digits\.onnx: cosine similarity with the original is 0\.\d+, under the MinCosine budget of 1 by 0\.\d+ \(output '[^']+'\); ways out: MinCosine=0\.\d+, "));
+        StringAssert.EndsWith(diagnostic.Message, ", Quantize=Auto (the sensitive layers stay float), or Int8Static with Calibration data, or BudgetSeverity=Warning to place it anyway");
+    }
+
+    [TestMethod]
+    public void EveryBadSettingOfAnItemIsReportedInOneRun()
+    {
+        using var temp = new TempDirectory();
+
+        var response = BuildRunner.Run(Request(temp, new() { ["Quantise"] = "Int8", ["Quantize"] = "Int9", ["MaxSize"] = "big", ["MinCosine"] = "2" }));
+
+        Assert.IsFalse(response.Items.Single().Succeeded);
+        CollectionAssert.AreEqual(new[] { "Quantise", "Quantize", "MaxSize", "MinCosine" }, response.Diagnostics.Select(d => d.Setting).ToArray(),
+            string.Join("\n", response.Diagnostics.Select(d => d.Message)));
+        CollectionAssert.AreEqual(new[] { ErrorCodes.UnknownMetadata, ErrorCodes.InvalidMetadata, ErrorCodes.InvalidMetadata, ErrorCodes.InvalidMetadata }, response.Diagnostics.Select(d => d.Code).ToArray());
+        StringAssert.Contains(response.Diagnostics[1].Message, "Quantize: 'Int9' is not one of");
+        Assert.IsFalse(Directory.Exists(temp.File("out")) && Directory.GetFiles(temp.File("out")).Length > 0, "nothing written");
+    }
+
+    [TestMethod]
     public void ABrokenBudgetFailsTheItemAndLeavesNoOutput()
     {
         using var temp = new TempDirectory();
@@ -65,7 +94,11 @@ public sealed class BuildRunnerTests
         Assert.IsFalse(response.Items.Single().Succeeded);
         var diagnostic = response.Diagnostics.Single();
         Assert.AreEqual(ErrorCodes.MaxSizeExceeded, diagnostic.Code);
-        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB; Int8 would reach about 50.31KB", diagnostic.Message);
+        // The budget, the size reached, the gap, and the ways out: the budget that would hold (parsed back, it
+        // holds the 199.22KB), the mode that would reach it, pruning, and a warning instead.
+        Assert.AreEqual("Models/digits.onnx: compressed model is 199.22KB, over the MaxSize budget of 50KB by 149.22KB; ways out: MaxSize=199.22KB, "
+            + "Quantize=Int8 would reach about 50.31KB, Prune=0.5 with PruneMode=channels (whole channels go), or BudgetSeverity=Warning to place it anyway", diagnostic.Message);
+        Assert.AreEqual("MaxSize", diagnostic.Setting);
         // Only the report, which the targets never copy to the app.
         CollectionAssert.AreEquivalent(new[] { temp.File("out/digits.report.html"), temp.File("out/digits.report.json") }, Directory.GetFileSystemEntries(temp.File("out")));
     }

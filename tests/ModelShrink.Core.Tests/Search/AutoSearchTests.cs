@@ -149,6 +149,12 @@ public sealed class AutoSearchTests
         StringAssert.Matches(error.Message, new System.Text.RegularExpressions.Regex(@"smallest \d+(\.\d+)?KB \((Int8|Mixed|Fp16)"));
         StringAssert.Contains(error.Message, "MaxSize");
         StringAssert.Contains(error.Message, "MinCosine");
+        // The ways out: for the smallest candidates, the budgets set to the values each reached; then pruning and a warning.
+        var smallest = result.Candidates.Where(c => c.Applies).MinBy(c => c.Result.Compression.CompressedBytes)!;
+        var cosine = Math.Floor(smallest.Result.Validation!.Values.Cosine * 10000) / 10000;
+        StringAssert.Contains(error.Message, $"; ways out: MaxSize={ByteSize.FormatAtLeast(smallest.Result.Compression.CompressedBytes)} and MinCosine={cosine.ToString(System.Globalization.CultureInfo.InvariantCulture)} lets {smallest.Name} (");
+        StringAssert.EndsWith(error.Message, ", Prune=auto (or a Prune sparsity) before the search, or BudgetSeverity=Warning to place it anyway");
+        Assert.IsTrue(ByteSize.TryParse(ByteSize.FormatAtLeast(smallest.Result.Compression.CompressedBytes), out var raised) && raised >= smallest.Result.Compression.CompressedBytes, "the raised budget holds");
         Assert.IsFalse(File.Exists(temp.File("out.onnx")));
     }
 
