@@ -229,15 +229,28 @@ def peer_job(job, source, output, calib, external):
 
 # ---------------------------------------------------------------- timing
 
+# Starts one command and reports its exit code, wall seconds and peak RSS (wait4's rusage). It runs in
+# a fresh interpreter because a child's peak RSS starts from its parent's RSS at the fork: forked from
+# this process (gigabytes after generating and scoring models) every run would report at least that.
+RUNNER = """
+import json, os, subprocess, sys, time
+with open(sys.argv[1], "w") as out:
+    started = time.perf_counter()
+    process = subprocess.Popen(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+process.returncode = os.waitstatus_to_exitcode(status)
+print(json.dumps({"rc": process.returncode, "seconds": seconds, "peak_rss_kib": usage.ru_maxrss}))
+"""
+
+
 def timed(command, log):
-    """Runs command; (exit code, wall seconds, peak RSS MiB) of that one process (wait4's rusage)."""
-    with open(log, "w") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, seconds, usage.ru_maxrss / 1024
+    """Runs command; (exit code, wall seconds, peak RSS MiB) of that one process."""
+    done = subprocess.run([sys.executable, "-c", RUNNER, str(log), *command], capture_output=True, text=True)
+    if done.returncode != 0:
+        fail(f"the runner could not start {command[0]}: {done.stderr.strip()[-300:]}")
+    report = json.loads(done.stdout)
+    return report["rc"], report["seconds"], report["peak_rss_kib"] / 1024
 
 
 def folder_bytes(folder):
@@ -335,6 +348,14 @@ def agreement(reference, outputs, classifier):
         b = np.concatenate([o[0].reshape(o[0].shape[0], -1).argmax(-1) for o in outputs])
         score["top1_agreement"] = float((a == b).mean())
     return score
+
+
+def op_counts(path):
+    counts = {}
+    for node in onnx.load(str(path), load_external_data=False).graph.node:
+        key = (node.domain + "." if node.domain not in ("", "ai.onnx") else "") + node.op_type
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def latencies(sessions, feed_set, rounds):
@@ -437,6 +458,7 @@ def score(ort, spec, folder, outputs, entry, threads, rounds):
             try:
                 sessions[side] = session(ort, paths[side], threads)
                 runs[side + "_score"] = agreement(reference, run_sets(sessions[side], evaluation), spec.classifier)
+                runs[side + "_score"]["ops"] = op_counts(paths[side])
             except Exception as e:  # noqa: BLE001 - the peer's output may not load; that is its result
                 if side == "ours":
                     fail(f"ours {job} on {spec.name}: ONNX Runtime cannot run the output: {e}")
@@ -567,7 +589,7 @@ def main():
     parser.add_argument("--models", default="matmul400,cnn,digits-cnn,matmul3g")
     parser.add_argument("--jobs", default=",".join(JOBS))
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--latency-rounds", type=int, default=7)
+    parser.add_argument("--latency-rounds", type=int, default=10)
     parser.add_argument("--cores", default=None, help="e.g. 0-15 (default: every core this process may use)")
     parser.add_argument("--work", default="/tmp/race-work")
     parser.add_argument("--out", default=os.environ.get("OUT", "/tmp/race-out"))
