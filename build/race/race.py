@@ -358,6 +358,18 @@ def op_counts(path):
     return dict(sorted(counts.items()))
 
 
+def initializer_bytes(path):
+    """Bytes of initializers by element type (inline or external), to see where two outputs' sizes differ."""
+    by_type = {}
+    for t in onnx.load(str(path), load_external_data=False).graph.initializer:
+        length = next((int(e.value) for e in t.external_data if e.key == "length"), None)
+        if length is None:
+            length = len(t.raw_data) or t.ByteSize()
+        key = TensorProto.DataType.Name(t.data_type)
+        by_type[key] = by_type.get(key, 0) + length
+    return by_type
+
+
 def latencies(sessions, feed_set, rounds):
     """Median ms of each session on one input; the sessions take turns, three runs each, in rotating order."""
     feeds = [dict(zip([i.name for i in s.get_inputs()], feed_set)) for s in sessions]
@@ -459,6 +471,7 @@ def score(ort, spec, folder, outputs, entry, threads, rounds):
                 sessions[side] = session(ort, paths[side], threads)
                 runs[side + "_score"] = agreement(reference, run_sets(sessions[side], evaluation), spec.classifier)
                 runs[side + "_score"]["ops"] = op_counts(paths[side])
+                runs[side + "_score"]["initializer_bytes"] = initializer_bytes(paths[side])
             except Exception as e:  # noqa: BLE001 - the peer's output may not load; that is its result
                 if side == "ours":
                     fail(f"ours {job} on {spec.name}: ONNX Runtime cannot run the output: {e}")
