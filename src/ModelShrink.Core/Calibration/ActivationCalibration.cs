@@ -4,8 +4,9 @@ namespace ModelShrink.Core.Calibration;
 
 /// <summary>
 /// Measures activation ranges: a copy of the model exposes the wanted values as extra outputs, ONNX
-/// Runtime runs it over the calibration data batch by batch, and one calibrator per value keeps
-/// constant-size statistics, so memory does not grow with the number of samples.
+/// Runtime runs it over the calibration data batch by batch (on every core), and one calibrator per
+/// value keeps constant-size statistics, so memory does not grow with the number of samples. Each
+/// batch is read once for every calibrator; the calibrators of one batch run in parallel.
 /// </summary>
 public static class ActivationCalibration
 {
@@ -19,7 +20,7 @@ public static class ActivationCalibration
     {
         var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method, percentile), StringComparer.Ordinal);
         AugmentedRun.ForEachBatch(model, values, calibrationData, modelFile, "Calibration",
-            output => calibrators[output.Name].Add(output.Values), cancellation);
+            output => calibrators[output.Name].Add(output.Values), cancellation, parallel: true);
         return calibrators.ToDictionary(c => c.Key, c => c.Value.Range(), StringComparer.Ordinal);
     }
 }

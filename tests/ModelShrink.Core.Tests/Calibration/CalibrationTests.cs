@@ -64,6 +64,51 @@ public sealed class CalibrationTests
         Assert.AreEqual(0.667, median, 0.03);
     }
 
+    // The SIMD binning (blocks of 4096: |v| * scale, clamped, truncated) against the value-by-value
+    // definition, over batches that widen the histogram, a length that is no multiple of the block or of
+    // the vector width, values on bin edges and the largest value (last bin).
+    [TestMethod]
+    public void HistogramCountsEqualValueByValueBinning()
+    {
+        var histogram = new AbsHistogram(bins: 2048);
+        var random = new Random(11);
+        var batches = new[]
+        {
+            Enumerable.Range(0, 10_007).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(),
+            Enumerable.Range(0, 4_099).Select(i => i % 7 == 0 ? i / 4099f * 3 : (float)(random.NextDouble() * 6 - 3)).ToArray(),
+            [0f, -0f, 2.5f, -2.5f, 1e-30f, 3f],
+        };
+        var expected = new double[2048];
+        float width = 0;
+        foreach (var batch in batches)
+        {
+            histogram.Add(batch);
+            // The reference: widen as the histogram did, then bin one value at a time.
+            var absMax = batch.Max(Math.Abs);
+            width = width == 0 ? absMax * 1.0001f : width;
+            while (absMax >= width)
+            {
+                for (var i = 0; i < 1024; i++)
+                {
+                    expected[i] = expected[2 * i] + expected[2 * i + 1];
+                }
+
+                Array.Clear(expected, 1024, 1024);
+                width *= 2;
+            }
+
+            var scale = 2048 / width;
+            foreach (var v in batch)
+            {
+                expected[Math.Min((int)(Math.Abs(v) * scale), 2047)]++;
+            }
+        }
+
+        Assert.AreEqual(width, histogram.Width);
+        CollectionAssert.AreEqual(expected, histogram.Counts.ToArray());
+        Assert.AreEqual(batches.Sum(b => b.Length), histogram.Count);
+    }
+
     [TestMethod]
     public void EntropyClipsALoneOutlier()
     {
