@@ -19,8 +19,22 @@ public static class ActivationCalibration
         CalibrationMethod method, string modelFile, CancellationToken cancellation = default, double percentile = 99.999)
     {
         var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method, percentile), StringComparer.Ordinal);
-        AugmentedRun.ForEachBatch(model, values, calibrationData, modelFile, "Calibration",
-            output => calibrators[output.Name].Add(output.Values), cancellation, parallel: true);
+        if (method == CalibrationMethod.MinMax)
+        {
+            // ONNX Runtime reduces each value to its minimum and maximum in the graph: two numbers per
+            // value and batch come back instead of the whole activation.
+            var of = values.SelectMany(v => new[] { (InGraphStatistics.Min(v), v), (InGraphStatistics.Max(v), v) })
+                .ToDictionary(p => p.Item1, p => p.v, StringComparer.Ordinal);
+            AugmentedRun.ForEachBatch(model, of.Keys, calibrationData, modelFile, "Calibration",
+                output => calibrators[of[output.Name]].Add(output.Values), cancellation,
+                prepare: copy => InGraphStatistics.AddMinMax(copy, values));
+        }
+        else
+        {
+            AugmentedRun.ForEachBatch(model, values, calibrationData, modelFile, "Calibration",
+                output => calibrators[output.Name].Add(output.Values), cancellation, parallel: true);
+        }
+
         return calibrators.ToDictionary(c => c.Key, c => c.Value.Range(), StringComparer.Ordinal);
     }
 }

@@ -17,8 +17,9 @@ public sealed class AugmentedSession : IDisposable
     private readonly HashSet<string> wanted;
 
     /// <summary>
-    /// Writes a copy of <paramref name="model"/> with every value named in <paramref name="values"/> (float
-    /// values of the main graph) as an output, after <paramref name="prepare"/> changed the copy, and opens it.
+    /// Writes a copy of <paramref name="model"/>, changed by <paramref name="prepare"/>, with every value named
+    /// in <paramref name="values"/> (values of its main graph, those <paramref name="prepare"/> added included)
+    /// as an output, and opens it.
     /// </summary>
     public AugmentedSession(Model model, IReadOnlyCollection<string> values, string modelFile, Action<Model>? prepare = null)
     {
@@ -77,6 +78,7 @@ public sealed class AugmentedSession : IDisposable
     {
         using var bytes = new MemoryStream(ModelWriter.ToBytes(model));
         var copy = ModelReader.Load(bytes, modelFile, model.Path is null ? null : Path.GetDirectoryName(model.Path));
+        prepare?.Invoke(copy);
         foreach (var name in values)
         {
             var value = copy.Graph.Values.FirstOrDefault(v => v.Name == name)
@@ -88,7 +90,6 @@ public sealed class AugmentedSession : IDisposable
             }
         }
 
-        prepare?.Invoke(copy);
         ModelWriter.Save(copy, path);
     }
 }

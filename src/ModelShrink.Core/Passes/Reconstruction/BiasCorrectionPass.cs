@@ -208,8 +208,12 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     private Dictionary<string, ChannelMeans> Means(Model model, IReadOnlyList<Layer> layers, PassContext context)
     {
         var means = layers.ToDictionary(l => l.Output, l => new ChannelMeans(l.Axis > 0), StringComparer.Ordinal);
-        AugmentedRun.ForEachBatch(model, means.Keys, options.CalibrationData, context.ModelFile, "Reconstruct",
-            output => means[output.Name].Add(output.Shape, output.Values), context.Cancellation, parallel: true);
+        using var session = new AugmentedSession(model, StatisticNames(layers), context.ModelFile, copy => AddMeans(copy, layers));
+        foreach (var batch in Batches(model, context))
+        {
+            Fold(session.Run(batch), means, null);
+        }
+
         return means;
     }
 
@@ -217,42 +221,29 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     // per-channel means of the batch are fed to the student copy that InGraphShift prepared, so each
     // student layer is measured with every earlier layer already corrected (on that batch). Layers with
     // no bias to shift are left out (skipped) once the first batch has told their rank and channels.
+    // Both models hand back per-channel means computed in the graph, never whole activations.
     private (Dictionary<string, ChannelMeans> Teacher, Dictionary<string, ChannelMeans> Student, List<Layer> Active) MeasurePaired(
         Model teacher, Model model, List<Layer> layers, List<string> skipped, PassContext context)
     {
-        const string setting = "Reconstruct";
-        var data = options.CalibrationData;
-        var signature = ModelSignature.Of(model);
         var teacherMeans = layers.ToDictionary(l => l.Output, l => new ChannelMeans(l.Axis > 0), StringComparer.Ordinal);
         var studentMeans = layers.ToDictionary(l => l.Output, l => new ChannelMeans(l.Axis > 0), StringComparer.Ordinal);
         var active = new List<Layer>();
-        using var teacherSession = new AugmentedSession(teacher, teacherMeans.Keys, context.ModelFile);
+        using var teacherSession = new AugmentedSession(teacher, StatisticNames(layers), context.ModelFile, copy => AddMeans(copy, layers));
         AugmentedSession? studentSession = null;
         HashSet<string> shifted = [];
         try
         {
-            var batches = 0;
-            foreach (var batch in HoldoutReader.Open(data, signature, setting: setting).Batches())
+            var first = true;
+            foreach (var batch in Batches(model, context))
             {
-                context.Cancellation.ThrowIfCancellationRequested();
-                HoldoutCheck.Check(batch, signature, data, setting);
                 var ofBatch = new Dictionary<string, double[]>(StringComparer.Ordinal);
-                // The teacher's outputs are let go before the student runs: one model's outputs at a time.
-                AugmentedRun.EachInParallel(teacherSession.Run(batch), o =>
-                {
-                    var means = teacherMeans[o.Name].Add(o.Shape, o.Values);
-                    lock (ofBatch)
-                    {
-                        ofBatch[o.Name] = means;
-                    }
-                }, context.Cancellation);
-
-                if (batches == 0)
+                Fold(teacherSession.Run(batch), teacherMeans, ofBatch);
+                if (first)
                 {
                     foreach (var layer in layers)
                     {
                         var t = teacherMeans[layer.Output];
-                        if (FindBias(layer.StudentOutput, t.Channels, t.Rank, t.Axis) is null && !CanAddBias(layer.StudentOutput.Producer!, t.Rank, t.Axis))
+                        if (t.Channels == 0 || (FindBias(layer.StudentOutput, t.Channels, t.Rank, t.Axis) is null && !CanAddBias(layer.StudentOutput.Producer!, t.Rank, t.Axis)))
                         {
                             skipped.Add(layer.Output);
                         }
@@ -271,7 +262,7 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
                 {
                     student = studentSession!.Run(batch with { Inputs = Feed(batch, shifted, teacherMeans, ofBatch) });
                 }
-                catch (ModelShrinkException) when (batches == 0 && Differing(model, active, teacherMeans, batch, context) is { Count: > 0 } differing)
+                catch (ModelShrinkException) when (first && Differing(model, active, teacherMeans, batch, context) is { Count: > 0 } differing)
                 {
                     // Channel pruning changed some layers' channels: those run without the in-graph shift
                     // (and are skipped later, their means not matching the teacher's).
@@ -282,13 +273,8 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
                     student = studentSession.Run(batch with { Inputs = Feed(batch, shifted, teacherMeans, ofBatch) });
                 }
 
-                AugmentedRun.EachInParallel(student, o => studentMeans[o.Name].Add(o.Shape, o.Values), context.Cancellation);
-                batches++;
-            }
-
-            if (batches == 0)
-            {
-                throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holds no samples", data, setting);
+                Fold(student, studentMeans, null);
+                first = false;
             }
         }
         finally
@@ -297,6 +283,51 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         }
 
         return (teacherMeans, studentMeans, active);
+    }
+
+    // The calibration data's batches, each checked against the model's inputs; none at all is MSH4001.
+    private IEnumerable<HoldoutBatch> Batches(Model model, PassContext context)
+    {
+        const string setting = "Reconstruct";
+        var data = options.CalibrationData;
+        var signature = ModelSignature.Of(model);
+        var batches = 0;
+        foreach (var batch in HoldoutReader.Open(data, signature, setting: setting).Batches())
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            HoldoutCheck.Check(batch, signature, data, setting);
+            batches++;
+            yield return batch;
+        }
+
+        if (batches == 0)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holds no samples", data, setting);
+        }
+    }
+
+    private static string[] StatisticNames(IEnumerable<Layer> layers) =>
+        layers.SelectMany(l => new[] { InGraphStatistics.ChannelMean(l.Output), InGraphStatistics.Shape(l.Output) }).ToArray();
+
+    private static void AddMeans(Model copy, IEnumerable<Layer> layers) =>
+        InGraphStatistics.AddChannelMeans(copy, layers.Select(l => (l.Output, l.Axis > 0)));
+
+    // Adds one batch's in-graph means (with the shapes they were taken over) to `means`; `ofBatch`, when
+    // given, receives the batch's own means per layer.
+    private static void Fold(List<OutputValues> outputs, Dictionary<string, ChannelMeans> means, Dictionary<string, double[]>? ofBatch)
+    {
+        var byName = outputs.ToDictionary(o => o.Name, StringComparer.Ordinal);
+        foreach (var (layer, accumulator) in means)
+        {
+            if (byName.TryGetValue(InGraphStatistics.ChannelMean(layer), out var mean) && byName.TryGetValue(InGraphStatistics.Shape(layer), out var shape))
+            {
+                var batch = accumulator.Add(shape.Values.Select(v => (long)v).ToArray(), mean.Values);
+                if (ofBatch is not null)
+                {
+                    ofBatch[layer] = batch;
+                }
+            }
+        }
     }
 
     // The batch's inputs and, for each shifted layer, the teacher's means of the batch.
@@ -312,20 +343,27 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
         return feed;
     }
 
-    // The student copy with the in-graph shifts of `shifted` and every active layer's output exposed.
+    // The student copy with the in-graph shifts of `shifted`, and every active layer's in-graph means.
     private static AugmentedSession OpenShifted(Model model, List<Layer> active, IReadOnlyCollection<string> shifted,
         Dictionary<string, ChannelMeans> teacherMeans, PassContext context) =>
-        new(model, active.Select(l => l.Output).ToArray(), context.ModelFile,
-            copy => InGraphShift.Insert(copy, shifted.Select(n => (n, teacherMeans[n].Rank, teacherMeans[n].Axis))));
+        new(model, StatisticNames(active), context.ModelFile, copy =>
+        {
+            InGraphShift.Insert(copy, shifted.Select(n => (n, teacherMeans[n].Rank, teacherMeans[n].Axis)));
+            AddMeans(copy, active);
+        });
 
     // The active layers whose output, run plainly on `batch`, has another rank or channel count than the
     // teacher's (channel pruning): they cannot take the teacher's means in the graph.
     private static HashSet<string> Differing(Model model, List<Layer> active, Dictionary<string, ChannelMeans> teacherMeans, HoldoutBatch batch, PassContext context)
     {
-        using var plain = new AugmentedSession(model, active.Select(l => l.Output).ToArray(), context.ModelFile);
-        return plain.Run(batch)
-            .Where(o => o.Shape.Length != teacherMeans[o.Name].Rank || o.Shape[teacherMeans[o.Name].Axis] != teacherMeans[o.Name].Channels)
-            .Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var means = active.ToDictionary(l => l.Output, l => new ChannelMeans(l.Axis > 0), StringComparer.Ordinal);
+        using (var plain = new AugmentedSession(model, StatisticNames(active), context.ModelFile, copy => AddMeans(copy, active)))
+        {
+            Fold(plain.Run(batch), means, null);
+        }
+
+        return means.Where(m => m.Value.Rank != teacherMeans[m.Key].Rank || m.Value.Channels != teacherMeans[m.Key].Channels)
+            .Select(m => m.Key).ToHashSet(StringComparer.Ordinal);
     }
 
     // The float bias that feeds a layer's output, as a constant with one value per channel: the bias
