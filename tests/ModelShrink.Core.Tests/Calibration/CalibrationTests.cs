@@ -109,6 +109,48 @@ public sealed class CalibrationTests
         Assert.AreEqual(batches.Sum(b => b.Length), histogram.Count);
     }
 
+    // Per-channel means computed by ONNX Runtime in the graph (whatever the rank: a Conv's [N, C, H, W],
+    // a Gemm's [N, C], a MatMul's [N, T, C]) against the means of the whole activation, on one batch.
+    [TestMethod]
+    [DataRow("digits-cnn")]
+    [DataRow("digits-transformer")]
+    public void InGraphChannelMeansEqualTheMeansOfTheWholeActivation(string fixture)
+    {
+        var model = ModelReader.Load(Fixtures.Model(fixture));
+        var layers = model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs[1]?.Initializer is not null)
+            .Select(n => (Value: n.Outputs[0]!.Name, ChannelsOnAxis1: n.OpType == "Conv")).ToArray();
+        var data = Fixtures.DataSets(fixture)[0];
+        var whole = new Dictionary<string, ModelShrink.Core.Validation.Running.OutputValues>();
+        AugmentedRun.ForEachBatch(model, layers.Select(l => l.Value).ToArray(), data, "test", "Holdout", o => whole[o.Name] = o);
+        var inGraph = new Dictionary<string, ModelShrink.Core.Validation.Running.OutputValues>();
+        AugmentedRun.ForEachBatch(model, layers.SelectMany(l => new[] { InGraphStatistics.ChannelMean(l.Value), InGraphStatistics.Shape(l.Value) }).ToArray(),
+            data, "test", "Holdout", o => inGraph[o.Name] = o, prepare: copy => InGraphStatistics.AddChannelMeans(copy, layers));
+
+        Assert.IsNotEmpty(layers);
+        foreach (var (value, axis1) in layers)
+        {
+            var shape = whole[value].Shape;
+            CollectionAssert.AreEqual(shape.Select(d => (float)d).ToArray(), inGraph[InGraphStatistics.Shape(value)].Values, value);
+            var axis = axis1 ? 1 : shape.Length - 1;
+            var channels = (int)shape[axis];
+            var inner = shape.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
+            var sums = new double[channels];
+            var values = whole[value].Values;
+            for (long i = 0; i < values.Length; i++)
+            {
+                sums[i / inner % channels] += values[i];
+            }
+
+            var means = inGraph[InGraphStatistics.ChannelMean(value)].Values;
+            Assert.HasCount(channels, means, value);
+            for (var c = 0; c < channels; c++)
+            {
+                var expected = sums[c] / (values.Length / channels);
+                Assert.AreEqual(expected, means[c], 1e-5 * (1 + Math.Abs(expected)), $"{value} channel {c}");
+            }
+        }
+    }
+
     [TestMethod]
     public void EntropyClipsALoneOutlier()
     {
