@@ -16,6 +16,9 @@ try
         case "reconstruct":
             ReconstructionReport.Run(args[1..]);
             break;
+        case "data-passes":
+            DataPassReport.Run(args[1..]);
+            break;
         case "large-model":
             LargeModel.Run(args[1..]);
             break;

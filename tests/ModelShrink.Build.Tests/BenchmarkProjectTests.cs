@@ -47,6 +47,18 @@ public sealed partial class BenchmarkProjectTests
     }
 
     [TestMethod]
+    public void DataPassReportQuickTimesEveryPassAgainstAPlainInferencePass()
+    {
+        var result = Benchmarks("data-passes", "--quick");
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        var rows = Rows(result.Output, "digits-cnn");
+        Assert.HasCount(1, rows, result.Output);
+        // Samples, the baseline in seconds, then six passes each in seconds with its ratio to the baseline.
+        StringAssert.Matches(rows[0], DataPassRow());
+    }
+
+    [TestMethod]
     public void OrtOptimizedOpsListsTheOperatorsOnnxRuntimeRuns()
     {
         var result = Benchmarks("ort-ops", "--quick");
@@ -98,6 +110,9 @@ public sealed partial class BenchmarkProjectTests
     // A row whose size was measured (a percentage) and whose last column is a latency ratio.
     [GeneratedRegex(@"^\| [^|]+ \| [^|]+ \| \d+(\.\d+)? % \|.*\| \d+\.\d\dx \|$")]
     private static partial Regex MeasuredRow();
+
+    [GeneratedRegex(@"^\| digits-cnn \| \d+ \| \d+\.\d\d s \|( \d+\.\d\d s \(\d+\.\dx\) \|){6}$")]
+    private static partial Regex DataPassRow();
 
     // The benchmark program built beside this assembly's configuration (bin/<Configuration>/net10.0).
     private static ToolProcess.Result Benchmarks(params string[] args)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace ModelShrink.Core.Calibration;
@@ -43,15 +44,45 @@ public sealed class AbsHistogram(int bins = 2048)
             Widen();
         }
 
+        // Bins computed a block at a time with SIMD (|v| * scale, clamped to the last bin, truncated),
+        // then counted: the same bins as (int)(|v| * scale) capped at the last, value by value.
         var scale = counts.Length / width;
-        foreach (var v in values)
+        var last = counts.Length - 1;
+        var scaled = ArrayPool<float>.Shared.Rent(Math.Min(values.Length, Block));
+        var bins = ArrayPool<int>.Shared.Rent(Math.Min(values.Length, Block));
+        try
         {
-            var bin = (int)(Math.Abs(v) * scale);
-            counts[Math.Min(bin, counts.Length - 1)]++;
+            for (var start = 0; start < values.Length; start += Block)
+            {
+                var length = Math.Min(Block, values.Length - start);
+                var block = scaled.AsSpan(0, length);
+                TensorPrimitives.Abs(values.Slice(start, length), block);
+                TensorPrimitives.Multiply(block, scale, block);
+                TensorPrimitives.Min(block, last, block);
+                TensorPrimitives.ConvertTruncating<float, int>(block, bins.AsSpan(0, length));
+                foreach (var bin in bins.AsSpan(0, length))
+                {
+                    counts[bin]++;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scaled);
+            ArrayPool<int>.Shared.Return(bins);
         }
 
         Count += values.Length;
     }
+
+    // Values binned per SIMD block: 16 KB of floats and of bins, within the L1/L2 caches.
+    private const int Block = 4096;
+
+    /// <summary>The count in each bin (tests compare it with a value-by-value reference).</summary>
+    internal ReadOnlySpan<double> Counts => counts;
+
+    /// <summary>The width the bins cover, [0, Width).</summary>
+    internal float Width => width;
 
     /// <summary>The absolute value below which <paramref name="percentile"/> % of the values lie; the range is symmetric, clipped to what was seen.</summary>
     public ActivationRange Percentile(double percentile)

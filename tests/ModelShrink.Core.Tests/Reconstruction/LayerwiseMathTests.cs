@@ -173,6 +173,46 @@ public sealed class LayerwiseMathTests
         Assert.AreEqual(y.Length, checkedRows * geometry.Rows);
     }
 
+    // Accumulate builds a Conv's patches column by column (SecondMoment.AddColumns: one dot per entry up
+    // to 32 columns, packed panels above); H must equal the one the row-by-row im2col gives.
+    [TestMethod]
+    [DataRow("depthwise-5x5-pads", new long[] { 2, 6, 9, 11 }, new long[] { 6, 1, 5, 5 }, 6, new long[] { 2, 2, 2, 2 }, new long[] { 1, 1 }, new long[] { 1, 1 })]
+    [DataRow("depthwise-3x3-stride2", new long[] { 3, 4, 10, 13 }, new long[] { 4, 1, 3, 3 }, 4, new long[] { 1, 1, 1, 1 }, new long[] { 2, 2 }, new long[] { 1, 1 })]
+    [DataRow("group2-dilated", new long[] { 2, 4, 7, 9 }, new long[] { 6, 2, 3, 2 }, 2, new long[] { 1, 0, 2, 1 }, new long[] { 2, 1 }, new long[] { 1, 2 })]
+    [DataRow("wide-48-stride2", new long[] { 2, 12, 9, 8 }, new long[] { 5, 12, 2, 2 }, 1, new long[] { 0, 1, 1, 0 }, new long[] { 2, 2 }, new long[] { 1, 1 })]
+    [DataRow("wide-1x1-over-1024-positions", new long[] { 2, 40, 30, 40 }, new long[] { 3, 40, 1, 1 }, 1, new long[] { 0, 0, 0, 0 }, new long[] { 1, 1 }, new long[] { 1, 1 })]
+    public void ConvAccumulateByColumnsGivesTheSecondMomentOfTheRowPatches(string name, long[] input, long[] weight, int groups, long[] pads, long[] strides, long[] dilations)
+    {
+        var model = Model.Create("conv", 8, ("", 13));
+        var graph = model.Graph;
+        var x = graph.AddInput("x", TensorType.Of(DataType.Float, input.Select(d => (Dim)d).ToArray()));
+        var w = graph.AddInitializer(Tensor.FromArray<float>("w", weight, Random(Count(weight), 1)));
+        var conv = graph.AddNode("Conv", [x, w], ["y"],
+            [IrAttribute.FromInt("group", groups), IrAttribute.FromInts("pads", pads), IrAttribute.FromInts("strides", strides), IrAttribute.FromInts("dilations", dilations)], name: "conv");
+        var geometry = LayerGeometry.Of(conv)!;
+        var values = Random(Count(input), 3);
+
+        var byColumns = Enumerable.Range(0, geometry.Groups).Select(_ => new SecondMoment(geometry.Columns)).ToArray();
+        geometry.Accumulate(input, values, byColumns);
+        var byRows = Enumerable.Range(0, geometry.Groups).Select(_ => new SecondMoment(geometry.Columns)).ToArray();
+        geometry.ForEachRows(input, values, (group, rows, count) => byRows[group].Add(rows, count));
+
+        double worst = 0;
+        for (var g = 0; g < geometry.Groups; g++)
+        {
+            Assert.AreEqual(byRows[g].Rows, byColumns[g].Rows, $"group {g}: rows");
+            var diagonal = Enumerable.Range(0, geometry.Columns).Max(i => byRows[g].Lower[i * geometry.Columns + i]);
+            for (var i = 0; i < byRows[g].Lower.Length; i++)
+            {
+                // Both sum chunks in float: equal to a few float ulps of the largest diagonal entry.
+                Assert.AreEqual(byRows[g].Lower[i], byColumns[g].Lower[i], 1e-5 * diagonal, $"group {g}: H entry {i}");
+                worst = Math.Max(worst, Math.Abs(byRows[g].Lower[i] - byColumns[g].Lower[i]) / diagonal);
+            }
+        }
+
+        TestContext.WriteLine($"{name}: {geometry.Groups} group(s) of {geometry.Columns} columns, {byRows[0].Rows} rows each; worst difference {worst:G3} of the largest diagonal");
+    }
+
     // The fixture's own Conv layers, on one holdout set: input and output from ONNX Runtime.
     [TestMethod]
     public void DigitsCnnConvPatchesTimesTheWeightViewPlusBiasEqualOrtConv()

@@ -2,6 +2,7 @@ using ModelShrink.Core.Plans;
 using ModelShrink.Core.Settings;
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Int8Dynamic;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Quantization;
@@ -54,6 +55,62 @@ public sealed class ReconstructTests
             + $"mean rmse {before.Values.Average(e => e.Rmse):G4} -> {after.Values.Average(e => e.Rmse):G4}, top-1 agreement {agreementBefore:P2} -> {agreementAfter:P2}");
         Assert.IsLessThan(shiftBefore, shiftAfter, "bias correction lowers the held-out per-channel mean error of the corrected layers");
         Assert.IsGreaterThanOrEqualTo(agreementBefore, agreementAfter, "bias correction does not lower top-1 agreement with the original");
+    }
+
+    // The paired teacher/student pass measures every layer behind corrected predecessors in one run of
+    // each model. The reference is the layer-by-layer correction: refinement rounds (plain runs of the
+    // corrected student, each shifting every layer by what remains) repeated past the network's depth
+    // reach it exactly, since a layer's mean is exact once every layer before it is.
+    [TestMethod]
+    [DataRow("digits-cnn")]
+    [DataRow("digits-transformer")]
+    public void PairedPassGivesTheLayerByLayerCorrectionsInTwoRunsOverTheData(string fixture)
+    {
+        using var temp = new TempDirectory();
+        var (calibration, _) = Split(fixture, temp);
+        var source = Fixtures.Model(fixture);
+        var options = Lossy(fixture) with { Reconstruct = ReconstructMode.Bias, ReconstructData = calibration };
+
+        var (plain, _) = Corrected(source, options, rounds: null);
+        var (paired, pairedCounters) = Corrected(source, options, rounds: 0);
+        var (reference, referenceCounters) = Corrected(source, options, rounds: 20);
+
+        Assert.AreEqual(2L, pairedCounters[BiasCorrectionPass.Runs], "the teacher's pass and the student's");
+        Assert.IsGreaterThan(3L, referenceCounters[BiasCorrectionPass.Runs], "the reference refines round after round");
+        Assert.IsLessThan(1000L, referenceCounters[BiasCorrectionPass.ResidualPpm], "the reference ends at its fixed point");
+        double worst = 0, largestShift = 0;
+        foreach (var (name, expected) in reference)
+        {
+            var before = plain.GetValueOrDefault(name) ?? new float[expected.Length];
+            for (var c = 0; c < expected.Length; c++)
+            {
+                largestShift = Math.Max(largestShift, Math.Abs(expected[c] - before[c]));
+                worst = Math.Max(worst, Math.Abs(expected[c] - paired[name][c]));
+            }
+        }
+
+        TestContext.WriteLine($"{fixture}: {reference.Count} biases, largest shift {largestShift:G4}, largest difference paired - layer by layer {worst:G4}");
+        Assert.IsGreaterThan(0.0, largestShift);
+        Assert.IsLessThan(0.05 * largestShift, worst, "the paired pass's corrections are the layer-by-layer ones");
+    }
+
+    // The float vectors of the model compressed with `options`, bias correction replaced by one with
+    // `rounds` refinement rounds (none at all when null), and the bias correction's counters.
+    private static (Dictionary<string, float[]> Biases, IReadOnlyDictionary<string, long> Counters) Corrected(string source, CompressionOptions options, int? rounds)
+    {
+        var passes = PipelineFactory.Create(options).Passes.Where(p => p is not BiasCorrectionPass).ToList();
+        if (rounds is { } r)
+        {
+            passes.Add(new BiasCorrectionPass(new BiasCorrectionOptions(options.ReconstructData!) { Rounds = r, Tolerance = 0 }));
+        }
+
+        var model = ModelReader.Load(source);
+        using var context = new PassContext(source);
+        var records = new PassPipeline(passes).Run(model, context);
+        var biases = model.Graph.Initializers.Where(v => v.Initializer is { DataType: Onnx.Tensors.DataType.Float, Dims.Count: 1 })
+            .ToDictionary(v => v.Name, v => v.Initializer!.ToArray<float>());
+        var counters = records.LastOrDefault(p => p.Pass == "bias-correction")?.Result.Counters ?? new Dictionary<string, long>();
+        return (biases, counters);
     }
 
     [TestMethod]

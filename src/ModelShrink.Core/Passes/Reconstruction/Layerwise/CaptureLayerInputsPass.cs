@@ -161,13 +161,13 @@ public sealed class CaptureLayerInputsPass(LayerwiseOptions options, string cali
                 var target = moments[geometry.InputKey];
                 try
                 {
-                    geometry.ForEachRows(output.Shape, output.Values, (group, rows, count) => target[group].Add(rows, count));
+                    geometry.Accumulate(output.Shape, output.Values, target);
                 }
                 catch (ArgumentException e)
                 {
                     throw context.Error(ErrorCodes.ReconstructNeedsData, $"the input of layer '{geometry.Node.Name}' cannot be measured: {e.Message}", "Reconstruct");
                 }
             }
-        }, context.Cancellation);
+        }, context.Cancellation, parallel: true);
     }
 }

@@ -177,6 +177,135 @@ internal sealed class LayerGeometry
         sink(0, rows, count);
     }
 
+    /// <summary>
+    /// Adds the input rows of one batch of the activation to <paramref name="moments"/> (one per group):
+    /// a Conv builds its patches column by column (contiguous copies of input rows, no per-element index
+    /// arithmetic) for <see cref="SecondMoment.AddColumns"/>, its groups in parallel; a MatMul or Gemm
+    /// hands its rows to <see cref="SecondMoment.Add"/> as <see cref="ForEachRows"/> cuts them.
+    /// </summary>
+    public void Accumulate(long[] shape, float[] values, SecondMoment[] moments)
+    {
+        if (layout != WeightLayout.Conv)
+        {
+            ForEachRows(shape, values, (group, rows, count) => moments[group].Add(rows, count));
+            return;
+        }
+
+        var conv = ConvShape(shape);
+        var positionsPerChunk = Math.Max(1, PatchColumnsChunk / conv.OutW) * conv.OutW;
+        void Group(int g)
+        {
+            var buffer = System.Buffers.ArrayPool<float>.Shared.Rent(Columns * positionsPerChunk);
+            try
+            {
+                var outRows = conv.Batch * conv.OutH;
+                var rowsPerChunk = positionsPerChunk / conv.OutW;
+                for (var first = 0; first < outRows; first += rowsPerChunk)
+                {
+                    var rows = Math.Min(rowsPerChunk, outRows - first);
+                    var count = rows * conv.OutW;
+                    PatchColumns(conv, values, g, first, rows, buffer.AsSpan(0, Columns * count));
+                    moments[g].AddColumns(buffer.AsSpan(0, Columns * count), count);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+            }
+        }
+
+        if (Groups == 1)
+        {
+            Group(0);
+        }
+        else
+        {
+            Parallel.For(0, Groups, Group);
+        }
+    }
+
+    // Output positions per column-major chunk: each H entry sums this many products in float before
+    // it is added in double.
+    private const int PatchColumnsChunk = 1024;
+
+    // Patches of group g for output rows [first, first + rows) of the batch (image-major, then oy),
+    // column by column: column (c, ky, kx) holds input channel c at the kernel offset (ky, kx) for
+    // each output position in order, 0 where the offset falls in the padding.
+    private void PatchColumns(ConvDims conv, float[] values, int g, int first, int rows, Span<float> target)
+    {
+        var (kh, kw) = (conv.Kh, conv.Kw);
+        var count = rows * conv.OutW;
+        for (var c = 0; c < conv.PerGroup; c++)
+        {
+            for (var ky = 0; ky < kh; ky++)
+            {
+                for (var kx = 0; kx < kw; kx++)
+                {
+                    var column = target.Slice(((c * kh + ky) * kw + kx) * count, count);
+                    // Output columns whose input column lies inside the image: [lo, hi).
+                    var offset = kx * conv.Dw - conv.PadLeft;
+                    var lo = offset >= 0 ? 0 : (-offset + conv.Sw - 1) / conv.Sw;
+                    var hi = Math.Min(conv.OutW, conv.Width - 1 - offset < 0 ? 0 : (conv.Width - 1 - offset) / conv.Sw + 1);
+                    for (var r = 0; r < rows; r++)
+                    {
+                        var (b, oy) = Math.DivRem(first + r, conv.OutH);
+                        var line = column.Slice(r * conv.OutW, conv.OutW);
+                        var y = oy * conv.Sh - conv.PadTop + ky * conv.Dh;
+                        if (y < 0 || y >= conv.Height || lo >= hi)
+                        {
+                            line.Clear();
+                            continue;
+                        }
+
+                        line[..lo].Clear();
+                        line[hi..].Clear();
+                        var source = values.AsSpan((int)(((long)b * conv.Channels + g * conv.PerGroup + c) * conv.Height * conv.Width + (long)y * conv.Width));
+                        if (conv.Sw == 1)
+                        {
+                            source.Slice(lo + offset, hi - lo).CopyTo(line[lo..hi]);
+                        }
+                        else
+                        {
+                            for (var ox = lo; ox < hi; ox++)
+                            {
+                                line[ox] = source[ox * conv.Sw + offset];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // A Conv input's sizes and the output's, 1-D taken as 2-D with height 1.
+    private readonly record struct ConvDims(int Batch, int Channels, int PerGroup, int Height, int Width, int Kh, int Kw, int Sh, int Sw,
+        int Dh, int Dw, int OutH, int OutW, int PadTop, int PadLeft);
+
+    private ConvDims ConvShape(long[] shape)
+    {
+        var spatial = kernel.Length;
+        if (shape.Length != spatial + 2)
+        {
+            throw new ArgumentException($"a Conv input of shape [{string.Join(",", shape)}] does not have {spatial} spatial axes");
+        }
+
+        int Dim(int[] source, int axis2D, int fallback) => spatial == 2 ? source[axis2D] : axis2D == 0 ? fallback : source[0];
+        var (batch, channels) = ((int)shape[0], (int)shape[1]);
+        var (height, width) = spatial == 2 ? ((int)shape[2], (int)shape[3]) : (1, (int)shape[2]);
+        var (kh, kw) = (Dim(kernel, 0, 1), Dim(kernel, 1, 1));
+        var (sh, sw) = (Dim(strides, 0, 1), Dim(strides, 1, 1));
+        var (dh, dw) = (Dim(dilations, 0, 1), Dim(dilations, 1, 1));
+        var (outH, padTop) = spatial == 2 ? Output(height, kh, sh, dh, pads[0], pads[2]) : (1, 0);
+        var (outW, padLeft) = Output(width, kw, sw, dw, pads[spatial == 2 ? 1 : 0], pads[spatial == 2 ? 3 : 1]);
+        var perGroup = channels / Groups;
+        if (perGroup * kh * kw != Columns)
+        {
+            throw new ArgumentException($"a Conv input with {channels} channels does not match a weight of {Columns} inputs per group");
+        }
+
+        return new ConvDims(batch, channels, perGroup, height, width, kh, kw, sh, sw, dh, dw, outH, outW, padTop, padLeft);
+    }
+
     // im2col over [B, C, (H,) W]: one row per (image, output position) and group, padded positions 0.
     private void Patches(long[] shape, float[] values, Action<int, ReadOnlySpan<float>, int> sink)
     {

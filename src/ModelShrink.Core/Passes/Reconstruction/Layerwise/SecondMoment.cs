@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -135,7 +136,7 @@ internal sealed class SecondMoment(int width)
         partial.Clear();
         for (var r = 0; r < count; r++)
         {
-            System.Numerics.Tensors.TensorPrimitives.Add(partial, chunk.Slice(r * n, n), partial);
+            TensorPrimitives.Add(partial, chunk.Slice(r * n, n), partial);
         }
 
         for (var j = 0; j < n; j++)
@@ -144,6 +145,87 @@ internal sealed class SecondMoment(int width)
         }
 
         ArrayPool<float>.Shared.Return(sums);
+    }
+
+    /// <summary>Widths up to which <see cref="AddColumns"/> takes one dot per entry of H rather than packed panels.</summary>
+    public const int NarrowWidth = 32;
+
+    /// <summary>
+    /// Adds <paramref name="count"/> rows given column by column ([<see cref="Width"/>, count], each
+    /// column's values one after another), as a Conv's patches are cheapest to build. Up to
+    /// <see cref="NarrowWidth"/> columns (depthwise Convs: 9 or 25) H[i, j] += column i · column j, one
+    /// vectorized dot per entry, since the 16-column blocks of the panel kernel would stay mostly
+    /// empty; wider inputs are packed into panels straight from the columns.
+    /// </summary>
+    public void AddColumns(ReadOnlySpan<float> columns, int count)
+    {
+        if (lower is null)
+        {
+            throw new InvalidOperationException("rows cannot be added to a second moment moved to a file");
+        }
+
+        var n = Width;
+        for (var i = 0; i < n; i++)
+        {
+            Sums[i] += TensorPrimitives.Sum(columns.Slice(i * count, count));
+        }
+
+        if (n <= NarrowWidth)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var a = columns.Slice(i * count, count);
+                var row = lower.AsSpan(i * n, i + 1);
+                for (var j = 0; j <= i; j++)
+                {
+                    row[j] += TensorPrimitives.Dot(a, columns.Slice(j * count, count));
+                }
+            }
+
+            Rows += count;
+            return;
+        }
+
+        var panels = (n + PanelColumns - 1) / PanelColumns;
+        var packed = ArrayPool<float>.Shared.Rent(panels * ChunkRows * PanelColumns);
+        try
+        {
+            for (var start = 0; start < count; start += ChunkRows)
+            {
+                var chunk = Math.Min(ChunkRows, count - start);
+                for (var q = 0; q < panels; q++)
+                {
+                    var panel = packed.AsSpan(q * chunk * PanelColumns, chunk * PanelColumns);
+                    for (var k = 0; k < PanelColumns; k++)
+                    {
+                        var column = q * PanelColumns + k;
+                        if (column >= n)
+                        {
+                            for (var r = 0; r < chunk; r++)
+                            {
+                                panel[r * PanelColumns + k] = 0;
+                            }
+
+                            continue;
+                        }
+
+                        var source = columns.Slice(column * count + start, chunk);
+                        for (var r = 0; r < chunk; r++)
+                        {
+                            panel[r * PanelColumns + k] = source[r];
+                        }
+                    }
+                }
+
+                AddPacked(packed, chunk);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+
+        Rows += count;
     }
 
     // H[i, j] += Σ_r X[r, i]·X[r, j] for j <= i, 4 rows of H (i0..i0+3, one task) at a time.
