@@ -19,7 +19,8 @@ public static class ActivationCalibration
         CalibrationMethod method, string modelFile, CancellationToken cancellation = default, double percentile = 99.999)
     {
         var calibrators = values.ToDictionary(v => v, _ => Calibrators.Create(method, percentile), StringComparer.Ordinal);
-        if (method == CalibrationMethod.MinMax)
+        // Graph inputs alone come straight from the data, with no model run (below).
+        if (method == CalibrationMethod.MinMax && !values.All(v => model.Graph.Inputs.Any(input => input.Name == v)))
         {
             // ONNX Runtime reduces each value to its minimum and maximum in the graph: two numbers per
             // value and batch come back instead of the whole activation.
@@ -27,7 +28,7 @@ public static class ActivationCalibration
                 .ToDictionary(p => p.Item1, p => p.v, StringComparer.Ordinal);
             AugmentedRun.ForEachBatch(model, of.Keys, calibrationData, modelFile, "Calibration",
                 output => calibrators[of[output.Name]].Add(output.Values), cancellation,
-                prepare: copy => InGraphStatistics.AddMinMax(copy, values));
+                addNodes: copy => InGraphStatistics.AddMinMax(copy, values));
         }
         else
         {

@@ -19,15 +19,15 @@ public static class AugmentedRun
     /// input among them comes straight from the batch); returns the number of batches. With
     /// <paramref name="parallel"/>, the outputs of one batch go to <paramref name="onOutput"/> on every core
     /// once ONNX Runtime is done with the batch, one call per value at a time (state kept per value
-    /// needs no lock; state shared between values does). <paramref name="prepare"/> may add nodes to the
-    /// copy first (whose outputs <paramref name="values"/> may then name). Data with no batch at all is
+    /// needs no lock; state shared between values does). <paramref name="addNodes"/> may add nodes and
+    /// initializers for the run (whose outputs <paramref name="values"/> may then name; they are gone after). Data with no batch at all is
     /// <see cref="ErrorCodes.HoldoutUnreadable"/>.
     /// </summary>
     public static int ForEachBatch(Model model, IReadOnlyCollection<string> values, string data, string modelFile, string setting,
-        Action<OutputValues> onOutput, CancellationToken cancellation = default, bool parallel = false, Action<Model>? prepare = null)
+        Action<OutputValues> onOutput, CancellationToken cancellation = default, bool parallel = false, Action<Model>? addNodes = null)
     {
         var signature = ModelSignature.Of(model);
-        using var session = new AugmentedSession(model, values, modelFile, prepare);
+        using var session = new AugmentedSession(model, values, modelFile, addNodes);
         var batches = 0;
         foreach (var batch in HoldoutReader.Open(data, signature, setting: setting).Batches())
         {

@@ -19,27 +19,32 @@ public sealed class AugmentedSession : IDisposable
     private readonly HashSet<string> wanted;
 
     /// <summary>
-    /// Writes a copy of <paramref name="model"/>, changed by <paramref name="prepare"/>, with every value named
-    /// in <paramref name="values"/> (values of its main graph, those <paramref name="prepare"/> added included)
-    /// as an output, and opens it.
+    /// Writes <paramref name="model"/> with <paramref name="addNodes"/>'s nodes (which may only add nodes and
+    /// initializers: they are added for the write and removed again, so no copy of the weights is made) and
+    /// every value named in <paramref name="values"/> (values of its main graph, those added included) as an
+    /// output, and opens it. With <paramref name="change"/>, an independent copy is changed and written instead.
     /// </summary>
-    public AugmentedSession(Model model, IReadOnlyCollection<string> values, string modelFile, Action<Model>? prepare = null)
+    public AugmentedSession(Model model, IReadOnlyCollection<string> values, string modelFile, Action<Model>? addNodes = null, Action<Model>? change = null)
     {
         wanted = new HashSet<string>(values, StringComparer.Ordinal);
         folder = Path.Combine(Path.GetTempPath(), $"modelshrink-augmented-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         try
         {
-            if (prepare is not null || !wanted.All(name => model.Graph.Inputs.Any(input => input.Name == name)))
+            if (addNodes is not null || change is not null || !wanted.All(name => model.Graph.Inputs.Any(input => input.Name == name)))
             {
                 var augmented = Path.Combine(folder, "augmented.onnx");
-                if (prepare is null)
+                if (change is null)
                 {
-                    WriteWithOutputs(model, values, augmented);
+                    WriteWithOutputs(model, values, augmented, addNodes);
                 }
                 else
                 {
-                    WriteChangedCopy(model, values, augmented, modelFile, prepare);
+                    WriteChangedCopy(model, values, augmented, modelFile, copy =>
+                    {
+                        change(copy);
+                        addNodes?.Invoke(copy);
+                    });
                 }
 
                 runner = new ModelRunner(augmented, intraOpThreads: Math.Max(1, Environment.ProcessorCount));
@@ -86,25 +91,41 @@ public sealed class AugmentedSession : IDisposable
         Directory.Delete(folder, recursive: true);
     }
 
-    // The model with every wanted value as a graph output, written beside its weights in external data:
-    // the outputs are added for the save only and removed again, so the caller's model is unchanged and
-    // no copy of the weights is made in memory (a round trip through one protobuf copied every weight
-    // twice and failed past protobuf's 2 GB limit, MSH2000 on a 3 GB model).
-    private static void WriteWithOutputs(Model model, IReadOnlyCollection<string> values, string path)
+    // The model with `addNodes`'s nodes and every wanted value as a graph output, written beside its
+    // weights in external data: nodes, initializers and outputs are added for the save only and removed
+    // again, so the caller's model is unchanged and no copy of the weights is made in memory (a round
+    // trip through one protobuf copied every weight twice and failed past protobuf's 2 GB limit, MSH2000
+    // on a 3 GB model).
+    private static void WriteWithOutputs(Model model, IReadOnlyCollection<string> values, string path, Action<Model>? addNodes)
     {
-        var outputs = model.Graph.Outputs.Count;
+        var graph = model.Graph;
+        var outputs = graph.Outputs.Count;
+        var nodes = graph.Nodes.ToHashSet();
+        var initializers = graph.Initializers.ToHashSet();
         var typed = new List<Value>();
         try
         {
+            addNodes?.Invoke(model);
             typed.AddRange(AddOutputs(model, values));
             ModelWriter.Save(model, path, new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold });
         }
         finally
         {
-            model.Graph.Outputs.RemoveRange(outputs, model.Graph.Outputs.Count - outputs);
+            graph.Outputs.RemoveRange(outputs, graph.Outputs.Count - outputs);
             foreach (var value in typed)
             {
                 value.Type = null;
+            }
+
+            // Added nodes read earlier added ones, never the reverse: the last added goes first.
+            foreach (var node in graph.Nodes.Where(n => !nodes.Contains(n)).Reverse().ToList())
+            {
+                graph.RemoveNode(node);
+            }
+
+            foreach (var initializer in graph.Initializers.Where(v => !initializers.Contains(v)).ToList())
+            {
+                graph.RemoveInitializer(initializer);
             }
         }
     }

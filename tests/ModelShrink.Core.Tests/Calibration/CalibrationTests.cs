@@ -177,7 +177,7 @@ public sealed class CalibrationTests
         AugmentedRun.ForEachBatch(model, layers.Select(l => l.Value).ToArray(), data, "test", "Holdout", o => whole[o.Name] = o);
         var inGraph = new Dictionary<string, ModelShrink.Core.Validation.Running.OutputValues>();
         AugmentedRun.ForEachBatch(model, layers.SelectMany(l => new[] { InGraphStatistics.ChannelMean(l.Value), InGraphStatistics.Shape(l.Value) }).ToArray(),
-            data, "test", "Holdout", o => inGraph[o.Name] = o, prepare: copy => InGraphStatistics.AddChannelMeans(copy, layers));
+            data, "test", "Holdout", o => inGraph[o.Name] = o, addNodes: copy => InGraphStatistics.AddChannelMeans(copy, layers));
 
         Assert.IsNotEmpty(layers);
         foreach (var (value, axis1) in layers)

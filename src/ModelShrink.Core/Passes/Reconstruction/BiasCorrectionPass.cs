@@ -331,11 +331,8 @@ public sealed class BiasCorrectionPass(BiasCorrectionOptions options) : IPass
     // The student copy with the in-graph shifts of `shifted`, and every active layer's in-graph means.
     private static AugmentedSession OpenShifted(Model model, List<Layer> active, IReadOnlyCollection<string> shifted,
         Dictionary<string, ChannelMeans> teacherMeans, PassContext context) =>
-        new(model, StatisticNames(active), context.ModelFile, copy =>
-        {
-            InGraphShift.Insert(copy, shifted.Select(n => (n, teacherMeans[n].Rank, teacherMeans[n].Axis)));
-            AddMeans(copy, active);
-        });
+        new(model, StatisticNames(active), context.ModelFile, addNodes: copy => AddMeans(copy, active),
+            change: copy => InGraphShift.Insert(copy, shifted.Select(n => (n, teacherMeans[n].Rank, teacherMeans[n].Axis))));
 
     // The active layers whose output, run plainly on `batch`, has another rank or channel count than the
     // teacher's (channel pruning): they cannot take the teacher's means in the graph.
