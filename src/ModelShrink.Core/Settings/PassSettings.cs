@@ -91,7 +91,7 @@ internal static class PassSettings
     {
         var options = PruneModeText.FromSettings(values.Text(Catalog.Prune), values.Has(Catalog.PruneMode) ? values.Text(Catalog.PruneMode) : null,
             values.Display(Catalog.Prune), values.Display(Catalog.PruneMode), values.Invalid);
-        var tuning = new[] { Catalog.PruneScope, Catalog.PruneSkip, Catalog.PruneLayers, Catalog.PruneMinSize, Catalog.PruneKeepEnds, Catalog.PruneGather, Catalog.PruneStorage };
+        var tuning = new[] { Catalog.PruneScope, Catalog.PruneSkip, Catalog.PruneLayers, Catalog.PruneMinSize, Catalog.PruneChannelMultiple, Catalog.PruneKeepEnds, Catalog.PruneGather, Catalog.PruneStorage };
         if (options is null)
         {
             return tuning.FirstOrDefault(values.Has) is { } stray
@@ -105,6 +105,7 @@ internal static class PassSettings
             SkipNodes = values.List(Catalog.PruneSkip),
             LayerSparsity = LayerSparsities(values),
             MinLayerSize = values.Integer(Catalog.PruneMinSize)!.Value,
+            ChannelMultiple = (int)values.Integer(Catalog.PruneChannelMultiple)!.Value,
             KeepFirstAndLast = values.Switch(Catalog.PruneKeepEnds),
             IncludeGather = values.Switch(Catalog.PruneGather),
             Storage = values.Choice<PruneStorage>(Catalog.PruneStorage),

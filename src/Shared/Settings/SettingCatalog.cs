@@ -153,6 +153,11 @@ namespace ModelShrink.Shared.Settings
         public static readonly Setting PruneMinSize = new Setting("PruneMinSize", SettingKind.Integer, Pruning,
             "weights with fewer elements are not pruned", defaultValue: "1024");
 
+        /// <summary>PruneChannelMultiple.</summary>
+        public static readonly Setting PruneChannelMultiple = new Setting("PruneChannelMultiple", SettingKind.Integer, Pruning,
+            "a layer whose channel count is a multiple of N keeps a multiple of N (the channels kept are rounded up): ONNX Runtime runs Convs in its fast NCHWc layout only when their channels are a multiple of its block (8 with AVX2); `1` keeps the exact share",
+            defaultValue: "8", appliesTo: "channels");
+
         /// <summary>PruneKeepEnds.</summary>
         public static readonly Setting PruneKeepEnds = new Setting("PruneKeepEnds", SettingKind.Switch, Pruning,
             "keep the first and last layers dense (they are named in warning MSH2401)", defaultValue: "true");
@@ -277,7 +282,7 @@ namespace ModelShrink.Shared.Settings
             BlockSize, Int4Format, Int4ZeroPoints, Int4AccuracyLevel,
             Calibration, CalibrationMethod, Percentile, ActivationType, SymmetricActivations, ThinConvs,
             KeepIoTypes, Fp16BlockOps, Fp16BlockNodes,
-            Prune, PruneMode, PruneScope, PruneSkip, PruneLayers, PruneMinSize, PruneKeepEnds, PruneGather, PruneStorage,
+            Prune, PruneMode, PruneScope, PruneSkip, PruneLayers, PruneMinSize, PruneChannelMultiple, PruneKeepEnds, PruneGather, PruneStorage,
             Reconstruct, ReconstructData, ReconstructDamp, ReconstructActOrder, CompareReconstruct,
             Holdout, Metric, MetricThreshold, MetricOutput, MaxAccuracyDrop, MinAgreement, MinCosine,
             MaxSize, MaxSizeRatio, MaxLatencyRatio, BudgetSeverity,

@@ -43,6 +43,30 @@ public sealed class ChannelPruningTests
             string.Join(",", pruned.Model.Graph.Outputs[0].Type!.TensorType.Shape.Dim.Select(d => d.ToString())));
     }
 
+    // digits-cnn's 32-channel conv2 and 64-channel fc1 at 0.3: 24 and 48 kept (not 23 and 45) unless the multiple is 1.
+    [TestMethod]
+    [DataRow(8, 0.3, "/conv2/Conv", 24L)]
+    [DataRow(1, 0.3, "/conv2/Conv", 23L)]
+    [DataRow(8, 0.3, "/fc1/Gemm", 48L)]
+    [DataRow(1, 0.3, "/fc1/Gemm", 45L)]
+    public void ChannelsKeptAreRoundedUpToAMultipleOfTheNchwcBlock(int multiple, double sparsity, string layer, long kept)
+    {
+        using var temp = new TempDirectory();
+        var pruned = PruningHarness.Prune("digits-cnn", new PruneOptions { Method = PruneMethod.Channels, Sparsity = sparsity, ChannelMultiple = multiple }, temp);
+        Assert.AreEqual(kept, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, layer))[0]);
+    }
+
+    [TestMethod]
+    [DataRow(32, 0.3, 8, 8)]
+    [DataRow(16, 0.3, 8, 0)]
+    [DataRow(88, 0.3, 8, 24)]
+    [DataRow(88, 0.3, 1, 26)]
+    [DataRow(20, 0.5, 8, 10)]
+    [DataRow(8, 0.99, 8, 0)]
+    [DataRow(8, 0.99, 1, 7)]
+    public void TheCountRemovedKeepsAMultipleOnlyWhereTheLayerHadOne(int channels, double sparsity, int multiple, int removed) =>
+        Assert.AreEqual(removed, ChannelPruner.Count(channels, sparsity, multiple));
+
     [TestMethod]
     public void TheMlpComputesExactlyWhatTheOriginalComputesWithTheRemovedChannelsZeroed()
     {
@@ -102,7 +126,7 @@ public sealed class ChannelPruningTests
         var model = ChannelModels.BranchesIntoConcat();
         var original = ChannelModels.Save(model, temp.File("branches.onnx"));
 
-        var pruned = PruningHarness.PruneFile(original, new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+        var pruned = PruningHarness.PruneFile(original, new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5, KeepFirstAndLast = false, MinLayerSize = 0, ChannelMultiple = 1 }, temp);
 
         foreach (var d in pruned.Context.Diagnostics)
         {
@@ -145,7 +169,7 @@ public sealed class ChannelPruningTests
         using var temp = new TempDirectory();
         var path = ChannelModels.Save(ChannelModels.IntoDepthwise(), temp.File("dw.onnx"));
 
-        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, ChannelMultiple = 1 }, temp);
 
         CollectionAssert.AreEqual(new long[] { 4, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
         CollectionAssert.AreEqual(new long[] { 4, 1, 3, 3 }, PruningHarness.Dims(pruned.Model, "dw_w"));
@@ -167,7 +191,7 @@ public sealed class ChannelPruningTests
         using var temp = new TempDirectory();
         var path = ChannelModels.Save(ChannelModels.PadResizeDepthwise(), temp.File("neck.onnx"));
 
-        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, SkipNodes = ["conv2"] }, temp);
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, ChannelMultiple = 1, SkipNodes = ["conv2"] }, temp);
 
         foreach (var d in pruned.Context.Diagnostics)
         {
@@ -201,7 +225,7 @@ public sealed class ChannelPruningTests
         using var temp = new TempDirectory();
         var path = ChannelModels.Save(ChannelModels.ResidualAndSqueezeExcitation(), temp.File("group.onnx"));
 
-        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, SkipNodes = ["convC", "se1"] }, temp);
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, ChannelMultiple = 1, SkipNodes = ["convC", "se1"] }, temp);
 
         foreach (var d in pruned.Context.Diagnostics)
         {
@@ -232,7 +256,7 @@ public sealed class ChannelPruningTests
         using var temp = new TempDirectory();
         var path = ChannelModels.Save(ChannelModels.IntoGrouped(), temp.File("grouped.onnx"));
 
-        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, ChannelMultiple = 1 }, temp);
 
         var warning = pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsGrouped);
         StringAssert.Contains(warning.Message, "conv: the next layer Conv 'grouped' is a grouped Conv (group 2) that is not depthwise");
@@ -245,7 +269,7 @@ public sealed class ChannelPruningTests
         using var temp = new TempDirectory();
         var path = ChannelModels.Save(ChannelModels.WithIntermediateOutput(), temp.File("tap.onnx"));
 
-        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0 }, temp);
+        var pruned = PruningHarness.PruneFile(path, new PruneOptions { Method = PruneMethod.Channels, KeepFirstAndLast = false, MinLayerSize = 0, ChannelMultiple = 1 }, temp);
 
         var warning = pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsUnsupported);
         StringAssert.Contains(warning.Message, "conv: its channels reach the graph output 'conv_relu'");

@@ -66,6 +66,15 @@ public sealed record PruneOptions
     /// <summary>Weights with fewer elements than this are left alone.</summary>
     public long MinLayerSize { get; init; } = DefaultMinLayerSize;
 
+    /// <summary>The default <see cref="ChannelMultiple"/>: ONNX Runtime's NCHWc block on AVX2.</summary>
+    public const int DefaultChannelMultiple = 8;
+
+    /// <summary>
+    /// Channels: a layer whose channel count is a multiple of this keeps a multiple of it (the channels
+    /// kept are rounded up), so ONNX Runtime can still run it in its NCHWc layout; 1 keeps the exact share.
+    /// </summary>
+    public int ChannelMultiple { get; init; } = DefaultChannelMultiple;
+
     /// <summary>Keep the first and the last layers dense (default): they are usually the most sensitive. Reported with MSH2401.</summary>
     public bool KeepFirstAndLast { get; init; } = true;
 
@@ -106,6 +115,11 @@ public sealed record PruneOptions
         if (Scope == PruneScope.Global && Method != PruneMethod.Magnitude)
         {
             throw Invalid("PruneScope", $"a global threshold applies to magnitude pruning only, not {ModeText}");
+        }
+
+        if (ChannelMultiple < 1)
+        {
+            throw Invalid("PruneChannelMultiple", $"the channel multiple {ChannelMultiple} is below 1");
         }
 
         if (MinLayerSize < 0)
