@@ -16,6 +16,9 @@ try
         case "reconstruct":
             ReconstructionReport.Run(args[1..]);
             break;
+        case "channels":
+            ChannelPruningReport.Run(args[1..]);
+            break;
         case "data-passes":
             DataPassReport.Run(args[1..]);
             break;

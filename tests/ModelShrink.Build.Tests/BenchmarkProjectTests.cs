@@ -47,6 +47,23 @@ public sealed partial class BenchmarkProjectTests
     }
 
     [TestMethod]
+    public void ChannelPruningReportQuickPrunesByNormsAndOnDataWithMeasuredLatency()
+    {
+        var result = Benchmarks("channels", "--quick");
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        var rows = Rows(result.Output, "digits-mlp");
+        Assert.HasCount(2, rows, result.Output);
+        StringAssert.Contains(rows[0], "| weight norms |");
+        StringAssert.Contains(rows[1], "| data, refit |");
+        // Parameters removed and a latency ratio, both measured.
+        Assert.IsTrue(rows.All(r => ChannelRow().IsMatch(r)), result.Output);
+    }
+
+    [GeneratedRegex(@"\| [1-9][0-9.]* % \| [0-9]+\.[0-9]{2} \|")]
+    private static partial Regex ChannelRow();
+
+    [TestMethod]
     public void DataPassReportQuickTimesEveryPassAgainstAPlainInferencePass()
     {
         var result = Benchmarks("data-passes", "--quick");

@@ -50,6 +50,9 @@ internal sealed class ChannelPruner(PruneOptions options)
 
             var count = Count(plan!.Channels, target.Sparsity, options.ChannelMultiple);
             var channels = refit is null ? Lowest(plan.Importance(), count) : refit.Choose(plan, count, () => Lowest(plan.Importance(), count));
+            // The group's members were judged with it, even when its share rounds to nothing: a depthwise
+            // member is not then reported as left alone on its own.
+            done.UnionWith(plan.Members.Select(m => m.Weight));
             if (channels.Count == 0)
             {
                 continue;
@@ -57,7 +60,6 @@ internal sealed class ChannelPruner(PruneOptions options)
 
             plan.Apply(channels);
             refit?.Applied(plan, channels);
-            done.UnionWith(plan.Members.Select(m => m.Weight));
             narrowed += plan.Members.Count;
             removed += channels.Count;
         }
