@@ -134,7 +134,7 @@ namespace ModelShrink.Shared.Settings
 
         /// <summary>PruneMode.</summary>
         public static readonly Setting PruneMode = new Setting("PruneMode", SettingKind.Text, Pruning,
-            "`magnitude`, `nm:N:M` (e.g. `nm:2:4`; {Prune} optional, the sparsity is (M−N)/M) or `channels` (structured: whole output channels removed and every consumer rewired, so fewer parameters and faster)",
+            "`magnitude`, `nm:N:M` (e.g. `nm:2:4`; {Prune} optional, the sparsity is (M−N)/M) or `channels` (structured: whole output channels removed and every consumer rewired, so fewer parameters and faster; in MatMul-based attention, whole heads: the share {Prune} of each block's heads goes from Q, K, V, the Reshape shapes and the output projection, at least one kept)",
             defaultValue: "magnitude");
 
         /// <summary>PruneScope.</summary>
@@ -168,7 +168,7 @@ namespace ModelShrink.Shared.Settings
 
         /// <summary>Reconstruct.</summary>
         public static readonly Setting Reconstruct = new Setting("Reconstruct", SettingKind.Choice, Reconstruction,
-            "teacher-guided repair of weights rounded to integers (`Int8`, `Int8Static`, `Int4`) or pruned (magnitude, N:M), measured on {ReconstructData} against the original model. `Bias`: shift each changed layer's float bias so its per-channel output mean matches the original's (Nagel et al., 2019), layer by layer; a float Conv or Gemm without a bias is given one, other layers without a float bias are skipped (MSH2601); not after `Int8Static`. `Layerwise`: each MatMul/Gemm/Conv of the main graph gets its input second moment H = XᵀX measured on the original, then pruning chooses and compensates its zeros with SparseGPT and quantization rounds it with GPTQ onto the quantizer's own grid, so the layer's output stays closest to the original's; then `Bias`. Needs {ReconstructData} or {Holdout}. See [Reconstruction](#reconstruction)",
+            "teacher-guided repair of weights rounded to integers (`Int8`, `Int8Static`, `Int4`) or pruned (magnitude, N:M), measured on {ReconstructData} against the original model. `Bias`: shift each changed layer's float bias so its per-channel output mean matches the original's (Nagel et al., 2019), layer by layer; a float Conv or Gemm without a bias is given one, other layers without a float bias are skipped (MSH2601); not after `Int8Static`. `Layerwise`: each MatMul/Gemm/Conv of the main graph gets its input second moment H = XᵀX measured on the original, then pruning chooses and compensates its zeros with SparseGPT (channel pruning: chooses the channels the next layers miss least and refits those layers by least squares) and quantization rounds it with GPTQ onto the quantizer's own grid, so the layer's output stays closest to the original's; then `Bias`. Needs {ReconstructData} or {Holdout}. See [Reconstruction](#reconstruction)",
             defaultValue: "None", choices: new[] { "None", "Bias", "Layerwise" });
 
         /// <summary>ReconstructData.</summary>
