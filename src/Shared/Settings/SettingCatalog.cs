@@ -134,7 +134,7 @@ namespace ModelShrink.Shared.Settings
 
         /// <summary>PruneMode.</summary>
         public static readonly Setting PruneMode = new Setting("PruneMode", SettingKind.Text, Pruning,
-            "`magnitude`, `nm:N:M` (e.g. `nm:2:4`; {Prune} optional, the sparsity is (M−N)/M) or `channels` (structured: whole output channels removed and every consumer rewired, so fewer parameters and faster)",
+            "`magnitude`, `nm:N:M` (e.g. `nm:2:4`; {Prune} optional, the sparsity is (M−N)/M) or `channels` (structured: whole output channels removed and every consumer rewired, so fewer parameters and faster; in MatMul-based attention, whole heads: the share {Prune} of each block's heads goes from Q, K, V, the Reshape shapes and the output projection, at least one kept)",
             defaultValue: "magnitude");
 
         /// <summary>PruneScope.</summary>

@@ -279,24 +279,69 @@ public sealed class ChannelPruningTests
     }
 
     [TestMethod]
-    public void TransformerMlpsAreNarrowedWhileAttentionAndResidualsAreLeftAloneAndNamed()
+    public void TransformerAttentionLosesWholeHeadsAndTheMlpsChannelsWhileResidualsAreLeftAloneAndNamed()
     {
         using var temp = new TempDirectory();
+        var original = ModelReader.Load(Fixtures.Model("digits-transformer"));
 
         var pruned = PruningHarness.Prune("digits-transformer", new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 }, temp);
 
+        var score = PruningHarness.Score("digits-transformer", pruned.Path);
+        TestContext.WriteLine($"digits-transformer, channels 0.5: parameters {PruningHarness.Parameters(original)} -> {PruningHarness.Parameters(pruned.Model)}; {score}");
+        TestContext.WriteLine(string.Join(", ", pruned.Result.Counters.Select(c => $"{c.Key} {c.Value}")));
         foreach (var d in pruned.Context.Diagnostics)
         {
             TestContext.WriteLine(d.ToString());
         }
 
-        Assert.AreEqual(2, pruned.Counter("layers narrowed"), "the first MatMul of each block's MLP, through its bias and GELU");
-        CollectionAssert.AreEqual(new long[] { 32, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, "/blocks.0/fc1/MatMul")));
-        CollectionAssert.AreEqual(new long[] { 32, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, "/blocks.0/fc2/MatMul")));
+        Assert.AreEqual(2 + 2 * 3, pruned.Counter("layers narrowed"), "each block's first MLP MatMul (through its bias and GELU) and its q, k and v");
+        Assert.AreEqual(4, pruned.Counter(ChannelPruner.HeadsRemoved), "2 of the 4 heads of each block");
+        for (var block = 0; block < 2; block++)
+        {
+            var at = $"/blocks.{block}/";
+            foreach (var projection in new[] { "q", "k", "v" })
+            {
+                CollectionAssert.AreEqual(new long[] { 32, 16 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, $"{at}{projection}/MatMul")), projection);
+                CollectionAssert.AreEqual(new long[] { 16 }, PruningHarness.Dims(pruned.Model, $"blocks.{block}.{projection}.bias"), projection);
+            }
+
+            CollectionAssert.AreEqual(new long[] { 16, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, $"{at}o/MatMul")));
+            CollectionAssert.AreEqual(new long[] { 32, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, $"{at}fc1/MatMul")));
+            CollectionAssert.AreEqual(new long[] { 32, 32 }, PruningHarness.Dims(pruned.Model, PruningHarness.WeightOf(pruned.Model, $"{at}fc2/MatMul")));
+            var heads = pruned.Result.Counters.Single(c => c.Key.StartsWith($"{ChannelPruner.HeadsRemovedAt}{at}q/MatMul, {at}k/MatMul, {at}v/MatMul: ", StringComparison.Ordinal));
+            StringAssert.EndsWith(heads.Key, " of 4");
+            Assert.AreEqual(2, heads.Value);
+        }
+
         var codes = pruned.Codes.ToList();
-        Assert.Contains(ErrorCodes.PruneChannelsReshaped, codes, "q, k, v go into attention heads");
+        Assert.DoesNotContain(ErrorCodes.PruneChannelsReshaped, codes, "every attention block is recognised");
         Assert.Contains(ErrorCodes.PruneChannelsResidual, codes, "o and fc2 add into the residual stream");
-        StringAssert.Contains(pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsReshaped).Message, "/blocks.0/q/MatMul");
+        Assert.IsGreaterThan(0.5, score.Agreement, score.ToString());
+    }
+
+    [TestMethod]
+    public void TransformerWithoutTheRemovedHeadsComputesWhatTheOriginalComputesWithTheirVAndOutputRowsZeroed()
+    {
+        using var temp = new TempDirectory();
+        var source = Fixtures.Model("digits-transformer");
+
+        var pruned = PruningHarness.Prune("digits-transformer", new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5, SkipNodes = ["/blocks.0/fc1/MatMul", "/blocks.1/fc1/MatMul"] }, temp);
+
+        var original = ModelReader.Load(source);
+        var masked = ModelReader.Load(source);
+        for (var block = 0; block < 2; block++)
+        {
+            var removed = AttentionHeadTests.RemovedHeads(original, pruned.Model, $"blocks.{block}.q.bias", headSize: 8);
+            Assert.HasCount(2, removed);
+            AttentionHeadTests.SilenceHeads(masked, removed, PruningHarness.WeightOf(masked, $"/blocks.{block}/v/MatMul"), $"blocks.{block}.v.bias",
+                PruningHarness.WeightOf(masked, $"/blocks.{block}/o/MatMul"), headSize: 8);
+        }
+
+        var exact = PruningHarness.Score("digits-transformer", pruned.Path, ChannelModels.Save(masked, temp.File("masked.onnx")));
+        var score = PruningHarness.Score("digits-transformer", pruned.Path);
+        TestContext.WriteLine($"digits-transformer, half the heads only: {score}; against the original with those heads silenced: max|diff| {exact.MaxAbsDiff:G3}");
+        Assert.IsLessThanOrEqualTo(1e-4, exact.MaxAbsDiff, exact.ToString());
+        Assert.IsGreaterThan(1e-3, score.MaxAbsDiff, "the heads removed did contribute");
     }
 
     // Zeros, in `masked`, the output channels each (weight, bias) pair lost in `pruned` (found by their bias values); returns the kept channels.

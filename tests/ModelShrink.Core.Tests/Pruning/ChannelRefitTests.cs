@@ -67,6 +67,42 @@ public sealed class ChannelRefitTests
         Assert.IsGreaterThanOrEqualTo(2, compared);
     }
 
+    // The heads of block 0 alone, so the output projection's input at the kept heads is the original's.
+    [TestMethod]
+    public void AttentionHeadsAreChosenOnTheDataAndTheOutputProjectionIsRefit()
+    {
+        using var temp = new TempDirectory();
+        const string fixture = "digits-transformer";
+        var (calibration, heldOut) = Split(fixture, temp);
+        var source = Fixtures.Model(fixture);
+        var original = ModelReader.Load(source);
+        var group = new[] { "/blocks.0/q/MatMul", "/blocks.0/k/MatMul", "/blocks.0/v/MatMul" };
+        var prune = new PruneOptions
+        {
+            Method = PruneMethod.Channels,
+            Sparsity = 0.5,
+            SkipNodes = original.Graph.Nodes.Where(n => n.OpType is "MatMul" or "Gemm" && !group.Contains(n.Name)).Select(n => n.Name).ToList(),
+        };
+        var byNorm = temp.File("norm.onnx");
+        var refit = temp.File("refit.onnx");
+        Compressor.Run(source, byNorm, new CompressionOptions { Prune = prune });
+        var result = Compressor.Run(source, refit, new CompressionOptions { Prune = prune, Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration });
+
+        var counters = result.Passes.Single(p => p.Pass == "prune").Result.Counters;
+        Assert.AreEqual(2, counters[ChannelPruner.HeadsRemoved]);
+        Assert.AreEqual(1, counters[ChannelPruner.GroupsChosenOnData], "the heads are chosen by what the output projection loses");
+        Assert.AreEqual(1, counters[ChannelPruner.LayersRefit], "the output projection is refit");
+        const string output = "/blocks.0/o/MatMul_output_0";
+        var teacher = Outputs(original, [output], heldOut);
+        var before = Errors(teacher, Outputs(ModelReader.Load(byNorm), [output], heldOut))[output];
+        var after = Errors(teacher, Outputs(ModelReader.Load(refit), [output], heldOut))[output];
+        var normScore = PruningHarness.Score(fixture, byNorm);
+        var refitScore = PruningHarness.Score(fixture, refit);
+        TestContext.WriteLine($"{fixture}, half the heads of block 0: output projection rmse by norm {before.Rmse:G4}, chosen on data and refit {after.Rmse:G4}; "
+            + $"by norm {normScore}; refit {refitScore}; {string.Join(", ", counters.Where(c => c.Key.StartsWith(ChannelPruner.HeadsRemovedAt, StringComparison.Ordinal)).Select(c => c.Key))}");
+        Assert.IsLessThan(before.Rmse, after.Rmse, "refit lowers the output projection's held-out error");
+    }
+
     [TestMethod]
     public void WithoutLayerwiseReconstructionNothingIsRefit()
     {

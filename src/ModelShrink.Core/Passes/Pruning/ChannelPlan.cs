@@ -28,8 +28,23 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
     /// <summary>Depthwise Convs the channels pass through: their group shrinks by the channels removed.</summary>
     public IReadOnlyList<Node> Regrouped { get; init; } = [];
 
+    /// <summary>
+    /// Positions of the producer's output axis per channel: 1, or for attention heads the head size (a head is a
+    /// run of that many output columns of the Q, K and V projections).
+    /// </summary>
+    public long Width { get; init; } = 1;
+
+    /// <summary>Whether the channels are attention heads (<see cref="Attention.AttentionHeads"/>).</summary>
+    public bool Heads { get; init; }
+
+    /// <summary>Shape constants that count the channels (heads in a Reshape's shape): they shrink with them.</summary>
+    public IReadOnlyList<Attention.ShapeEdit> ShapeEdits { get; init; } = [];
+
     /// <summary>The layer's output channels now.</summary>
-    public int Channels => (int)Producer.Tensor.Dims[Producer.OutputAxis];
+    public int Channels => (int)(Producer.Tensor.Dims[Producer.OutputAxis] / Width);
+
+    // Where the producer's own channels sit along its output axis.
+    private ChannelMapping Own => new(-1, null, 0, Width, Producer.Tensor.Dims[Producer.OutputAxis]);
 
     /// <summary>
     /// Each channel's importance to the whole group it belongs to (DepGraph, Fang et al. 2023): the
@@ -39,7 +54,7 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
     /// </summary>
     public double[] Importance()
     {
-        var total = Normalized(TensorSlicing.Norms(Producer.Tensor, Producer.OutputAxis));
+        var total = Normalized(PerChannel(TensorSlicing.Norms(Producer.Tensor, Producer.OutputAxis), Own));
         foreach (var slice in Slices)
         {
             var tensor = slice.Node.Inputs[slice.Slot]!.ConstantTensor!;
@@ -48,14 +63,7 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
                 continue; // biases and normalization parameters carry no weight of their own
             }
 
-            var positions = TensorSlicing.Norms(tensor, slice.Axis);
-            var member = new double[total.Length];
-            for (var c = 0; c < member.Length; c++)
-            {
-                member[c] = Math.Sqrt(slice.Mapping.Positions([c]).Sum(p => p < positions.Length ? positions[p] * positions[p] : 0));
-            }
-
-            var normalized = Normalized(member);
+            var normalized = Normalized(PerChannel(TensorSlicing.Norms(tensor, slice.Axis), slice.Mapping));
             for (var c = 0; c < total.Length; c++)
             {
                 total[c] += normalized[c];
@@ -63,6 +71,18 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
         }
 
         return total;
+    }
+
+    // The norm of each channel's part, from the norms of the positions along the axis.
+    private double[] PerChannel(double[] positions, ChannelMapping mapping)
+    {
+        var result = new double[Channels];
+        for (var c = 0; c < result.Length; c++)
+        {
+            result[c] = Math.Sqrt(mapping.Positions([c]).Sum(p => p < positions.Length ? positions[p] * positions[p] : 0));
+        }
+
+        return result;
     }
 
     private static double[] Normalized(double[] norms)
@@ -74,8 +94,7 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
     /// <summary>Removes <paramref name="channels"/> everywhere.</summary>
     public void Apply(IReadOnlyCollection<int> channels)
     {
-        var own = channels.Select(c => (long)c).ToArray();
-        WeightStore.Replace(Producer.Weight, TensorSlicing.Remove(Producer.Tensor, Producer.OutputAxis, own));
+        WeightStore.Replace(Producer.Weight, TensorSlicing.Remove(Producer.Tensor, Producer.OutputAxis, Own.Positions(channels)));
         foreach (var slice in Slices)
         {
             var tensor = slice.Node.Inputs[slice.Slot]!.ConstantTensor!;
@@ -85,6 +104,11 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
         foreach (var node in Regrouped)
         {
             node.SetAttribute(Onnx.Ir.Attribute.FromInt("group", node.GetInt("group", 1) - channels.Count));
+        }
+
+        foreach (var edit in ShapeEdits)
+        {
+            edit.Apply(channels.Count);
         }
 
         foreach (var (value, mapping) in Values)

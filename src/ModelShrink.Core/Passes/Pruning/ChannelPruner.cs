@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Pruning.Attention;
 using ModelShrink.Core.Passes.Pruning.Refit;
 using ModelShrink.Onnx.Ir;
 
@@ -10,10 +11,11 @@ namespace ModelShrink.Core.Passes.Pruning;
 /// rounded down, at least one channel kept) are removed from the layer and from everything that
 /// reads them (<see cref="ChannelTrace"/>), so the model has fewer parameters and computes less
 /// while its inputs and outputs keep their shapes. Layers whose channels cannot be followed safely
-/// are left alone and named, one warning per reason code (MSH2404-MSH2407).
+/// are left alone and named, one warning per reason code (MSH2404-MSH2407). The Q, K and V projections of a
+/// MatMul-based attention block lose whole heads instead, the same heads together (<see cref="AttentionHeads"/>).
 /// <para>
-/// Counters: layers narrowed, channels removed, layers left alone, layers kept (first/last),
-/// layers skipped (by name), layers below min size, parameters before, parameters after.
+/// Counters: layers narrowed, channels removed, attention heads removed (and per block, which heads), layers left
+/// alone, layers kept (first/last), layers skipped (by name), layers below min size, parameters before, parameters after.
 /// </para>
 /// </summary>
 internal sealed class ChannelPruner(PruneOptions options)
@@ -24,12 +26,19 @@ internal sealed class ChannelPruner(PruneOptions options)
     /// <summary>Counter: groups whose channels were chosen by their measured effect rather than by weight norms.</summary>
     public const string GroupsChosenOnData = "groups chosen on data";
 
+    /// <summary>Counter: attention heads removed, in all blocks.</summary>
+    public const string HeadsRemoved = "attention heads removed";
+
+    /// <summary>The prefix of the per-block counter that names the heads removed: "heads removed at Q, K, V: 1, 3 of 4".</summary>
+    public const string HeadsRemovedAt = "heads removed at ";
+
     public PassResult Run(Model model, PassContext context)
     {
         var selection = LayerSelection.Select(model, options, context, includeGather: false);
         var before = Parameters(model);
         var blocked = new List<(string Code, string Text)>();
-        long narrowed = 0, removed = 0;
+        long narrowed = 0, removed = 0, headsRemoved = 0;
+        var headLists = new Dictionary<string, long>();
         var partners = selection.Groupable.GroupBy(l => l.Node).ToDictionary(g => g.Key, g => g.First());
         var done = new HashSet<Value>();
         var refit = context.Get(SharedPassData.LayerStatistics) is { } statistics ? new ChannelRefit(statistics, context.Cancellation) : null;
@@ -41,7 +50,8 @@ internal sealed class ChannelPruner(PruneOptions options)
                 continue; // narrowed already, with the group of a layer before it
             }
 
-            var (plan, block) = ChannelTrace.Plan(target.Layer, node => partners.GetValueOrDefault(node));
+            var (plan, block) = AttentionHeads.Plan(target.Layer, node => partners.GetValueOrDefault(node), model.Opsets.Default)
+                ?? ChannelTrace.Plan(target.Layer, node => partners.GetValueOrDefault(node));
             if (block is not null)
             {
                 blocked.Add((block.Code, $"{target.Layer.Name}: {block.Reason}"));
@@ -61,7 +71,12 @@ internal sealed class ChannelPruner(PruneOptions options)
             plan.Apply(channels);
             refit?.Applied(plan, channels);
             narrowed += plan.Members.Count;
-            removed += channels.Count;
+            removed += channels.Count * plan.Width;
+            if (plan.Heads)
+            {
+                headsRemoved += channels.Count;
+                headLists[$"{HeadsRemovedAt}{string.Join(", ", plan.Members.Select(m => m.Name))}: {string.Join(", ", channels.Order())} of {plan.Channels + channels.Count}"] = channels.Count;
+            }
         }
 
         foreach (var group in blocked.GroupBy(b => b.Code))
@@ -81,6 +96,7 @@ internal sealed class ChannelPruner(PruneOptions options)
             [GroupsChosenOnData] = refit?.GroupsChosenOnData ?? 0,
             ["layers narrowed"] = narrowed,
             ["channels removed"] = removed,
+            [HeadsRemoved] = headsRemoved,
             ["layers left alone"] = blocked.Count,
             ["layers kept (first/last)"] = selection.KeptAtEnds,
             ["layers skipped (by name)"] = selection.SkippedByName,
@@ -88,6 +104,11 @@ internal sealed class ChannelPruner(PruneOptions options)
             ["parameters before"] = before,
             ["parameters after"] = Parameters(model),
         };
+        foreach (var (key, count) in headLists)
+        {
+            counters[key] = count;
+        }
+
         return new PassResult(narrowed > 0, counters);
     }
 

@@ -25,7 +25,8 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// a Resize or Upsample over the spatial axes and a Pad that pads none of the channels.
 /// Anything else leaves the layer alone with a coded reason: a computed operand that does not carry
 /// the same channels (residual Add, MSH2404), a grouped Conv that is not depthwise (MSH2405), a Reshape,
-/// Transpose or other layout change such as attention heads (MSH2406), or a graph output, subgraph
+/// Transpose or other layout change, a fused attention op (MSH2406; MatMul-based attention heads are
+/// <see cref="Attention.AttentionHeads"/>' groups), or a graph output, subgraph
 /// read, op mixing channels, unknown op or shared weight (MSH2407).
 /// </summary>
 internal sealed class ChannelTrace
@@ -350,6 +351,10 @@ internal sealed class ChannelTrace
                 }
 
                 return Cut(node, 1, node.Inputs[1], w.Dims.Count - 2, mapping, consumes: w.Dims.Count == 2);
+            case "Attention" or "com.microsoft.Attention" or "com.microsoft.MultiHeadAttention" or "com.microsoft.GroupQueryAttention"
+                or "com.microsoft.PackedAttention" or "com.microsoft.PackedMultiHeadAttention" or "com.microsoft.DecoderMaskedMultiHeadAttention":
+                return new ChannelBlock(ErrorCodes.PruneChannelsReshaped,
+                    $"{Describe(node)} is a fused attention op: its heads are not pruned (only MatMul-based attention is)");
             case var _ when LayoutChanges.Contains(op):
                 return new ChannelBlock(ErrorCodes.PruneChannelsReshaped,
                     $"{Describe(node)} changes the layout of the channels before the next layer (e.g. attention heads)");
