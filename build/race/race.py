@@ -58,6 +58,7 @@ OURS_ARGS = {
 }
 # What "no slower to run" tolerates: latency medians closer than this are within the run-to-run spread.
 LATENCY_TOLERANCE = 1.05
+LATENCY_TURN_MS = 25  # ms: each latency turn runs a session at least this long (and at least three times)
 SPEED_GOAL = 0.2  # ours/peer: at least 5x faster
 NOT_INSTALLED = "onnxruntime not installed"
 
@@ -371,17 +372,23 @@ def initializer_bytes(path):
 
 
 def latencies(sessions, feed_set, rounds):
-    """Median ms of each session on one input; the sessions take turns, three runs each, in rotating order."""
+    """Median ms of each session on one input; the sessions take turns in rotating order, each turn at least
+    three runs and at least LATENCY_TURN_MS of runs (a 0.4 ms model gets about 60 a turn: with 16 intra-op
+    threads a handful of sub-millisecond runs measured the thread pool's wake-ups, not the model)."""
     feeds = [dict(zip([i.name for i in s.get_inputs()], feed_set)) for s in sessions]
     times = [[] for _ in sessions]
+    runs = []
     for s, f in zip(sessions, feeds):
         for _ in range(2):
             s.run(None, f)
+        started = time.perf_counter()
+        s.run(None, f)
+        runs.append(max(3, min(200, int(LATENCY_TURN_MS / max((time.perf_counter() - started) * 1e3, 1e-3)))))
     for r in range(rounds):
         order = list(range(len(sessions)))
         order = order[r % len(order):] + order[:r % len(order)]
         for i in order:
-            for _ in range(3):
+            for _ in range(runs[i]):
                 started = time.perf_counter()
                 sessions[i].run(None, feeds[i])
                 times[i].append((time.perf_counter() - started) * 1e3)
@@ -417,7 +424,7 @@ def race(args):
         "versions": {"python": platform.python_version(), "numpy": np.__version__, "onnx": onnx.__version__,
                      "onnxruntime": ort.__version__ if ort else None, "ours": version.stdout.strip()},
         "config": {"rounds": args.rounds, "latency_rounds": args.latency_rounds, "latency_threads": len(affinity),
-                   "speed_goal": SPEED_GOAL, "latency_tolerance": LATENCY_TOLERANCE},
+                   "speed_goal": SPEED_GOAL, "latency_tolerance": LATENCY_TOLERANCE, "latency_turn_ms": LATENCY_TURN_MS},
         "models": {},
     }
     print(f"race: {len(affinity)} cores, onnxruntime {results['versions']['onnxruntime'] or 'not installed'}, ours {results['versions']['ours']}", flush=True)

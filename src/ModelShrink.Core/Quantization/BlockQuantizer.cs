@@ -1,5 +1,7 @@
 using ModelShrink.Onnx.Tensors;
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelShrink.Core.Quantization;
 
@@ -138,25 +140,57 @@ public static class BlockQuantizer
         var zeroRow = (blocks + 1) / 2;
         var zeroPoints = symmetric ? null : new byte[(long)n * zeroRow];
         ForEachTile(values, k, n, blockSize, symmetric, grid, (block, n0, width, codes, tileScales, stored) =>
-        {
-            for (var t = 0; t < width; t++)
-            {
-                var column = n0 + t;
-                var output = b.AsSpan((int)(((long)column * blocks + block) * blob), blob);
-                for (var j = 0; j < blob; j++)
-                {
-                    output[j] = (byte)(codes[2 * j * width + t] | (codes[(2 * j + 1) * width + t] << 4));
-                }
+            PackTile(b, scales, zeroPoints, blocks, block, n0, width, codes, tileScales, stored));
+        return new MatMulNBitsWeight(k, n, blockSize, b, scales, zeroPoints);
+    }
 
-                scales[(long)column * blocks + block] = tileScales[t];
-                if (zeroPoints is not null)
+    // One tile's codes [BlockSize, width] into MatMulNBits' column-major blocks: rows 2j and 2j+1 are
+    // paired into one byte along the tile's width (vectorized), then each column's BlockSize / 2 bytes
+    // are gathered into place.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTile(byte[] b, float[] scales, byte[]? zeroPoints, int blocks, int block, int n0, int width,
+        ReadOnlySpan<byte> codes, ReadOnlySpan<float> tileScales, ReadOnlySpan<float> stored)
+    {
+        var blob = codes.Length / width / 2;
+        // Block sizes past 512 would make the pairs too large for the stack.
+        Span<byte> pairs = blob * width <= 16384 ? stackalloc byte[blob * width] : new byte[blob * width];
+        for (var j = 0; j < blob; j++)
+        {
+            var low = codes.Slice(2 * j * width, width);
+            var high = codes.Slice((2 * j + 1) * width, width);
+            var target = pairs.Slice(j * width, width);
+            var t = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; t <= width - Vector<byte>.Count; t += Vector<byte>.Count)
                 {
-                    // Blocks 2i and 2i+1 share a byte and may be done by different threads.
-                    InterlockedOr(ref zeroPoints[(long)column * zeroRow + block / 2], (byte)((int)stored[t] << (block % 2 * 4)));
+                    (new Vector<byte>(low.Slice(t)) | Vector.ShiftLeft(new Vector<byte>(high.Slice(t)), 4)).CopyTo(target.Slice(t));
                 }
             }
-        });
-        return new MatMulNBitsWeight(k, n, blockSize, b, scales, zeroPoints);
+
+            for (; t < width; t++)
+            {
+                target[t] = (byte)(low[t] | (high[t] << 4));
+            }
+        }
+
+        var zeroRow = (blocks + 1) / 2;
+        for (var t = 0; t < width; t++)
+        {
+            var column = n0 + t;
+            var output = b.AsSpan((int)(((long)column * blocks + block) * blob), blob);
+            for (var j = 0; j < blob; j++)
+            {
+                output[j] = pairs[j * width + t];
+            }
+
+            scales[(long)column * blocks + block] = tileScales[t];
+            if (zeroPoints is not null)
+            {
+                // Blocks 2i and 2i+1 share a byte and may be done by different threads.
+                InterlockedOr(ref zeroPoints[(long)column * zeroRow + block / 2], (byte)((int)stored[t] << (block % 2 * 4)));
+            }
+        }
     }
 
     /// <summary>Quantizes a [K, N] weight for blocked DequantizeLinear along axis 0.</summary>
@@ -244,58 +278,18 @@ public static class BlockQuantizer
         var nonFinite = 0;
         ParallelWork.Run(blocks * tiles, (long)k * n, index =>
         {
-            var block = index / tiles;
-            var n0 = index % tiles * TileColumns;
-            var width = Math.Min(TileColumns, n - n0);
-            var first = block * blockSize;
-            var rows = Math.Min(k, first + blockSize) - first;
-            Span<float> mins = stackalloc float[width];
-            Span<float> maxs = stackalloc float[width];
-            Span<float> scales = stackalloc float[width];
-            Span<float> stored = stackalloc float[width];
-            var codes = ArrayPool<byte>.Shared.Rent(blockSize * width);
+            var codes = ArrayPool<byte>.Shared.Rent(blockSize * TileColumns);
             try
             {
-                var span = values.Span;
-                mins.Fill(float.PositiveInfinity);
-                maxs.Fill(float.NegativeInfinity);
-                for (var row = first; row < first + rows; row++)
+                var block = index / tiles;
+                var n0 = index % tiles * TileColumns;
+                var width = Math.Min(TileColumns, n - n0);
+                Span<float> scales = stackalloc float[width];
+                Span<float> stored = stackalloc float[width];
+                if (!QuantizeTile(values.Span, k, n, blockSize, symmetric, grid, block, n0, scales, stored, codes.AsSpan(0, blockSize * width)))
                 {
-                    QuantizeKernels.AccumulateMinMax(span.Slice(row * n + n0, width), mins, maxs);
-                }
-
-                for (var t = 0; t < width; t++)
-                {
-                    if (!float.IsFinite(mins[t]) || !float.IsFinite(maxs[t]))
-                    {
-                        Interlocked.Exchange(ref nonFinite, 1);
-                        return;
-                    }
-
-                    if (grid is not null)
-                    {
-                        scales[t] = grid.Scales[block * n + n0 + t];
-                        stored[t] = grid.Stored[block * n + n0 + t];
-                        continue;
-                    }
-
-                    var (scale, zero) = Parameters(mins[t], maxs[t], symmetric);
-                    scales[t] = scale;
-                    stored[t] = symmetric ? 8 : zero;
-                }
-
-                for (var row = 0; row < rows; row++)
-                {
-                    QuantizeKernels.Quantize(span.Slice((first + row) * n + n0, width), codes.AsSpan(row * width, width), scales, stored, 0, 15);
-                }
-
-                // Rows past K (the last block's zero padding) hold the code of 0: the zero point.
-                for (var row = rows; row < blockSize; row++)
-                {
-                    for (var t = 0; t < width; t++)
-                    {
-                        codes[row * width + t] = (byte)stored[t];
-                    }
+                    Interlocked.Exchange(ref nonFinite, 1);
+                    return;
                 }
 
                 action(block, n0, width, codes.AsSpan(0, blockSize * width), scales, stored);
@@ -309,6 +303,60 @@ public static class BlockQuantizer
         {
             throw new WeightQuantizer.NonFiniteWeightException();
         }
+    }
+
+    // One tile: block `block` of rows by scales.Length columns from n0. Fills scales, stored zero points
+    // and codes [BlockSize, width]; false when a value is NaN or infinite.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool QuantizeTile(ReadOnlySpan<float> span, int k, int n, int blockSize, bool symmetric, BlockGrid? grid,
+        int block, int n0, Span<float> scales, Span<float> stored, Span<byte> codes)
+    {
+        var width = scales.Length;
+        var first = block * blockSize;
+        var rows = Math.Min(k, first + blockSize) - first;
+        Span<float> mins = stackalloc float[width];
+        Span<float> maxs = stackalloc float[width];
+        mins.Fill(float.PositiveInfinity);
+        maxs.Fill(float.NegativeInfinity);
+        for (var row = first; row < first + rows; row++)
+        {
+            QuantizeKernels.AccumulateMinMax(span.Slice(row * n + n0, width), mins, maxs);
+        }
+
+        for (var t = 0; t < width; t++)
+        {
+            if (!float.IsFinite(mins[t]) || !float.IsFinite(maxs[t]))
+            {
+                return false;
+            }
+
+            if (grid is not null)
+            {
+                scales[t] = grid.Scales[block * n + n0 + t];
+                stored[t] = grid.Stored[block * n + n0 + t];
+                continue;
+            }
+
+            var (scale, zero) = Parameters(mins[t], maxs[t], symmetric);
+            scales[t] = scale;
+            stored[t] = symmetric ? 8 : zero;
+        }
+
+        for (var row = 0; row < rows; row++)
+        {
+            QuantizeKernels.Quantize(span.Slice((first + row) * n + n0, width), codes.Slice(row * width, width), scales, stored, 0, 15);
+        }
+
+        // Rows past K (the last block's zero padding) hold the code of 0: the zero point.
+        for (var row = rows; row < blockSize; row++)
+        {
+            for (var t = 0; t < width; t++)
+            {
+                codes[row * width + t] = (byte)stored[t];
+            }
+        }
+
+        return true;
     }
 
     private static void InterlockedOr(ref byte target, byte bits)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ModelShrink.Core.Quantization;
@@ -9,9 +10,15 @@ namespace ModelShrink.Core.Quantization;
 /// ONNX Runtime's quantize_nparray (divide in float32, round, then add the zero point), so equal
 /// parameters give equal bytes.
 /// </summary>
+/// <remarks>
+/// The loops are compiled fully optimized on first call (AggressiveOptimization): they run millions of
+/// times within a second of the process's start, and tiered compilation would run them as unoptimized
+/// tier-0 code until its call counting (after a 100 ms delay that every new method restarts) caught up.
+/// </remarks>
 public static class QuantizeKernels
 {
     /// <summary>The smallest and largest value of <paramref name="values"/>, and whether any is NaN or infinite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Min, float Max, bool NonFinite) MinMax(ReadOnlySpan<float> values)
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -54,14 +61,37 @@ public static class QuantizeKernels
         return (min, max, !allFinite);
     }
 
-    /// <summary>Widens running per-lane ranges with one row: mins[j] = min(mins[j], row[j]), likewise maxs.</summary>
+    /// <summary>Widens running per-lane ranges with one row: mins[j] = min(mins[j], row[j]), likewise maxs; a NaN propagates.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateMinMax(ReadOnlySpan<float> row, Span<float> mins, Span<float> maxs)
     {
-        System.Numerics.Tensors.TensorPrimitives.Min(row, mins, mins);
-        System.Numerics.Tensors.TensorPrimitives.Max(row, maxs, maxs);
+        if (mins.Length < row.Length || maxs.Length < row.Length)
+        {
+            throw new ArgumentException("mins and maxs must be as long as row");
+        }
+
+        var i = 0;
+        var lanes = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Vector.Min/Max follow IEEE 754:2019 (a NaN propagates), as TensorPrimitives.Min/Max and MathF.Min/Max do.
+            for (; i <= row.Length - lanes; i += lanes)
+            {
+                var x = new Vector<float>(row.Slice(i));
+                Vector.Min(new Vector<float>(mins.Slice(i)), x).CopyTo(mins.Slice(i));
+                Vector.Max(new Vector<float>(maxs.Slice(i)), x).CopyTo(maxs.Slice(i));
+            }
+        }
+
+        for (; i < row.Length; i++)
+        {
+            mins[i] = MathF.Min(mins[i], row[i]);
+            maxs[i] = MathF.Max(maxs[i], row[i]);
+        }
     }
 
     /// <summary>Quantizes <paramref name="source"/> with one scale and zero point.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> source, Span<byte> destination, float scale, int zeroPoint, int qmin, int qmax)
     {
         if (destination.Length < source.Length)
@@ -98,6 +128,7 @@ public static class QuantizeKernels
     /// Quantizes a row whose lanes each have their own scale and zero point (per-channel along the
     /// last axis, or one block row of a blocked layout): element j uses scales[j] and zeroPoints[j].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> source, Span<byte> destination, ReadOnlySpan<float> scales, ReadOnlySpan<float> zeroPoints, int qmin, int qmax)
     {
         if (destination.Length < source.Length || scales.Length < source.Length || zeroPoints.Length < source.Length)
@@ -135,6 +166,7 @@ public static class QuantizeKernels
         return (byte)(int)Math.Clamp(q, qmin, qmax);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<int> Lane(ReadOnlySpan<float> source, Vector<float> scale, Vector<float> zeroPoint, Vector<float> lo, Vector<float> hi)
     {
         var q = Vector.Round(new Vector<float>(source) / scale) + zeroPoint;
@@ -142,6 +174,7 @@ public static class QuantizeKernels
     }
 
     // Values are already within [-128, 255], so the truncating narrows keep them exactly (as two's complement bytes).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<byte> Pack(Vector<int> a, Vector<int> b, Vector<int> c, Vector<int> d) =>
         Vector.AsVectorByte(Vector.Narrow(Vector.Narrow(a, b), Vector.Narrow(c, d)));
 }
