@@ -10,6 +10,30 @@ public sealed class CompressReportTests
     private static string Holdout => Path.Combine(Fixtures.Root, "digits-mlp");
 
     [TestMethod]
+    public void TheTextStartsWithTheRunsSentenceAndTheJsonCarriesItAndTheShortfall()
+    {
+        using var temp = new TempDirectory();
+        string[] args = ["compress", Fixtures.Model("digits-mlp"), "-o", temp.File("out.onnx"), "--quantize", "int8", "--max-size", "40KB"];
+
+        var text = CliRunner.InProcess(args);
+        var json = CliRunner.InProcess([.. args, "--json"]);
+
+        Assert.AreEqual(1, text.ExitCode);
+        Assert.AreEqual(1, json.ExitCode);
+        using var document = JsonDocument.Parse(json.Stdout);
+        var root = document.RootElement;
+        var bytes = root.GetProperty("compression").GetProperty("compressedBytes").GetInt64();
+        var summary = root.GetProperty("summary").GetString()!;
+        StringAssert.StartsWith(summary, "Wrote nothing: int8 per-channel (");
+        StringAssert.EndsWith(summary, $"broke MaxSize by {ModelShrink.Shared.ByteSize.Format(bytes - 40 * 1024)}");
+        Assert.AreEqual(summary, text.Stdout.Split(Environment.NewLine)[0], "the sentence is the text's first line");
+        var shortfall = root.GetProperty("shortfall");
+        Assert.AreEqual("int8 per-channel", shortfall.GetProperty("candidate").GetString());
+        Assert.AreEqual(bytes - 40 * 1024, shortfall.GetProperty("missed")[0].GetProperty("over").GetDouble());
+        Assert.AreEqual("BudgetSeverity=Warning to place it anyway", shortfall.GetProperty("waysOut").EnumerateArray().Last().GetString());
+    }
+
+    [TestMethod]
     public void ReportWritesJsonAndHtmlForTheRunAndNamesThePage()
     {
         using var temp = new TempDirectory();
