@@ -53,6 +53,23 @@ public sealed class CliErrorContractTests
             result.Stderr);
     }
 
+    [TestMethod]
+    public void EverySettingsProblemOfOneCompressInvocationIsReportedAtOnceEachOnItsOwnCodedLine()
+    {
+        using var temp = new TempDirectory();
+
+        var result = CliRunner.InProcess("compress", Fixtures.Model("digits-mlp"), "-o", temp.File("out.onnx"),
+            "--quantize", "int9", "--max-size", "big", "--min-cosine", "2");
+
+        // As the build reports every bad metadata value of an item: all of them, not the first only.
+        Assert.AreEqual(1, result.ExitCode);
+        Assert.AreEqual("", result.Stdout);
+        var lines = result.Stderr.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        CollectionAssert.AreEqual(new[] { "--quantize", "--max-size", "--min-cosine" },
+            lines.Select(l => Regex.Match(l, @"^error MSH1014: (--[a-z-]+): '").Groups[1].Value).ToArray(), result.Stderr);
+        Assert.IsFalse(Directory.EnumerateFileSystemEntries(temp.Path).Any(), "nothing written");
+    }
+
     private static void AssertOneCodedLine(string stderr, string path, string code)
     {
         Assert.EndsWith(Environment.NewLine, stderr);

@@ -13,6 +13,14 @@ public sealed class CompareReconstructTests
     private const string Fixture = "digits-transformer";
     private static readonly string[] Modes = ["none", "bias", "layerwise"];
 
+    // The candidates' labels: the precision, then the reconstruction, named in each (none included).
+    private static string Label(string reconstruct) => reconstruct switch
+    {
+        "none" => "int4 + no reconstruction",
+        "bias" => "int4 + bias correction",
+        _ => $"int4 + {reconstruct} reconstruction",
+    };
+
     [TestMethod]
     [DataRow("layerwise", "capture-layer-inputs")]
     [DataRow("bias", "bias-correction")]
@@ -26,14 +34,14 @@ public sealed class CompareReconstructTests
 
         Assert.AreEqual(0, compared.ExitCode, compared.Stderr);
         Assert.AreEqual(0, plain.ExitCode, plain.Stderr);
-        StringAssert.Contains(compared.Stdout, $"compared: wrote reconstruct {written}: Int4");
+        StringAssert.StartsWith(compared.Stdout, $"Wrote {Label(written)} (");
         using var json = JsonDocument.Parse(File.ReadAllText(temp.File("report/report.json")));
         var root = json.RootElement;
         Assert.AreEqual("passed", root.GetProperty("verdict").GetString());
-        Assert.AreEqual($"reconstruct {written}: Int4", root.GetProperty("chosen").GetString());
+        Assert.AreEqual(Label(written), root.GetProperty("chosen").GetString());
         Assert.AreEqual(temp.File("compared.onnx"), root.GetProperty("output").GetString());
         var candidates = root.GetProperty("candidates").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
-        CollectionAssert.AreEqual(Modes.Select(m => $"reconstruct {m}: Int4").ToArray(), candidates.Keys.ToArray());
+        CollectionAssert.AreEqual(Modes.Select(Label).ToArray(), candidates.Keys.ToArray());
         var cosine = candidates.ToDictionary(c => c.Key, c => c.Value.GetProperty("metrics").GetProperty("cosine").GetDouble());
         foreach (var (name, candidate) in candidates)
         {
@@ -46,8 +54,8 @@ public sealed class CompareReconstructTests
 
         // Same size (reconstruction changes values, not layouts); layer-wise closest to the original (0.99923 vs 0.99745 plain, measured).
         Assert.AreEqual(1, candidates.Values.Select(c => c.GetProperty("bytes").GetInt64()).Distinct().Count());
-        Assert.IsGreaterThan(cosine["reconstruct none: Int4"], cosine["reconstruct layerwise: Int4"]);
-        var chosen = candidates[$"reconstruct {written}: Int4"];
+        Assert.IsGreaterThan(cosine[Label("none")], cosine[Label("layerwise")]);
+        var chosen = candidates[Label(written)];
         CollectionAssert.Contains(chosen.GetProperty("passes").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray(), pass);
         Assert.AreEqual(new FileInfo(temp.File("compared.onnx")).Length, chosen.GetProperty("bytes").GetInt64());
 

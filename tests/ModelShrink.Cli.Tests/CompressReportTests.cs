@@ -10,6 +10,30 @@ public sealed class CompressReportTests
     private static string Holdout => Path.Combine(Fixtures.Root, "digits-mlp");
 
     [TestMethod]
+    public void TheTextStartsWithTheRunsSentenceAndTheJsonCarriesItAndTheShortfall()
+    {
+        using var temp = new TempDirectory();
+        string[] args = ["compress", Fixtures.Model("digits-mlp"), "-o", temp.File("out.onnx"), "--quantize", "int8", "--max-size", "40KB"];
+
+        var text = CliRunner.InProcess(args);
+        var json = CliRunner.InProcess([.. args, "--json"]);
+
+        Assert.AreEqual(1, text.ExitCode);
+        Assert.AreEqual(1, json.ExitCode);
+        using var document = JsonDocument.Parse(json.Stdout);
+        var root = document.RootElement;
+        var bytes = root.GetProperty("compression").GetProperty("compressedBytes").GetInt64();
+        var summary = root.GetProperty("summary").GetString()!;
+        StringAssert.StartsWith(summary, "Wrote nothing: int8 per-channel (");
+        StringAssert.EndsWith(summary, $"broke MaxSize by {ModelShrink.Shared.ByteSize.Format(bytes - 40 * 1024)}");
+        Assert.AreEqual(summary, text.Stdout.Split(Environment.NewLine)[0], "the sentence is the text's first line");
+        var shortfall = root.GetProperty("shortfall");
+        Assert.AreEqual("int8 per-channel", shortfall.GetProperty("candidate").GetString());
+        Assert.AreEqual(bytes - 40 * 1024, shortfall.GetProperty("missed")[0].GetProperty("over").GetDouble());
+        Assert.AreEqual("BudgetSeverity=Warning to place it anyway", shortfall.GetProperty("waysOut").EnumerateArray().Last().GetString());
+    }
+
+    [TestMethod]
     public void ReportWritesJsonAndHtmlForTheRunAndNamesThePage()
     {
         using var temp = new TempDirectory();
@@ -63,21 +87,21 @@ public sealed class CompressReportTests
             "--min-cosine", "0.99999999999", "--report", temp.File("report"), "--progress");
 
         Assert.AreEqual(0, result.ExitCode, result.Stderr);
-        StringAssert.Matches(result.Stderr, new System.Text.RegularExpressions.Regex(@"searching: step 1 of ~\d+, Int8 \(elapsed \d+s\)"));
+        StringAssert.Matches(result.Stderr, new System.Text.RegularExpressions.Regex(@"searching: step 1 of ~\d+, int8 per-channel \(elapsed \d+s\)"));
         using var json = JsonDocument.Parse(File.ReadAllText(temp.File("report/report.json")));
         var root = json.RootElement;
         var candidates = root.GetProperty("candidates").EnumerateArray().ToArray();
         var names = candidates.Select(c => c.GetProperty("name").GetString()).ToArray();
-        Assert.AreEqual("Int8", names[0], "digits-mlp has no MatMul for int4");
-        CollectionAssert.IsSubsetOf(new[] { "Int8", "Fp16", "None" }, names);
-        Assert.AreEqual("None", names[^1]);
-        Assert.AreEqual("None", root.GetProperty("chosen").GetString());
-        var fp16 = candidates.Single(c => c.GetProperty("name").GetString() == "Fp16");
+        Assert.AreEqual("int8 per-channel", names[0], "digits-mlp has no MatMul for int4");
+        CollectionAssert.IsSubsetOf(new[] { "int8 per-channel", "fp16", "float32" }, names);
+        Assert.AreEqual("float32", names[^1]);
+        Assert.AreEqual("float32", root.GetProperty("chosen").GetString());
+        var fp16 = candidates.Single(c => c.GetProperty("name").GetString() == "fp16");
         Assert.IsFalse(fp16.GetProperty("passed").GetBoolean());
         Assert.AreEqual("MinCosine", fp16.GetProperty("brokenBudgets")[0].GetString());
         Assert.IsGreaterThan(0.0, fp16.GetProperty("elapsedMs").GetDouble());
         Assert.AreEqual(new FileInfo(temp.File("out.onnx")).Length, candidates[^1].GetProperty("bytes").GetInt64());
-        Assert.IsTrue(root.GetProperty("diagnostics").EnumerateArray().Any(d => d.GetProperty("candidate").GetString() == "Fp16" && d.GetProperty("code").GetString() == "MSH4102"));
+        Assert.IsTrue(root.GetProperty("diagnostics").EnumerateArray().Any(d => d.GetProperty("candidate").GetString() == "fp16" && d.GetProperty("code").GetString() == "MSH4102"));
 
         // The smallest mixed plan missed only the accuracy budget, so the search measured each layer quantized alone.
         Assert.AreEqual("quantized-alone", root.GetProperty("sensitivityMethod").GetString());

@@ -48,8 +48,7 @@ public static class CompressCommand
             var source = parse.GetValue(Model)!;
             var output = parse.GetValue(OutputFile)!;
             var values = Settings.Read(parse);
-            var settings = SettingsBinder.Job(values);
-            var providers = values.Has(SettingCatalog.Providers) ? SettingsBinder.Providers(values) : null;
+            var (settings, providers) = values.BindAll(v => (SettingsBinder.Job(v), v.Has(SettingCatalog.Providers) ? SettingsBinder.Providers(v) : null));
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var result = StagedRun(source, output, settings, providers, ProgressWriter.For(parse, Progress));
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);

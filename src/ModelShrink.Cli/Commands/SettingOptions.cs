@@ -43,7 +43,11 @@ public sealed class SettingOptions
         }
     }
 
-    /// <summary>The values given on the command line; relative paths resolve against the working folder.</summary>
+    /// <summary>
+    /// The values given on the command line; relative paths resolve against the working folder. Bad
+    /// values are collected, not thrown (see <see cref="SettingValues.BindAll"/>), so one invocation
+    /// reports all of them, as the build does for an item.
+    /// </summary>
     public SettingValues Read(ParseResult parse)
     {
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -71,6 +75,6 @@ public sealed class SettingOptions
             }
         }
 
-        return new SettingValues(values, SettingSurface.Cli, file: null, Environment.CurrentDirectory);
+        return new SettingValues(values, SettingSurface.Cli, file: null, Environment.CurrentDirectory) { CollectProblems = true };
     }
 }

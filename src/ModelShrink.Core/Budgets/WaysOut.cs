@@ -21,14 +21,13 @@ public static class WaysOut
     /// <summary>"; ways out: A, B, or BudgetSeverity=Warning to place it anyway" (the last only for an error); empty when there is none.</summary>
     public static string Join(IEnumerable<string> waysOut, BudgetSeverity severity)
     {
-        var ways = waysOut.ToList();
-        if (severity == BudgetSeverity.Error)
-        {
-            ways.Add("BudgetSeverity=Warning to place it anyway");
-        }
-
+        var ways = List(waysOut, severity);
         return ways.Count == 0 ? "" : "; ways out: " + (ways.Count == 1 ? ways[0] : string.Join(", ", ways.Take(ways.Count - 1)) + ", or " + ways[^1]);
     }
+
+    /// <summary>The ways out as a list (for the report's shortfall): <paramref name="waysOut"/>, then BudgetSeverity=Warning for an error.</summary>
+    public static IReadOnlyList<string> List(IEnumerable<string> waysOut, BudgetSeverity severity) =>
+        [.. waysOut, .. severity == BudgetSeverity.Error ? ["BudgetSeverity=Warning to place it anyway"] : Array.Empty<string>()];
 
     /// <summary>What makes a model smaller than a run with <paramref name="prune"/> did: a smaller mode (the size hint) and pruning when none ran.</summary>
     public static IEnumerable<string> Smaller(PruneOptions? prune, string? modeHint)

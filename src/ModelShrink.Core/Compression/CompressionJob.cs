@@ -73,6 +73,16 @@ public sealed record JobResult(CompressionResult Compression, ValidationResult? 
     /// <summary>One sentence on why the search chose what it chose; null without a search.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>
+    /// The run in one sentence, from its measured candidates and budgets: what was chosen and why the
+    /// others were not, what a plain run did and that its budgets held, or what came closest when
+    /// nothing was written (Search.RunSummary; set by Search.CompressionRun, null from a bare job).
+    /// </summary>
+    public string? Summary { get; init; }
+
+    /// <summary>When the run wrote nothing: the candidate closest to the budgets, how far it missed each, and what to try; else null.</summary>
+    public Budgets.Shortfall? Shortfall { get; init; }
+
     /// <summary>The layers the search kept in float so the accuracy budget holds.</summary>
     public IReadOnlyList<string> KeptFloat { get; init; } = [];
 

@@ -36,6 +36,16 @@ public sealed record CompressionReport(
     IReadOnlyList<ReportDiagnostic> Diagnostics,
     ReportEnvironment Environment)
 {
+    /// <summary>
+    /// The run in one sentence, from its candidates and budgets: what was chosen and why the others
+    /// were not, what a plain run did and that its budgets held, or which candidate came closest when
+    /// nothing was written; null in a report not made from a run (see docs/report-schema.md).
+    /// </summary>
+    public string? Summary { get; init; }
+
+    /// <summary>A failed run: the candidate that came closest, how far it missed each budget, and what to try; null when a candidate passed.</summary>
+    public Budgets.Shortfall? Shortfall { get; init; }
+
     /// <summary>Quantize=Auto: one sentence on why it chose what it chose; null otherwise.</summary>
     public string? Reason { get; init; }
 

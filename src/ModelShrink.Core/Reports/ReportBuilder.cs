@@ -111,13 +111,16 @@ public static class ReportBuilder
             {
                 Reason = job.Reason,
                 Plan = job.PlanTable,
+                Summary = job.Summary,
+                Shortfall = job.Shortfall,
             };
         }
 
         var mode = job.Chosen ?? settings.Compression.Quantize;
-        var name = CandidateRun.NameOf(mode);
+        var name = Search.CandidateLabel.Of(settings.Compression with { Quantize = mode });
         var chosen = job.Failed ? null : name;
-        return Create(model, settings, [new CandidateRun(name, mode, job, elapsed)], chosen, chosen is null ? null : output, runDiagnostics: runDiagnostics);
+        return Create(model, settings, [new CandidateRun(name, mode, job, elapsed)], chosen, chosen is null ? null : output, runDiagnostics: runDiagnostics)
+            with { Summary = job.Summary, Shortfall = job.Shortfall };
     }
 
     /// <summary>The sensitivity method of the Auto search: the metric with only one layer quantized.</summary>

@@ -138,9 +138,11 @@ public static class BuildRunner
             var pruned = jobs[0].ChosenSparsity is { } sparsity ? $", Prune=auto chose {sparsity:0.0}" : "";
             var gpuText = choice is not null ? $"; {choice.Reason}"
                 : files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))} (validated on the CPU, where ONNX Runtime runs most float16 ops in float32{(gpu.Reason is null ? "" : $"; {gpu.Reason}")})" : "";
+            // The figures of the file written (the start scripts and people scan for), then the run's sentence: what was chosen and why.
+            var story = main.Summary is { } sentence ? $"; {sentence}" : "";
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
-                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{pruned}{(quantize == QuantizeMode.Auto ? $" (Auto chose {jobs[0].ChosenName ?? chosen.ToString()})" : "")}{metric}, " +
-                $"providers {string.Join(", ", settings.Providers)}{gpuText}";
+                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{pruned}{metric}, " +
+                $"providers {string.Join(", ", settings.Providers)}{gpuText}{story}";
             return new BuildResponseItem
             {
                 ItemSpec = item.ItemSpec,

@@ -80,12 +80,12 @@ public static class AutoSearch
     private static void Plain(SearchSession session, IReadOnlyList<QuantizeMode> modes)
     {
         var options = modes.Select(mode => session.Settings.Compression with { Quantize = mode, Plan = null }).ToArray();
-        var outcomes = session.Candidates(options.Select((o, i) => (o, ReconstructionChoice.Name(modes[i].ToString(), o))).ToArray());
+        var outcomes = session.Candidates(options.Select(o => (o, CandidateLabel.Of(o, reconstructionVaries: ReconstructionChoice.MayAdd(session.Settings)))).ToArray());
         for (var i = 0; i < outcomes.Count && !session.OutOfTime; i++)
         {
             if (!outcomes[i].Fits && outcomes[i].Applies && OnlyAccuracyFailed(outcomes[i].Result) && ReconstructionChoice.Layerwise(session.Settings, options[i]) is { } reconstructed)
             {
-                session.Candidate(reconstructed, ReconstructionChoice.Name(modes[i].ToString(), reconstructed));
+                session.Candidate(reconstructed, CandidateLabel.Of(reconstructed, reconstructionVaries: true));
             }
         }
     }
@@ -94,10 +94,10 @@ public static class AutoSearch
     private static void Single(SearchSession session, QuantizeMode mode)
     {
         var options = session.Settings.Compression with { Quantize = mode, Plan = null };
-        var outcome = session.Candidate(options, ReconstructionChoice.Name(mode.ToString(), options));
+        var outcome = session.Candidate(options, CandidateLabel.Of(options, reconstructionVaries: ReconstructionChoice.MayAdd(session.Settings)));
         if (!outcome.Fits && outcome.Applies && OnlyAccuracyFailed(outcome.Result) && ReconstructionChoice.Layerwise(session.Settings, options) is { } reconstructed && !session.OutOfTime)
         {
-            session.Candidate(reconstructed, ReconstructionChoice.Name(mode.ToString(), reconstructed));
+            session.Candidate(reconstructed, CandidateLabel.Of(reconstructed, reconstructionVaries: true));
         }
     }
 
@@ -171,7 +171,7 @@ public static class AutoSearch
         // own-mode pass left with no layer would warn that it quantized nothing).
         var options = session.Settings.Compression with { Quantize = QuantizeMode.None, Plan = new LayerPlan(plan) };
         options = ReconstructionChoice.Layerwise(session.Settings, options) ?? options;
-        var name = ReconstructionChoice.Name($"Mixed ({PlanTable.Describe(PlanTable.For(inventory, options))})", options);
+        var name = CandidateLabel.Of(options, PlanTable.For(inventory, options), ReconstructionChoice.MayAdd(session.Settings));
         return session.Candidate(options, name);
     }
 

@@ -24,7 +24,14 @@ public static class NoFitAdvice
             .ToArray();
 
     /// <summary>"; ways out: ..." for the candidates of a failed search; <paramref name="severity"/> (default: the budgets') decides whether BudgetSeverity=Warning is offered.</summary>
-    public static string For(IReadOnlyList<CandidateOutcome> tried, JobSettings settings, BudgetSeverity? severity = null)
+    public static string For(IReadOnlyList<CandidateOutcome> tried, JobSettings settings, BudgetSeverity? severity = null) =>
+        WaysOut.Join(Ways(tried, settings), severity ?? settings.Size.Severity);
+
+    /// <summary>
+    /// The ways out of a failed search, without BudgetSeverity=Warning (see <see cref="WaysOut.List"/>): the budgets that let
+    /// the smallest candidates through, then pruning when none ran and <paramref name="suggestPruning"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Ways(IReadOnlyList<CandidateOutcome> tried, JobSettings settings, bool suggestPruning = true)
     {
         var ways = new List<string>();
         foreach (var candidate in tried.Where(t => t.Applies).OrderBy(t => t.Result.Compression.CompressedBytes))
@@ -40,12 +47,12 @@ public static class NoFitAdvice
             }
         }
 
-        if (settings.Compression.Prune is null)
+        if (settings.Compression.Prune is null && suggestPruning)
         {
             ways.Add("Prune=auto (or a Prune sparsity) before the search");
         }
 
-        return WaysOut.Join(ways, severity ?? settings.Size.Severity);
+        return ways;
     }
 
     // Each broken setting set to the value the candidate reached; null when one of them has no such

@@ -70,7 +70,8 @@ public static class PruneSearch
         }
 
         var chosen = low >= 0 ? prune with { Auto = false, Sparsity = Levels[low] } : null;
-        var final = CompressionRun.Run(source, output, settings with { Compression = settings.Compression with { Prune = chosen, Reconstruct = reconstruct } }, display, cancellation, progress);
+        var finalOptions = settings.Compression with { Prune = chosen, Reconstruct = reconstruct };
+        var final = CompressionRun.Run(source, output, settings with { Compression = finalOptions }, display, cancellation, progress);
         var diagnostics = final.Diagnostics.ToList();
         if (chosen is null)
         {
@@ -82,13 +83,25 @@ public static class PruneSearch
                 $"Prune=auto: even sparsity {Levels[0]:0.0#} breaks the accuracy budget{reached}, so the model is not pruned{ways}", display, "Prune", DiagnosticSeverity.Warning));
         }
 
-        return final with { Diagnostics = diagnostics, Candidates = [.. tried, .. final.Candidates], ChosenSparsity = chosen?.Sparsity ?? 0 };
+        // The final run is a candidate of its own (it alone was held to the size budgets): it takes the
+        // place of the trial with the same label (the chosen level, unquantized under Auto), or joins them.
+        var finalRuns = final.Candidates.Count > 0
+            ? final.Candidates
+            : [new CandidateOutcome(CandidateLabel.Of(finalOptions, reconstructionVaries: ReconstructionChoice.MayAdd(settings)), finalOptions, final)];
+        var labels = finalRuns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return final with
+        {
+            Diagnostics = diagnostics,
+            Candidates = [.. tried.Where(t => !labels.Contains(t.Name)), .. finalRuns],
+            ChosenName = final.ChosenName ?? finalRuns[^1].Name,
+            ChosenSparsity = chosen?.Sparsity ?? 0,
+        };
     }
 
     private static CandidateOutcome Trial(string source, string folder, JobSettings trial, CompressionOptions options, List<CandidateOutcome> tried,
         string display, CancellationToken cancellation, IProgress<string>? progress)
     {
-        var name = ReconstructionChoice.Name($"Prune {options.Prune!.Sparsity:0.0#}", options);
+        var name = CandidateLabel.Of(options, reconstructionVaries: ReconstructionChoice.MayAdd(trial));
         progress?.Report($"pruning search: {name}");
         var outcome = CandidateOutcome.Run(name, source, Path.Combine(folder, "trial.onnx"), trial with { Compression = options }, display, cancellation, progress);
         tried.Add(outcome);

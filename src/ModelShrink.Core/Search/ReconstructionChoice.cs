@@ -23,9 +23,9 @@ internal static class ReconstructionChoice
         return PipelineFactory.Reconstructs(reconstructed) ? reconstructed : null;
     }
 
-    /// <summary>A candidate's name with the reconstruction it used, when any.</summary>
-    public static string Name(string name, CompressionOptions options) =>
-        options.Reconstruct == ReconstructMode.None ? name : $"{name} + {options.Reconstruct.ToString().ToLowerInvariant()} reconstruction";
+    /// <summary>Whether a search under <paramref name="settings"/> may add layer-wise reconstruction to its candidates, so their labels name the reconstruction of each.</summary>
+    public static bool MayAdd(JobSettings settings) =>
+        settings.Compression.Reconstruct == ReconstructMode.None && settings.Compression.ReconstructData is not null && !FitsOnHoldout(settings, settings.Compression);
 
     /// <summary>Whether the reconstruction data of <paramref name="options"/> overlaps the holdout the result is scored on.</summary>
     public static bool FitsOnHoldout(JobSettings settings, CompressionOptions options) =>

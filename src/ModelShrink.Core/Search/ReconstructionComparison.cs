@@ -42,8 +42,7 @@ public static class ReconstructionComparison
             {
                 cancellation.ThrowIfCancellationRequested();
                 var options = compression with { Reconstruct = mode };
-                // The reconstruction first: charts cut long names, and it is what tells the three apart.
-                var name = $"reconstruct {mode.ToString().ToLowerInvariant()}: {compression.Quantize}{(compression.Prune is { } prune ? $", prune {prune.ModeText} {prune.TargetSparsity:0.##}" : "")}";
+                var name = CandidateLabel.Of(options, reconstructionVaries: true);
                 progress?.Report($"comparing: {name}");
                 tried.Add(CandidateOutcome.Run(name, source, Path.Combine(folder, $"{mode}.onnx"), settings with { Compression = options, CompareReconstruct = false }, display, cancellation, progress));
             }

@@ -37,23 +37,6 @@ public sealed record ItemSettings(string OutputName, IReadOnlyList<ExecutionProv
 
         var known = metadata.Where(m => !SettingCatalog.StandardItemMetadata.Contains(m.Key, StringComparer.OrdinalIgnoreCase) && SettingCatalog.All.Any(s => string.Equals(s.Name, m.Key, StringComparison.OrdinalIgnoreCase)));
         var values = new SettingValues(known, SettingSurface.Item, file, projectDirectory) { CollectProblems = true };
-        ItemSettings? settings = null;
-        ModelShrinkException? rule = null;
-        try
-        {
-            settings = SettingsBinder.Item(values, source);
-        }
-        catch (ModelShrinkException e)
-        {
-            rule = e;
-        }
-
-        var all = unknown.Concat(values.Problems).Concat(rule?.All ?? []).ToArray();
-        if (all.Length > 0)
-        {
-            throw new ModelShrinkException(all[0]) { All = all };
-        }
-
-        return settings!;
+        return values.BindAll(v => SettingsBinder.Item(v, source), unknown);
     }
 }

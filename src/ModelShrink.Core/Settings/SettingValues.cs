@@ -45,6 +45,29 @@ public sealed class SettingValues
     /// <summary>The bad values recorded so far (with <see cref="CollectProblems"/>).</summary>
     public IReadOnlyList<Diagnostic> Problems => problems;
 
+    /// <summary>
+    /// Runs <paramref name="bind"/> over these values and throws once for every problem found: the
+    /// <paramref name="earlier"/> ones (unknown names), each bad value recorded (with
+    /// <see cref="CollectProblems"/>), then the rule that stopped the binder, if any; so one build or
+    /// one command line reports all its settings problems, each a coded line.
+    /// </summary>
+    public T BindAll<T>(Func<SettingValues, T> bind, IEnumerable<Diagnostic>? earlier = null)
+    {
+        T? result = default;
+        ModelShrinkException? rule = null;
+        try
+        {
+            result = bind(this);
+        }
+        catch (ModelShrinkException e)
+        {
+            rule = e;
+        }
+
+        var all = (earlier ?? []).Concat(problems).Concat(rule?.All ?? []).ToArray();
+        return all.Length > 0 ? throw new ModelShrinkException(all[0]) { All = all } : result!;
+    }
+
     // A bad value: thrown, or recorded and replaced by what the default gives.
     private T Bad<T>(Setting setting, string problem, Func<string, T> fromDefault, T none)
     {

@@ -96,9 +96,9 @@ public sealed class StaticPipelineTests
 
         // A cosine of exactly 1 only the float model reaches: every mode is tried (and mixed plans between them; digits-mlp has no MatMul for int4).
         static string[] Modes(JobResult job) => job.Candidates.Select(c => c.Name).Where(n => !n.Contains('(')).ToArray();
-        CollectionAssert.AreEqual(new[] { "Int8", "Int8Static", "Fp16", "None" }, Modes(own));
-        CollectionAssert.AreEqual(new[] { "Int8", "Fp16", "None" }, Modes(fromHoldout));
-        Assert.IsTrue(own.Candidates.Single(c => c.Name == "Int8Static").Applies);
+        CollectionAssert.AreEqual(new[] { "int8 per-channel", "int8 static per-channel", "fp16", "float32" }, Modes(own));
+        CollectionAssert.AreEqual(new[] { "int8 per-channel", "fp16", "float32" }, Modes(fromHoldout));
+        Assert.IsTrue(own.Candidates.Single(c => c.Name == "int8 static per-channel").Applies);
     }
 
     private static BuildRequest Request(TempDirectory temp, string fixture, Dictionary<string, string> metadata) => new()

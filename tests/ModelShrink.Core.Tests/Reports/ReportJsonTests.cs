@@ -25,7 +25,9 @@ public sealed class ReportJsonTests
     [TestMethod]
     public void PropertyNamesAndTheirOrderAreTheDocumentedSchema()
     {
-        using var json = JsonDocument.Parse(ReportJson.Serialize(SampleReports.Full()));
+        // With a shortfall (a failed run's) so its fields are listed too.
+        var shortfall = new ModelShrink.Core.Budgets.Shortfall("none", 191704, [new("MaxSizeRatio", 0.5, 1, 0.5, "MaxSizeRatio by 0.5")], ["MaxSizeRatio=1 lets none (187.21KB) through"]);
+        using var json = JsonDocument.Parse(ReportJson.Serialize(SampleReports.Full() with { Summary = "Chose fp16", Shortfall = shortfall }));
 
         var paths = new List<string>();
         Collect(json.RootElement, "", paths);
@@ -47,6 +49,8 @@ public sealed class ReportJsonTests
             "sensitivityMethod", "sensitivity", "sensitivity[].layer", "sensitivity[].opType", "sensitivity[].metric", "sensitivity[].delta",
             "diagnostics", "diagnostics[].code", "diagnostics[].severity", "diagnostics[].message", "diagnostics[].setting", "diagnostics[].candidate",
             "environment", "environment.engineVersion", "environment.onnxRuntimeVersion", "environment.processorCount", "environment.os", "environment.runtime",
+            "summary", "shortfall", "shortfall.candidate", "shortfall.bytes", "shortfall.missed", "shortfall.missed[].setting", "shortfall.missed[].limit",
+            "shortfall.missed[].reached", "shortfall.missed[].over", "shortfall.missed[].text", "shortfall.waysOut",
             "reason", "plan", "validatedOn", "gpu", "gpuReason",
         }, paths, string.Join(", ", paths));
     }

@@ -51,7 +51,7 @@ public sealed class BuildReportTests
         CollectionAssert.AreEqual(new[] { "MaxSize" }, root.GetProperty("candidates")[0].GetProperty("brokenBudgets").EnumerateArray().Select(b => b.GetString()).ToArray());
         // The item's provider warning is in the report as a run-level diagnostic, the budget as the candidate's.
         var diagnostics = root.GetProperty("diagnostics").EnumerateArray().Select(d => (d.GetProperty("code").GetString(), d.GetProperty("candidate").GetString())).ToArray();
-        CollectionAssert.AreEqual(new[] { ("MSH3200", (string?)null), ("MSH3100", "none") }, diagnostics);
+        CollectionAssert.AreEqual(new[] { ("MSH3200", (string?)null), ("MSH3100", "float32") }, diagnostics);
     }
 
     private static BuildRequest Request(TempDirectory temp, Dictionary<string, string> metadata) => new()

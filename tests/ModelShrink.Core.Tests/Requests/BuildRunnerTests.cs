@@ -266,7 +266,7 @@ public sealed class BuildRunnerTests
 
         Assert.AreEqual(ErrorCodes.ContribOpAboveAppRuntime, int4.Diagnostics.Single().Code);
         Assert.IsTrue(auto.Items.Single().Succeeded, string.Join("; ", auto.Diagnostics.Select(d => d.Message)));
-        StringAssert.Contains(auto.Items.Single().Summary, "(Auto chose Int8");
+        StringAssert.Contains(auto.Items.Single().Summary, "; Chose int8 per-channel (", "int4 is no candidate, so plain int8 is the pick");
     }
 
     [TestMethod]

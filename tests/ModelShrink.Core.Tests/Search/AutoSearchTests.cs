@@ -28,8 +28,8 @@ public sealed class AutoSearchTests
 
         // digits-mlp has Gemm weights only: int4 (MatMul weights) is not tried.
         Assert.IsFalse(result.Failed);
-        Assert.AreEqual("Int8", result.Candidates[0].Name);
-        Assert.IsFalse(result.Candidates.Any(c => c.Name == "Int4"));
+        Assert.AreEqual("int8 per-channel", result.Candidates[0].Name);
+        Assert.IsFalse(result.Candidates.Any(c => c.Name == "int4"));
         AssertSmallestWinsUnlessSlower(result);
         Assert.AreEqual(new FileInfo(temp.File("out.onnx")).Length, result.Compression.CompressedBytes, "the size is the written file's");
         Assert.IsLessThanOrEqualTo(0.01, AccuracyBudget.Drop(result.Validation!));
@@ -54,7 +54,7 @@ public sealed class AutoSearchTests
 
         Assert.IsFalse(result.Failed, string.Join("; ", result.Diagnostics));
         var plain = result.Candidates.Where(c => c.Options.Plan is null && c.Fits).ToArray();
-        CollectionAssert.IsSubsetOf(new[] { "Int4", "Int8" }, plain.Select(c => c.Name).ToArray());
+        CollectionAssert.IsSubsetOf(new[] { "int4", "int8 per-channel" }, plain.Select(c => c.Name).ToArray());
         var smallestFit = result.Candidates.Where(c => c.Fits).MinBy(c => c.Result.Compression.CompressedBytes)!;
         Assert.IsLessThan(plain.Min(c => c.Result.Compression.CompressedBytes), smallestFit.Result.Compression.CompressedBytes, "mixing int4 and int8 pays here");
         Assert.IsNotNull(smallestFit.Options.Plan);
@@ -68,7 +68,7 @@ public sealed class AutoSearchTests
         // The outlier Conv, which one int8 scale per tensor collapses, holds in int4: its blocks run
         // along each output channel, so the outlier channel has scales of its own.
         Assert.AreEqual(LayerPrecision.Int4, smallestFit.Options.Plan!.Layers["/conv2/Conv"]);
-        Assert.IsLessThan(0.7 * result.Candidates.Single(c => c.Name == "Int8").Result.Compression.CompressedBytes, smallestFit.Result.Compression.CompressedBytes);
+        Assert.IsLessThan(0.7 * result.Candidates.Single(c => c.Name == "int8 per-channel").Result.Compression.CompressedBytes, smallestFit.Result.Compression.CompressedBytes);
 
         // Measured apart from the engine: the written model's accuracy through ONNX Runtime.
         var cosine = OrtRunner.Cosine(Fixtures.Model(fixture), temp.File("out.onnx"), holdout);
@@ -124,11 +124,11 @@ public sealed class AutoSearchTests
         var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model("digits-mlp"), temp.File("out.onnx"), Settings(new AccuracyBudget(null, null, 1.0), Holdout), "digits-mlp");
 
         Assert.AreEqual(QuantizeMode.None, result.Chosen);
-        CollectionAssert.IsSubsetOf(new[] { "Int8", "Fp16", "None" }, result.Candidates.Select(c => c.Name).ToArray());
-        Assert.AreEqual("None", result.Candidates[^1].Name);
+        CollectionAssert.IsSubsetOf(new[] { "int8 per-channel", "fp16", "float32" }, result.Candidates.Select(c => c.Name).ToArray());
+        Assert.AreEqual("float32", result.Candidates[^1].Name);
         Assert.IsTrue(result.Candidates.Any(c => c.Options.Plan is not null), "mixed plans were tried before growing to fp16");
         Assert.IsNotEmpty(result.Sensitivity, "layers were measured to order the mixed plans");
-        Assert.AreEqual(ErrorCodes.CosineBelowMinimum, result.Candidates.Single(c => c.Name == "Fp16").Result.Diagnostics.Single().Code);
+        Assert.AreEqual(ErrorCodes.CosineBelowMinimum, result.Candidates.Single(c => c.Name == "fp16").Result.Diagnostics.Single().Code);
         Assert.AreEqual(1.0, result.Validation!.Values.Cosine, 1e-12);
     }
 
@@ -146,7 +146,7 @@ public sealed class AutoSearchTests
         Assert.IsGreaterThanOrEqualTo(3, result.Candidates.Count, "every candidate stays in the result for the report");
         Assert.AreEqual(ErrorCodes.SearchFoundNothing, error.Code);
         StringAssert.Contains(error.Message, "no candidate fits the budgets: tried ");
-        StringAssert.Matches(error.Message, new System.Text.RegularExpressions.Regex(@"smallest \d+(\.\d+)?KB \((Int8|Mixed|Fp16)"));
+        StringAssert.Matches(error.Message, new System.Text.RegularExpressions.Regex(@"smallest \d+(\.\d+)?KB \((int8|mixed|fp16)"));
         StringAssert.Contains(error.Message, "MaxSize");
         StringAssert.Contains(error.Message, "MinCosine");
         // The ways out: for the smallest candidates, the budgets set to the values each reached; then pruning and a warning.
@@ -168,7 +168,7 @@ public sealed class AutoSearchTests
 
         Assert.IsNull(result.Validation);
         Assert.AreEqual(QuantizeMode.Int8, result.Chosen);
-        CollectionAssert.AreEqual(new[] { "Int8" }, result.Candidates.Select(c => c.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "int8 per-channel" }, result.Candidates.Select(c => c.Name).ToArray());
         Assert.AreEqual(ErrorCodes.SearchUnvalidated, result.Diagnostics.Single(d => d.Code.StartsWith("MSH41", StringComparison.Ordinal)).Code);
     }
 
@@ -183,7 +183,7 @@ public sealed class AutoSearchTests
         // Past the limit from the start: the search goes on only until something fits. The plain
         // modes run side by side as one step (int4 and int8 both fit here), and nothing follows them.
         Assert.IsFalse(result.Failed);
-        CollectionAssert.AreEqual(new[] { "Int4", "Int8" }, result.Candidates.Select(c => c.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "int4", "int8 per-channel" }, result.Candidates.Select(c => c.Name).ToArray());
         StringAssert.Contains(result.Reason, "time limit");
     }
 

@@ -24,9 +24,9 @@ public sealed class PruneSearchTests
         Assert.IsFalse(result.Failed);
         Assert.AreEqual(0.8, result.ChosenSparsity!.Value, 1e-9);
         // A binary search over the 10 levels: about four trials, among them the two that decide.
-        CollectionAssert.IsSubsetOf(new[] { "Prune 0.8", "Prune 0.9" }, result.Candidates.Select(c => c.Name).ToArray());
+        CollectionAssert.IsSubsetOf(new[] { "pruned 0.8 (magnitude) + float32", "pruned 0.9 (magnitude) + float32" }, result.Candidates.Select(c => c.Name).ToArray());
         Assert.IsLessThanOrEqualTo(5, result.Candidates.Count);
-        Assert.IsFalse(result.Candidates.Single(c => c.Name == "Prune 0.9").Fits);
+        Assert.IsFalse(result.Candidates.Single(c => c.Name == "pruned 0.9 (magnitude) + float32").Fits);
         Assert.IsLessThanOrEqualTo(0.01, AccuracyBudget.Drop(result.Validation!));
         var prune = result.Compression.Passes.Single(p => p.Pass == "prune");
         Assert.IsGreaterThan(0L, prune.Result.Counters.Values.Max());

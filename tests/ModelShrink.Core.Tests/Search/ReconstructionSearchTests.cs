@@ -51,8 +51,8 @@ public sealed class ReconstructionSearchTests
         // Plain int4 (cosine about 0.997 here) misses 0.999; the same int4 with GPTQ (about 0.9992) fits.
         Assert.IsFalse(result.Failed, string.Join("; ", result.Diagnostics));
         var names = result.Candidates.Select(c => c.Name).ToList();
-        Assert.IsLessThan(names.IndexOf("Int4 + layerwise reconstruction"), names.IndexOf("Int4"), "the retry follows the plain modes");
-        var (plain, reconstructed) = (result.Candidates.Single(c => c.Name == "Int4"), result.Candidates.Single(c => c.Name == "Int4 + layerwise reconstruction"));
+        Assert.IsLessThan(names.IndexOf("int4 + layerwise reconstruction"), names.IndexOf("int4 + no reconstruction"), "the retry follows the plain modes");
+        var (plain, reconstructed) = (result.Candidates.Single(c => c.Name == "int4 + no reconstruction"), result.Candidates.Single(c => c.Name == "int4 + layerwise reconstruction"));
         Assert.IsFalse(plain.Fits);
         Assert.AreEqual("MinCosine", plain.Result.Diagnostics.Single(d => d.Severity == ModelShrink.Onnx.Diagnostics.DiagnosticSeverity.Error).Setting);
         Assert.IsTrue(reconstructed.Fits);
@@ -81,7 +81,7 @@ public sealed class ReconstructionSearchTests
         var result = ModelShrink.Core.Search.CompressionRun.Run(Fixtures.Model(Fixture), temp.File("out.onnx"), Settings(options, 0.999, heldOut), Fixture);
         Log(result);
 
-        Assert.AreEqual("Int4", result.Candidates[0].Name);
+        Assert.AreEqual("int4", result.Candidates[0].Name, "reconstruction data that is the holdout: no label names a reconstruction");
         Assert.IsFalse(result.Candidates[0].Fits);
         Assert.IsTrue(result.Candidates.All(c => c.Options.Reconstruct == ReconstructMode.None), "no candidate reconstructs");
         Assert.IsFalse(result.Candidates.Any(c => c.Name.Contains("reconstruction", StringComparison.Ordinal)));
@@ -117,7 +117,7 @@ public sealed class ReconstructionSearchTests
         foreach (var (failed, index) in plainFailures)
         {
             var retry = with.Candidates[index + 1];
-            Assert.AreEqual($"{failed.Name} + layerwise reconstruction", retry.Name);
+            Assert.AreEqual(failed.Name.Replace(" + no reconstruction", " + layerwise reconstruction", StringComparison.Ordinal), retry.Name);
             Assert.AreEqual(failed.Options.Prune!.Sparsity, retry.Options.Prune!.Sparsity);
         }
 

@@ -25,11 +25,12 @@ public static partial class ReportHtml
         var height = top + rows * row + 8;
         h.Append(SvgOpen("size-svg", width, height, "Size of the original and of each candidate"));
         var y = top;
-        Bar("original", "original (source)", r.OriginalBytes, Original, "bar original");
+        var shown = ChartNames(r.Candidates.Select(c => c.Name).ToArray(), 24, out var common);
+        Bar("original", "original (source)", "original (source)", r.OriginalBytes, Original, "bar original");
         foreach (var c in r.Candidates)
         {
             var chosen = c.Name == r.Chosen;
-            Bar(ids[c.Name], c.Name, c.Bytes, Color(c, chosen), chosen ? "bar candidate chosen" : !c.Applied ? "bar candidate inert" : c.Passed ? "bar candidate" : "bar candidate failed");
+            Bar(ids[c.Name], c.Name, shown[c.Name], c.Bytes, Color(c, chosen), chosen ? "bar candidate chosen" : !c.Applied ? "bar candidate inert" : c.Passed ? "bar candidate" : "bar candidate failed");
         }
 
         for (var i = 0; i < budgets.Count; i++)
@@ -43,14 +44,16 @@ public static partial class ReportHtml
                 .Append(Esc(label)).Append("</text>\n");
         }
 
-        h.Append("</svg>\n</section>\n");
+        h.Append("</svg>\n");
+        CommonNote(h, common);
+        h.Append("</section>\n");
 
-        void Bar(string id, string name, double bytes, string color, string cssClass)
+        void Bar(string id, string name, string label, double bytes, string color, string cssClass)
         {
             var w = Math.Max(1, bytes / max * plot);
             h.Append("<g class=\"row\">")
                 .Append("<text class=\"name\"").Append(Pos("x", left - 8)).Append(Pos("y", y + barHeight - 4)).Append(" text-anchor=\"end\">")
-                .Append(Esc(Short(name, 24))).Append("<title>").Append(Esc(name)).Append("</title></text>")
+                .Append(Esc(label)).Append("<title>").Append(Esc(name)).Append("</title></text>")
                 .Append("<rect id=\"size-bar-").Append(id).Append("\" class=\"").Append(cssClass).Append('"')
                 .Append(Attr("data-name", name)).Append(Attr("data-bytes", bytes))
                 .Append(Pos("x", left)).Append(Pos("y", y)).Append(Pos("width", w)).Append(Pos("height", barHeight))
@@ -58,6 +61,15 @@ public static partial class ReportHtml
                 .Append("<text id=\"size-label-").Append(id).Append("\" class=\"value\"").Append(Pos("x", left + w + 6)).Append(Pos("y", y + barHeight - 4)).Append('>')
                 .Append(Esc($"{Bytes((long)bytes)} ({ByteSize.Format((long)bytes)})")).Append("</text></g>\n");
             y += row;
+        }
+    }
+
+    // What a chart left out of every candidate's name because all of them share it.
+    private static void CommonNote(StringBuilder h, string common)
+    {
+        if (common.Length > 0)
+        {
+            h.Append("<p class=\"note chart-common\">").Append(Esc($"Every candidate: {common}.")).Append("</p>\n");
         }
     }
 
@@ -173,9 +185,10 @@ public static partial class ReportHtml
         }
 
         var placed = new Dictionary<string, (double X, double Y)>(StringComparer.Ordinal);
+        var shown = ChartNames(points.Select(p => p.Name).ToArray(), 20, out var common);
         foreach (var c in points.OrderByDescending(p => p.Name == r.Chosen).ThenBy(p => p.Bytes))
         {
-            var text = Short(c.Name, 20) + (c.Name == r.Chosen ? " (chosen)" : "");
+            var text = shown[c.Name] + (c.Name == r.Chosen ? " (chosen)" : "");
             var w = text.Length * 6.5;
             double px = X(c.Bytes), py = Y(c.MetricValue!.Value);
             foreach (var (dx, dy) in new[] { (12.0, 4.0), (-6.0, -12.0), (-6.0, 20.0), (-6.0, -26.0), (-6.0, 34.0) })
@@ -205,12 +218,13 @@ public static partial class ReportHtml
                 .Append(" fill=\"").Append(Color(c, chosen)).Append('"')
                 .Append(chosen ? " stroke=\"#111\" stroke-width=\"2.5\"" : " stroke=\"white\" stroke-width=\"1\"").Append("/>")
                 .Append(placed.TryGetValue(c.Name, out var at)
-                    ? $"<text class=\"point-label\"{Pos("x", at.X)}{Pos("y", at.Y)}>{Esc(Short(c.Name, 20) + (chosen ? " (chosen)" : ""))}</text>"
+                    ? $"<text class=\"point-label\"{Pos("x", at.X)}{Pos("y", at.Y)}>{Esc(shown[c.Name] + (chosen ? " (chosen)" : ""))}</text>"
                     : "")
                 .Append("<title>").Append(Esc($"{c.Name}: {Bytes(c.Bytes)}, {holdout.Metric} {Fixed(c.MetricValue!.Value)}")).Append("</title></g>\n");
         }
 
         h.Append("</svg>\n");
+        CommonNote(h, common);
         var skipped = r.Candidates.Where(c => c.MetricValue is { } v && !double.IsFinite(v)).Select(c => c.Name).ToArray();
         if (skipped.Length > 0)
         {

@@ -82,4 +82,38 @@ public static partial class ReportHtml
     private static string Signed(double value) => (value > 0 ? "+" : "") + Fixed(value);
 
     private static string Short(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "\u2026";
+
+    /// <summary>
+    /// Each candidate's name as a chart shows it in at most <paramref name="max"/> characters, no two
+    /// alike: the parts every name shares (" + "-separated, e.g. the pruning and precision of a
+    /// reconstruction comparison) are left out and given once as <paramref name="common"/>; a name
+    /// still too long is cut in the middle, so names that differ at their end stay apart; a clash
+    /// left after that is told apart by the candidate's number.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ChartNames(IReadOnlyList<string> names, int max, out string common)
+    {
+        var parts = names.Select(n => n.Split(" + ")).ToArray();
+        var shared = names.Count < 2 ? [] : parts[0].Where(p => parts.All(q => q.Contains(p))).ToArray();
+        if (parts.Any(p => p.All(shared.Contains)))
+        {
+            shared = [];
+        }
+
+        common = string.Join(" + ", shared);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var text = string.Join(" + ", parts[i].Where(p => !shared.Contains(p)));
+            result[names[i]] = text.Length <= max ? text : text[..((max - 1) / 2)] + "\u2026" + text[^(max - 1 - (max - 1) / 2)..];
+        }
+
+        var clashes = result.GroupBy(r => r.Value, StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g.Select(r => r.Key)).ToArray();
+        foreach (var name in clashes)
+        {
+            var number = $"#{names.ToList().IndexOf(name) + 1} ";
+            result[name] = number + Short(result[name], max - number.Length);
+        }
+
+        return result;
+    }
 }

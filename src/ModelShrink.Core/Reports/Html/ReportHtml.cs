@@ -28,6 +28,7 @@ public static partial class ReportHtml
             .Append("<title>ModelShrink report: ").Append(Esc(report.Model)).Append("</title>\n")
             .Append("<style>").Append(Css).Append("</style>\n</head>\n<body>\n");
         Header(h, report, ids);
+        ShortfallSection(h, report, ids);
         SizeChart(h, report, ids);
         MetricChart(h, report, ids);
         SensitivityChart(h, report);
@@ -71,7 +72,13 @@ public static partial class ReportHtml
             }
         }
 
-        h.Append("</p>\n<dl class=\"facts\">\n");
+        h.Append("</p>\n");
+        if (r.Summary is { } summary)
+        {
+            h.Append("<p id=\"summary\" class=\"summary\">").Append(Esc(summary)).Append("</p>\n");
+        }
+
+        h.Append("<dl class=\"facts\">\n");
         Fact(h, "Original", $"{Bytes(r.OriginalBytes)} ({ByteSize.Format(r.OriginalBytes)})");
         Fact(h, "Output", r.Output ?? "not written");
         Fact(h, "Candidates tried", r.Candidates.Count.ToString(CultureInfo.InvariantCulture));
@@ -83,6 +90,40 @@ public static partial class ReportHtml
         Fact(h, "Created", r.CreatedUtc);
         h.Append("</dl>\n</header>\n");
     }
+
+    // A failed run: how far the closest candidate missed each budget, and what to try.
+    private static void ShortfallSection(StringBuilder h, CompressionReport r, IReadOnlyDictionary<string, string> ids)
+    {
+        if (r.Shortfall is not { } s)
+        {
+            return;
+        }
+
+        h.Append("<section id=\"shortfall\"").Append(Attr("data-candidate", s.Candidate)).Append(">\n<h2>How far over budget</h2>\n<p>The closest candidate, ");
+        h.Append(ids.TryGetValue(s.Candidate, out var id) ? $"<a href=\"#candidate-{id}\">{Esc(s.Candidate)}</a>" : Esc(s.Candidate))
+            .Append(" (").Append(Esc(ByteSize.Format(s.Bytes))).Append("), missed:</p>\n");
+        h.Append("<table id=\"shortfall-table\">\n<tr><th>Budget</th><th>Limit</th><th>Reached</th><th>Missed by</th></tr>\n");
+        foreach (var miss in s.Missed)
+        {
+            var by = miss.Text.StartsWith(miss.Setting + " by ", StringComparison.Ordinal) ? miss.Text[(miss.Setting.Length + 4)..] : "\u2014";
+            h.Append("<tr class=\"miss\"").Append(Attr("data-setting", miss.Setting)).Append(Attr("data-limit", miss.Limit)).Append(Attr("data-reached", miss.Reached)).Append(Attr("data-over", miss.Over)).Append('>')
+                .Append("<td class=\"text\">").Append(Esc(miss.Setting)).Append("</td><td>").Append(Esc(Budget(miss.Setting, miss.Limit))).Append("</td><td>")
+                .Append(Esc(Budget(miss.Setting, miss.Reached))).Append("</td><td>").Append(Esc(by)).Append("</td></tr>\n");
+        }
+
+        h.Append("</table>\n<h3>What to try</h3>\n<ul id=\"ways-out\">\n");
+        foreach (var way in s.WaysOut)
+        {
+            h.Append("<li>").Append(Esc(way)).Append("</li>\n");
+        }
+
+        h.Append("</ul>\n</section>\n");
+    }
+
+    // A budget's value in its unit: bytes as "46.32KB", the rest as numbers.
+    private static string Budget(string setting, double? value) => value is not { } v ? "\u2014"
+        : setting == "MaxSize" ? ByteSize.Format((long)v)
+        : v.ToString("0.######", CultureInfo.InvariantCulture);
 
     private static void Fact(StringBuilder h, string name, string value) =>
         h.Append("<dt>").Append(Esc(name)).Append("</dt><dd>").Append(Esc(value)).Append("</dd>\n");
@@ -97,6 +138,8 @@ public static partial class ReportHtml
         header.passed { border-left-color: #2e7d32; background: #f1f8f1; }
         header.failed { border-left-color: #c62828; background: #fdf1f1; }
         .verdict { font-size: 16px; margin: 4px 0 8px; }
+        .summary { margin: 0 0 8px; }
+        h3 { font-size: 15px; margin: 16px 0 6px; }
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
         dl.facts dt { color: #57606a; }
         dl.facts dd { margin: 0; word-break: break-all; }
