@@ -309,27 +309,7 @@ internal sealed class LayerGeometry
     // im2col over [B, C, (H,) W]: one row per (image, output position) and group, padded positions 0.
     private void Patches(long[] shape, float[] values, Action<int, ReadOnlySpan<float>, int> sink)
     {
-        var spatial = kernel.Length;
-        if (shape.Length != spatial + 2)
-        {
-            throw new ArgumentException($"a Conv input of shape [{string.Join(",", shape)}] does not have {spatial} spatial axes");
-        }
-
-        // Treat 1-D as 2-D with height 1.
-        int Dim(int[] source, int axis2D, int fallback) => spatial == 2 ? source[axis2D] : axis2D == 0 ? fallback : source[0];
-        var (batch, channels) = ((int)shape[0], (int)shape[1]);
-        var (height, width) = spatial == 2 ? ((int)shape[2], (int)shape[3]) : (1, (int)shape[2]);
-        var (kh, kw) = (Dim(kernel, 0, 1), Dim(kernel, 1, 1));
-        var (sh, sw) = (Dim(strides, 0, 1), Dim(strides, 1, 1));
-        var (dh, dw) = (Dim(dilations, 0, 1), Dim(dilations, 1, 1));
-        var (outH, padTop) = spatial == 2 ? Output(height, kh, sh, dh, pads[0], pads[2]) : (1, 0);
-        var (outW, padLeft) = Output(width, kw, sw, dw, pads[spatial == 2 ? 1 : 0], pads[spatial == 2 ? 3 : 1]);
-        var perGroup = channels / Groups;
-        if (perGroup * kh * kw != Columns)
-        {
-            throw new ArgumentException($"a Conv input with {channels} channels does not match a weight of {Columns} inputs per group");
-        }
-
+        var (batch, channels, perGroup, height, width, kh, kw, sh, sw, dh, dw, outH, outW, padTop, padLeft) = ConvShape(shape);
         var positions = outH * outW;
         var buffer = new float[PatchChunk * Columns];
         for (var g = 0; g < Groups; g++)
