@@ -17,7 +17,9 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// constant that broadcasts (cut when it runs along the channels) or with another value carrying the
 /// same channels at the same places (GELU's x*erf(x));</item>
 /// <item>moves through Flatten at the channel axis when the trailing size is known (a channel
-/// becomes a run of H*W features) and Concat (the channels shift by the sizes before them);</item>
+/// becomes a run of H*W features) and Concat (the channels shift by the sizes before them); through
+/// Split and Slice along the channel axis (each output holds a range of them; the sizes or bounds shrink
+/// with them) or along others, Squeeze, Unsqueeze, Expand and Tile of other axes (<see cref="ChannelLayout"/>);</item>
 /// <item>ends at the next Conv (group 1: its weight loses input channels), Gemm (A operand,
 /// transA = 0) and MatMul (first operand, constant second operand): their weights are cut along the
 /// reduction axis.</item>
@@ -26,7 +28,7 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// a Resize or Upsample over the spatial axes and a Pad that pads none of the channels.
 /// Anything else leaves the layer alone with a coded reason: a computed operand that does not carry
 /// the same channels (residual Add, MSH2404), a grouped Conv that is not depthwise (MSH2405), a Reshape,
-/// Transpose or other layout change, a fused attention op (MSH2406; MatMul-based attention heads are
+/// Transpose or other layout change, a Split or Slice by computed sizes or bounds, a fused attention op (MSH2406; MatMul-based attention heads are
 /// <see cref="Attention.AttentionHeads"/>' groups), or a graph output, subgraph
 /// read, op mixing channels, unknown op or shared weight (MSH2407).
 /// </summary>
