@@ -121,6 +121,39 @@ public sealed class ChannelLayoutTests
         CollectionAssert.AreEqual(new long[] { 8, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
     }
 
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void AReshapeToBatchByWidthBuiltFromTheBatchSizeFlattensTheChannels(bool paddle)
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(LayoutModels.FlattenByShape(paddle), temp.File("flatten.onnx"));
+
+        var pruned = Prune(temp, path, 0.5, "head");
+
+        Log(pruned);
+        Assert.AreEqual(1, pruned.Counter("layers narrowed"));
+        CollectionAssert.AreEqual(new long[] { 4, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
+        CollectionAssert.AreEqual(new long[] { 4, 10 }, PruningHarness.Dims(pruned.Model, "head_w"));
+        var masked = ModelReader.Load(path);
+        ChannelPruningTests.ZeroRemovedChannels(masked, pruned.Model, ("conv_w", "conv_b"));
+        AssertSameLogits(masked, pruned, temp);
+    }
+
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void AShapeWhoseChannelCountIsReadLeavesTheLayerAloneWithMsh2407(bool paddle)
+    {
+        using var temp = new TempDirectory();
+        var path = ChannelModels.Save(LayoutModels.FlattenByShape(paddle, readChannels: true), temp.File("flatten.onnx"));
+
+        var pruned = Prune(temp, path, 0.5, "head");
+
+        StringAssert.Contains(pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsUnsupported).Message, "conv: Shape 'shape' reads the channel count");
+        CollectionAssert.AreEqual(new long[] { 8, 3, 3, 3 }, PruningHarness.Dims(pruned.Model, "conv_w"));
+    }
+
     private static Pruned Prune(TempDirectory temp, string path, double sparsity, params string[] skip) =>
         PruningHarness.PruneFile(path, new PruneOptions
         {

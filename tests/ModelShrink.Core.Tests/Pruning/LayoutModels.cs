@@ -100,4 +100,41 @@ internal static class LayoutModels
         g.Outputs.Add(logits);
         return model;
     }
+
+    /// <summary>
+    /// x -> conv(8) -> Relu -> GlobalAveragePool = p [N, 8, 1, 1] -> Reshape to [N, width] -> MatMul(w [8, 10]) -> logits, the
+    /// shape built from p's own Shape as exporters do: Paddle's Concat(Cast(Slice(Cast(Shape(p)), 0:1)), Cast(int32 [8])),
+    /// PyTorch's Concat(Unsqueeze(Gather(Shape(p), 0)), [-1]); <paramref name="readChannels"/> gathers index 1 (the channel count) instead of 0.
+    /// </summary>
+    public static Model FlattenByShape(bool paddle, bool readChannels = false)
+    {
+        var model = Model.Create("flatten", 8, ("", paddle ? 9 : 13));
+        var g = model.Graph;
+        var x = g.AddInput("x", TensorType.Of(DataType.Float, "N", 3, 8, 8));
+        var a = Relu(g, Conv(g, "conv", x, 8, 3, 3, bias: true));
+        var pooled = g.AddNode("GlobalAveragePool", [a], ["pooled"], name: "gap").Outputs[0]!;
+        var shape = g.AddNode("Shape", [pooled], ["shape"], name: "shape").Outputs[0]!;
+        Value batch, width;
+        if (paddle)
+        {
+            var shape32 = g.AddNode("Cast", [shape], ["shape32"], [IrAttribute.FromInt("to", (long)DataType.Int32)], name: "cast_shape").Outputs[0]!;
+            var first = g.AddNode("Slice", [shape32], ["batch32"], [IrAttribute.FromInts("axes", [0]), IrAttribute.FromInts("starts", [readChannels ? 1 : 0]), IrAttribute.FromInts("ends", [readChannels ? 2 : 1])], name: "slice_batch").Outputs[0]!;
+            batch = g.AddNode("Cast", [first], ["batch"], [IrAttribute.FromInt("to", (long)DataType.Int64)], name: "cast_batch").Outputs[0]!;
+            var fill = g.AddNode("Constant", [], ["fill"], [IrAttribute.FromTensor("value", Tensor.FromArray<int>("fill", [1], [8]))], name: "fill").Outputs[0]!;
+            width = g.AddNode("Cast", [fill], ["width"], [IrAttribute.FromInt("to", (long)DataType.Int64)], name: "cast_width").Outputs[0]!;
+        }
+        else
+        {
+            var index = g.AddInitializer(Tensor.FromArray<long>("index", [], [readChannels ? 1 : 0]));
+            var gathered = g.AddNode("Gather", [shape, index], ["gathered"], name: "gather_batch").Outputs[0]!;
+            batch = g.AddNode("Unsqueeze", [gathered, g.AddInitializer(Tensor.FromArray<long>("unsqueeze_axes", [1], [0]))], ["batch"], name: "unsqueeze_batch").Outputs[0]!;
+            width = g.AddInitializer(Tensor.FromArray<long>("minus_one", [1], [-1]));
+        }
+
+        var target = g.AddNode("Concat", [batch, width], ["target"], [IrAttribute.FromInt("axis", 0)], name: "target").Outputs[0]!;
+        var flat = g.AddNode("Reshape", [pooled, target], ["flat"], name: "flatten").Outputs[0]!;
+        var logits = g.AddNode("MatMul", [flat, W(g, "head_w", [8, 10], 31)], ["logits"], name: "head").Outputs[0]!;
+        g.Outputs.Add(logits);
+        return model;
+    }
 }

@@ -127,6 +127,8 @@ internal static class ChannelShapes
                 return Padded(node, Of(input, depth + 1));
             case "Slice":
                 return Sliced(node, Of(input, depth + 1));
+            case "Shape" when node.FindAttribute("start") is null && node.FindAttribute("end") is null:
+                return Of(input, depth + 1) is { } shaped ? [shaped.Length] : null;
             default:
                 return null;
         }

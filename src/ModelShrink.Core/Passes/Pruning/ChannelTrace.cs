@@ -19,7 +19,8 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// <item>moves through Flatten at the channel axis when the trailing size is known (a channel
 /// becomes a run of H*W features) and Concat (the channels shift by the sizes before them); through
 /// Split and Slice along the channel axis (each output holds a range of them; the sizes or bounds shrink
-/// with them) or along others, Squeeze, Unsqueeze, Expand and Tile of other axes (<see cref="ChannelLayout"/>);</item>
+/// with them) or along others, Squeeze, Unsqueeze, Expand and Tile of other axes, a Reshape that flattens the
+/// channel axis with those after it, past a Shape read only for other dims (<see cref="ChannelLayout"/>);</item>
 /// <item>ends at the next Conv (group 1: its weight loses input channels), Gemm (A operand,
 /// transA = 0) and MatMul (first operand, constant second operand): their weights are cut along the
 /// reduction axis.</item>
@@ -53,7 +54,7 @@ internal sealed class ChannelTrace
 
     private static readonly IReadOnlySet<string> LayoutChanges = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Reshape", "Transpose", "Gather", "GatherElements", "DepthToSpace", "SpaceToDepth", "Einsum",
+        "Transpose", "Gather", "GatherElements", "DepthToSpace", "SpaceToDepth", "Einsum",
     };
 
     private readonly PrunableLayer producer;
@@ -66,6 +67,7 @@ internal sealed class ChannelTrace
     private readonly List<(Node Node, ChannelMapping Mapping)> regrouped = [];
     private readonly List<RangeEdit> ranges = [];
     private readonly List<int[]> parts = [];
+    private readonly List<Attention.ShapeEdit> shapeEdits = [];
     private readonly long opset;
 
     private ChannelTrace(PrunableLayer producer, Func<Node, PrunableLayer?> partners, long opset) =>
@@ -84,7 +86,7 @@ internal sealed class ChannelTrace
         return block is null
             ? (new ChannelPlan(layer, trace.slices, trace.traced)
             {
-                Regrouped = trace.regrouped, Members = trace.members, Ranges = trace.ranges,
+                Regrouped = trace.regrouped, Members = trace.members, Ranges = trace.ranges, ShapeEdits = trace.shapeEdits,
                 Parts = [.. trace.parts, .. trace.ranges.SelectMany(r => r.Parts(trace.Channels))],
             }, null)
             : (null, block);
@@ -392,12 +394,17 @@ internal sealed class ChannelTrace
         var (step, reason) = ChannelLayout.Follow(node, slot, value, mapping, Channels, opset);
         if (step is null)
         {
-            return new ChannelBlock(ErrorCodes.PruneChannelsReshaped, reason!);
+            return new ChannelBlock(node.OpType == "Shape" ? ErrorCodes.PruneChannelsUnsupported : ErrorCodes.PruneChannelsReshaped, reason!);
         }
 
         if (step.Edit is { } edit)
         {
             ranges.Add(edit);
+        }
+
+        if (step.Shape is { } shape)
+        {
+            shapeEdits.Add(shape);
         }
 
         foreach (var (output, carried) in step.Outputs)
