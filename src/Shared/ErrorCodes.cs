@@ -257,7 +257,7 @@ public static class ErrorCodes
     /// <summary>Warning (channel pruning): a grouped or depthwise Conv produces or reads the channels; the layer was left alone.</summary>
     public const string PruneChannelsGrouped = "MSH2405";
 
-    /// <summary>Warning (channel pruning): the channels are reshaped before the next layer (Reshape, Transpose, Flatten of unknown size), or go into attention heads in a form head pruning does not recognise (multi-query/grouped-query, a fused attention op); the layer was left alone.</summary>
+    /// <summary>Warning (channel pruning): the channels are reshaped before the next layer (Reshape, Transpose, Flatten of unknown size; a Split or Slice along them by computed sizes or bounds, a Slice with a step, an Expand or Tile that repeats them), or go into attention heads in a form head pruning does not recognise (multi-query/grouped-query, a fused attention op); the layer was left alone.</summary>
     public const string PruneChannelsReshaped = "MSH2406";
 
     /// <summary>Warning (channel pruning): the channels reach a graph output, a subgraph, an op that mixes channels or an op the pass does not know, or the weight is shared; the layer was left alone.</summary>

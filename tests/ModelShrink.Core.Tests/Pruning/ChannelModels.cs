@@ -118,7 +118,7 @@ internal static class ChannelModels
         return path;
     }
 
-    private static void Head(Graph g, Value features, int channels)
+    public static void Head(Graph g, Value features, int channels)
     {
         var pooled = g.AddNode("GlobalAveragePool", [features], ["pooled"], name: "gap").Outputs[0]!;
         var flat = g.AddNode("Flatten", [pooled], ["flat"], [IrAttribute.FromInt("axis", 1)], name: "flatten").Outputs[0]!;
@@ -126,7 +126,7 @@ internal static class ChannelModels
         g.Outputs.Add(logits);
     }
 
-    private static Value Conv(Graph g, string name, Value input, int outChannels, int inChannels, int kernel, bool bias)
+    public static Value Conv(Graph g, string name, Value input, int outChannels, int inChannels, int kernel, bool bias)
     {
         var inputs = new List<Value?> { input, W(g, name + "_w", [outChannels, inChannels, kernel, kernel], name.Sum(c => c)) };
         if (bias)
@@ -138,9 +138,9 @@ internal static class ChannelModels
         return g.AddNode("Conv", inputs, [name], [IrAttribute.FromInts("pads", [pad, pad, pad, pad])], name: name).Outputs[0]!;
     }
 
-    private static Value Relu(Graph g, Value input) => g.AddNode("Relu", [input], [input.Name + "_relu"], name: input.Name + "_relu").Outputs[0]!;
+    public static Value Relu(Graph g, Value input) => g.AddNode("Relu", [input], [input.Name + "_relu"], name: input.Name + "_relu").Outputs[0]!;
 
-    private static Value W(Graph g, string name, long[] dims, int seed, float low = -1f, float high = 1f)
+    public static Value W(Graph g, string name, long[] dims, int seed, float low = -1f, float high = 1f)
     {
         var random = new Random(seed);
         var count = (int)dims.Aggregate(1L, (a, b) => a * b);

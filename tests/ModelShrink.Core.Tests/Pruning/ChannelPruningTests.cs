@@ -345,7 +345,7 @@ public sealed class ChannelPruningTests
     }
 
     // Zeros, in `masked`, the output channels each (weight, bias) pair lost in `pruned` (found by their bias values); returns the kept channels.
-    private static List<List<int>> ZeroRemovedChannels(Model masked, Model pruned, params (string Weight, string Bias)[] layers)
+    internal static List<List<int>> ZeroRemovedChannels(Model masked, Model pruned, params (string Weight, string Bias)[] layers)
     {
         var result = new List<List<int>>();
         foreach (var (weightName, biasName) in layers)

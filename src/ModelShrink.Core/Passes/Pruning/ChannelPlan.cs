@@ -25,8 +25,20 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
     /// </summary>
     public IReadOnlyList<PrunableLayer> Members { get; init; } = [Producer];
 
-    /// <summary>Depthwise Convs the channels pass through: their group shrinks by the channels removed.</summary>
-    public IReadOnlyList<Node> Regrouped { get; init; } = [];
+    /// <summary>
+    /// Depthwise Convs the channels pass through, with where the channels sit in their outputs: their group shrinks
+    /// by the channels removed that they hold.
+    /// </summary>
+    public IReadOnlyList<(Node Node, ChannelMapping Mapping)> Regrouped { get; init; } = [];
+
+    /// <summary>Splits and Slices along the channel axis: their sizes or bounds shrink with the channels.</summary>
+    public IReadOnlyList<Layout.RangeEdit> Ranges { get; init; } = [];
+
+    /// <summary>
+    /// Sets of channels of which one must stay: a Split output, a Slice's range or a member layer made only of them
+    /// would otherwise be left empty.
+    /// </summary>
+    public IReadOnlyList<int[]> Parts { get; init; } = [];
 
     /// <summary>
     /// Positions of the producer's output axis per channel: 1, or for attention heads the head size (a head is a
@@ -91,6 +103,10 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
         return mean > 0 ? norms.Select(n => n / mean).ToArray() : norms;
     }
 
+    /// <summary>The most important channel of each of <see cref="Parts"/>, by <paramref name="importance"/>: they stay.</summary>
+    public IReadOnlySet<int> Protected(double[] importance) =>
+        Parts.Select(part => part.OrderByDescending(c => importance[c]).ThenBy(c => c).First()).ToHashSet();
+
     /// <summary>Removes <paramref name="channels"/> everywhere.</summary>
     public void Apply(IReadOnlyCollection<int> channels)
     {
@@ -101,9 +117,14 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
             WeightStore.ReplaceFor(slice.Node, slice.Slot, TensorSlicing.Remove(tensor, slice.Axis, slice.Mapping.Positions(channels)));
         }
 
-        foreach (var node in Regrouped)
+        foreach (var (node, mapping) in Regrouped)
         {
-            node.SetAttribute(Onnx.Ir.Attribute.FromInt("group", node.GetInt("group", 1) - channels.Count));
+            node.SetAttribute(Onnx.Ir.Attribute.FromInt("group", node.GetInt("group", 1) - (mapping.Positions(channels).Length / mapping.Group)));
+        }
+
+        foreach (var range in Ranges)
+        {
+            range.Apply(channels);
         }
 
         foreach (var edit in ShapeEdits)
@@ -113,7 +134,7 @@ internal sealed record ChannelPlan(PrunableLayer Producer, IReadOnlyList<Channel
 
         foreach (var (value, mapping) in Values)
         {
-            Shrink(value, mapping, channels.Count * mapping.Group);
+            Shrink(value, mapping, mapping.Positions(channels).Length);
         }
     }
 

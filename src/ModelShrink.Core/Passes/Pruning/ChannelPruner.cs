@@ -51,15 +51,17 @@ internal sealed class ChannelPruner(PruneOptions options)
             }
 
             var (plan, block) = AttentionHeads.Plan(target.Layer, node => partners.GetValueOrDefault(node), model.Opsets.Default)
-                ?? ChannelTrace.Plan(target.Layer, node => partners.GetValueOrDefault(node));
+                ?? ChannelTrace.Plan(target.Layer, node => partners.GetValueOrDefault(node), model.Opsets.Default);
             if (block is not null)
             {
                 blocked.Add((block.Code, $"{target.Layer.Name}: {block.Reason}"));
                 continue;
             }
 
-            var count = Count(plan!.Channels, target.Sparsity, options.ChannelMultiple);
-            var channels = refit is null ? Lowest(plan.Importance(), count) : refit.Choose(plan, count, () => Lowest(plan.Importance(), count));
+            var importance = plan!.Importance();
+            var kept = plan.Protected(importance);
+            var count = Math.Min(Count(plan.Channels, target.Sparsity, options.ChannelMultiple), plan.Channels - kept.Count);
+            var channels = refit is null ? Lowest(importance, count, kept) : refit.Choose(plan, count, kept, () => Lowest(importance, count, kept));
             // The group's members were judged with it, even when its share rounds to nothing: a depthwise
             // member is not then reported as left alone on its own.
             done.UnionWith(plan.Members.Select(m => m.Weight));
@@ -132,7 +134,7 @@ internal sealed class ChannelPruner(PruneOptions options)
         return count;
     }
 
-    // The `count` channels of lowest importance, ties to the later channel.
-    private static IReadOnlyCollection<int> Lowest(double[] importance, int count) =>
-        Enumerable.Range(0, importance.Length).OrderBy(c => importance[c]).ThenByDescending(c => c).Take(count).ToArray();
+    // The `count` channels of lowest importance, ties to the later channel; the `kept` ones stay.
+    private static IReadOnlyCollection<int> Lowest(double[] importance, int count, IReadOnlySet<int> kept) =>
+        Enumerable.Range(0, importance.Length).Where(c => !kept.Contains(c)).OrderBy(c => importance[c]).ThenByDescending(c => c).Take(count).ToArray();
 }

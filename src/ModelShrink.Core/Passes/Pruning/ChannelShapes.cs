@@ -4,7 +4,7 @@ namespace ModelShrink.Core.Passes.Pruning;
 
 /// <summary>
 /// The few static shapes channel pruning needs, read from declared types or worked out backwards
-/// through the ops a CNN is made of (Conv, pooling, normalization, element-wise ops): the size of one
+/// through the ops a CNN is made of (Conv, pooling, normalization, element-wise ops, Split, Slice): the size of one
 /// axis (a Concat input's share) and the dims after the channel axis (what a Flatten multiplies).
 /// Null when not known; the caller then leaves the layer alone.
 /// </summary>
@@ -93,6 +93,11 @@ internal static class ChannelShapes
 
     private static long?[]? Infer(Value value, int depth)
     {
+        if (value.Producer is { } split && split.Is("Split") && split.Inputs.Count > 0 && split.Inputs[0] is { } whole)
+        {
+            return SplitPart(split, value.ProducerOutputIndex, Of(whole, depth + 1));
+        }
+
         if (value.Producer is not { } node || value.ProducerOutputIndex != 0 || node.Inputs.Count == 0 || node.Inputs[0] is not { } input)
         {
             return null;
@@ -120,6 +125,10 @@ internal static class ChannelShapes
                 return Resized(node, Of(input, depth + 1));
             case "Pad":
                 return Padded(node, Of(input, depth + 1));
+            case "Slice":
+                return Sliced(node, Of(input, depth + 1));
+            case "Shape" when node.FindAttribute("start") is null && node.FindAttribute("end") is null:
+                return Of(input, depth + 1) is { } shaped ? [shaped.Length] : null;
             default:
                 return null;
         }
@@ -144,6 +153,88 @@ internal static class ChannelShapes
 
         return input.Select((d, i) => d is { } size ? (long?)(long)Math.Floor(size * (double)scales[i]) : null).ToArray();
     }
+
+    // Split: the input's dims, with the part's size along the axis (given, or an equal part, the last one smaller).
+    private static long?[]? SplitPart(Node node, int index, long?[]? input)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+
+        var axis = (int)node.GetInt("axis", 0);
+        axis = axis < 0 ? axis + input.Length : axis;
+        if (axis < 0 || axis >= input.Length)
+        {
+            return null;
+        }
+
+        var sizes = node.GetInts("split")?.ToArray() ?? Longs(node.Inputs.ElementAtOrDefault(1));
+        long? size = null;
+        if (sizes is not null)
+        {
+            size = index < sizes.Length ? sizes[index] : null;
+        }
+        else if (node.Inputs.ElementAtOrDefault(1) is null && input[axis] is { } total)
+        {
+            var (parts, chunk) = (node.Outputs.Count, (total + node.Outputs.Count - 1) / node.Outputs.Count);
+            size = index < parts - 1 ? chunk : total - (chunk * (parts - 1));
+        }
+
+        var result = (long?[])input.Clone();
+        result[axis] = size;
+        return result;
+    }
+
+    // Slice by constant bounds (inputs from opset 10, attributes before): each sliced dim of known size becomes
+    // the count of the positions kept; the others stay.
+    private static long?[]? Sliced(Node node, long?[]? input)
+    {
+        var attributes = node.Inputs.Count == 1;
+        var starts = attributes ? node.GetInts("starts")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(1));
+        var ends = attributes ? node.GetInts("ends")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(2));
+        var axes = attributes ? node.GetInts("axes")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(3));
+        var steps = attributes ? null : Longs(node.Inputs.ElementAtOrDefault(4));
+        if (input is null || starts is null || ends is null || ends.Length != starts.Length
+            || (axes is null && !attributes && node.Inputs.ElementAtOrDefault(3) is not null)
+            || (steps is null && !attributes && node.Inputs.ElementAtOrDefault(4) is not null))
+        {
+            return null;
+        }
+
+        axes ??= Enumerable.Range(0, starts.Length).Select(a => (long)a).ToArray();
+        var result = (long?[])input.Clone();
+        for (var i = 0; i < axes.Length && i < starts.Length; i++)
+        {
+            var axis = (int)(axes[i] < 0 ? axes[i] + input.Length : axes[i]);
+            if (axis < 0 || axis >= input.Length)
+            {
+                return null;
+            }
+
+            var step = steps?[i] ?? 1;
+            if (input[axis] is not { } length || step == 0)
+            {
+                result[axis] = null;
+                continue;
+            }
+
+            // ONNX's clamping: to [0, length] for a positive step, [-1, length - 1] for a negative one.
+            var (low, high) = step > 0 ? (0L, length) : (-1L, length - 1);
+            var start = Math.Clamp(starts[i] < 0 ? starts[i] + length : starts[i], low, high);
+            var end = Math.Clamp(ends[i] < 0 ? ends[i] + length : ends[i], low, high);
+            result[axis] = Math.Max(0, step > 0 ? (end - start + step - 1) / step : (start - end - step - 1) / -step);
+        }
+
+        return result;
+    }
+
+    private static long[]? Longs(Value? value) => value?.ConstantTensor switch
+    {
+        { DataType: Onnx.Tensors.DataType.Int64 } tensor => tensor.ToArray<long>(),
+        { DataType: Onnx.Tensors.DataType.Int32 } tensor => tensor.ToArray<int>().Select(v => (long)v).ToArray(),
+        _ => null,
+    };
 
     // Pad with constant pads: each dim grows by its two pads.
     private static long?[]? Padded(Node node, long?[]? input)

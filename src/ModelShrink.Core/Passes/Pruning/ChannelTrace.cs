@@ -1,6 +1,7 @@
 using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
+using ModelShrink.Core.Passes.Pruning.Layout;
 
 namespace ModelShrink.Core.Passes.Pruning;
 
@@ -16,7 +17,10 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// constant that broadcasts (cut when it runs along the channels) or with another value carrying the
 /// same channels at the same places (GELU's x*erf(x));</item>
 /// <item>moves through Flatten at the channel axis when the trailing size is known (a channel
-/// becomes a run of H*W features) and Concat (the channels shift by the sizes before them);</item>
+/// becomes a run of H*W features) and Concat (the channels shift by the sizes before them); through
+/// Split and Slice along the channel axis (each output holds a range of them; the sizes or bounds shrink
+/// with them) or along others, Squeeze, Unsqueeze, Expand and Tile of other axes, a Reshape that flattens the
+/// channel axis with those after it, past a Shape read only for other dims (<see cref="ChannelLayout"/>);</item>
 /// <item>ends at the next Conv (group 1: its weight loses input channels), Gemm (A operand,
 /// transA = 0) and MatMul (first operand, constant second operand): their weights are cut along the
 /// reduction axis.</item>
@@ -25,7 +29,7 @@ internal sealed record ChannelBlock(string Code, string Reason);
 /// a Resize or Upsample over the spatial axes and a Pad that pads none of the channels.
 /// Anything else leaves the layer alone with a coded reason: a computed operand that does not carry
 /// the same channels (residual Add, MSH2404), a grouped Conv that is not depthwise (MSH2405), a Reshape,
-/// Transpose or other layout change, a fused attention op (MSH2406; MatMul-based attention heads are
+/// Transpose or other layout change, a Split or Slice by computed sizes or bounds, a fused attention op (MSH2406; MatMul-based attention heads are
 /// <see cref="Attention.AttentionHeads"/>' groups), or a graph output, subgraph
 /// read, op mixing channels, unknown op or shared weight (MSH2407).
 /// </summary>
@@ -50,8 +54,7 @@ internal sealed class ChannelTrace
 
     private static readonly IReadOnlySet<string> LayoutChanges = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Split", "Slice", "Gather", "GatherElements", "Expand", "Tile", "Pad",
-        "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Einsum",
+        "Transpose", "Gather", "GatherElements", "DepthToSpace", "SpaceToDepth", "Einsum",
     };
 
     private readonly PrunableLayer producer;
@@ -61,21 +64,31 @@ internal sealed class ChannelTrace
     private readonly Queue<Value> pending = new();
     private readonly List<ChannelSlice> slices = [];
     private readonly List<(Value Other, ChannelMapping Expected, Node At)> mustMatch = [];
-    private readonly List<Node> regrouped = [];
+    private readonly List<(Node Node, ChannelMapping Mapping)> regrouped = [];
+    private readonly List<RangeEdit> ranges = [];
+    private readonly List<int[]> parts = [];
+    private readonly List<Attention.ShapeEdit> shapeEdits = [];
+    private readonly long opset;
 
-    private ChannelTrace(PrunableLayer producer, Func<Node, PrunableLayer?> partners) => (this.producer, this.partners) = (producer, partners);
+    private ChannelTrace(PrunableLayer producer, Func<Node, PrunableLayer?> partners, long opset) =>
+        (this.producer, this.partners, this.opset) = (producer, partners, opset);
 
     /// <summary>
     /// The plan for removing output channels of <paramref name="layer"/>, or why not. Layers that
     /// <paramref name="partners"/> returns for a node may join the group, when their output meets the
-    /// channels at a residual Add or a gating Mul: their channels then go too.
+    /// channels at a residual Add or a gating Mul: their channels then go too. <paramref name="opset"/> (the model's
+    /// default domain) says where a Split into equal parts gets its explicit sizes.
     /// </summary>
-    public static (ChannelPlan? Plan, ChannelBlock? Block) Plan(PrunableLayer layer, Func<Node, PrunableLayer?>? partners = null)
+    public static (ChannelPlan? Plan, ChannelBlock? Block) Plan(PrunableLayer layer, Func<Node, PrunableLayer?>? partners = null, long opset = 13)
     {
-        var trace = new ChannelTrace(layer, partners ?? (_ => null));
+        var trace = new ChannelTrace(layer, partners ?? (_ => null), opset);
         var block = trace.Run();
         return block is null
-            ? (new ChannelPlan(layer, trace.slices, trace.traced) { Regrouped = trace.regrouped, Members = trace.members }, null)
+            ? (new ChannelPlan(layer, trace.slices, trace.traced)
+            {
+                Regrouped = trace.regrouped, Members = trace.members, Ranges = trace.ranges, ShapeEdits = trace.shapeEdits,
+                Parts = [.. trace.parts, .. trace.ranges.SelectMany(r => r.Parts(trace.Channels))],
+            }, null)
             : (null, block);
     }
 
@@ -114,17 +127,18 @@ internal sealed class ChannelTrace
     // An operand the channels met that is computed elsewhere, traced back through ops that keep its
     // shape to a layer that may join: its output channels then go with the producer's (a residual
     // join, a squeeze-excitation gate), its weight and bias are cut, and its output is followed too.
+    // A member may hold only some of the channels, at an offset (it meets one part of a Split).
     private (bool Joined, ChannelBlock? Block) Join()
     {
         foreach (var (other, expected, _) in mustMatch.ToArray())
         {
-            if (traced.ContainsKey(other) || expected.Offset != 0 || expected.Group != 1 || Source(other) is not { } member
+            if (traced.ContainsKey(other) || expected.Group != 1 || Source(other) is not { } member
                 || members.Contains(member) || member.Tensor.Dims[member.OutputAxis] != expected.AxisLength)
             {
                 continue;
             }
 
-            return (true, Start(member));
+            return (true, Start(member, expected.Offset));
         }
 
         return (false, null);
@@ -143,8 +157,12 @@ internal sealed class ChannelTrace
             : null;
     }
 
-    // A member's output channels: its weight and bias cut along them, its output followed.
-    private ChannelBlock? Start(PrunableLayer member)
+    // The producer's output channels.
+    private int Channels => (int)producer.Tensor.Dims[producer.OutputAxis];
+
+    // A member's output channels: its weight and bias cut along them, its output followed. Channel c sits at
+    // `offset` + c of the member's outputs (0 but for a member that meets one part of a Split).
+    private ChannelBlock? Start(PrunableLayer member, long offset = 0)
     {
         var node = member.Node;
         var weight = member.Tensor;
@@ -172,7 +190,7 @@ internal sealed class ChannelTrace
                         : $"it is a grouped Conv (group {node.GetInt("group", 1)})");
                 }
 
-                start = new ChannelMapping(1 - weight.Dims.Count, weight.Dims.Count, 0, 1, channels);
+                start = new ChannelMapping(1 - weight.Dims.Count, weight.Dims.Count, offset, 1, channels);
                 if (Bias(node, 2, 0, start) is { } convBias)
                 {
                     return convBias;
@@ -180,7 +198,7 @@ internal sealed class ChannelTrace
 
                 break;
             case LayerKind.Gemm:
-                start = new ChannelMapping(-1, 2, 0, 1, channels);
+                start = new ChannelMapping(-1, 2, offset, 1, channels);
                 if (node.Inputs.Count > 2 && node.Inputs[2] is { } c && Operand(node, 2, c, start) is { } gemmBias)
                 {
                     return gemmBias;
@@ -188,13 +206,17 @@ internal sealed class ChannelTrace
 
                 break;
             default:
-                start = new ChannelMapping(-1, node.Inputs[0] is { } a ? ChannelShapes.Of(a)?.Length : null, 0, 1, channels);
+                start = new ChannelMapping(-1, node.Inputs[0] is { } a ? ChannelShapes.Of(a)?.Length : null, offset, 1, channels);
                 break;
         }
 
         if (member != producer)
         {
             slices.Add(new ChannelSlice(node, 1, member.OutputAxis, start));
+            if (start.Filling(0, channels, Channels) is { } part)
+            {
+                parts.Add(part); // a member made only of the group's channels keeps one
+            }
         }
 
         members.Add(member);
@@ -336,6 +358,8 @@ internal sealed class ChannelTrace
                 return slot == 0 && mapping.Rank is { } padRank && mapping.Axis is { } padAxis && PadsAlong(node, padRank, padAxis) == false
                     ? Follow(node.Outputs[0], mapping, node)
                     : new ChannelBlock(ErrorCodes.PruneChannelsReshaped, $"{Describe(node)} pads the channel axis, or by computed pads");
+            case var _ when ChannelLayout.Ops.Contains(op):
+                return Layout(node, slot, value, mapping);
             case "Gemm":
                 if (slot != 0 || node.GetInt("transA", 0) != 0 || mapping.FromEnd != -1)
                 {
@@ -363,11 +387,42 @@ internal sealed class ChannelTrace
         }
     }
 
-    // Depthwise: as many groups as input channels (which the channels fill from offset 0), one input
-    // channel per group, a constant weight.
+    // Split, Slice, Squeeze, Unsqueeze, Expand, Tile: each output where the op puts the channels, and a Split's
+    // sizes or a Slice's bounds along the channel axis rewritten with them.
+    private ChannelBlock? Layout(Node node, int slot, Value value, ChannelMapping mapping)
+    {
+        var (step, reason) = ChannelLayout.Follow(node, slot, value, mapping, Channels, opset);
+        if (step is null)
+        {
+            return new ChannelBlock(node.OpType == "Shape" ? ErrorCodes.PruneChannelsUnsupported : ErrorCodes.PruneChannelsReshaped, reason!);
+        }
+
+        if (step.Edit is { } edit)
+        {
+            ranges.Add(edit);
+        }
+
+        if (step.Shape is { } shape)
+        {
+            shapeEdits.Add(shape);
+        }
+
+        foreach (var (output, carried) in step.Outputs)
+        {
+            if (Follow(output, carried, node) is { } block)
+            {
+                return block;
+            }
+        }
+
+        return null;
+    }
+
+    // Depthwise: as many groups as input channels (the channels at some of them: a Concat or Split may have
+    // moved them), one input channel per group, a constant weight.
     private static bool IsDepthwise(Node node, ChannelMapping mapping) =>
         node.Inputs[1]?.ConstantTensor is { Dims: [var outputs, 1, ..] } && node.GetInt("group", 1) is var group
-        && mapping.AxisLength == group && mapping.Offset == 0 && mapping.Group == 1 && outputs % group == 0;
+        && mapping.AxisLength == group && mapping.Group == 1 && outputs % group == 0;
 
     // A depthwise Conv carries the channels through: channel c feeds only its own `multiplier` output
     // channels, so they go with it, the weight and bias are cut along axis 0, and the group shrinks
@@ -376,7 +431,7 @@ internal sealed class ChannelTrace
     {
         var outputs = node.Inputs[1]!.ConstantTensor!.Dims[0];
         var multiplier = outputs / node.GetInt("group", 1);
-        var carried = mapping with { Group = multiplier, AxisLength = outputs };
+        var carried = mapping with { Offset = mapping.Offset * multiplier, Group = multiplier, AxisLength = outputs };
         if (Cut(node, 1, node.Inputs[1], 0, carried) is { } weightBlock)
         {
             return weightBlock;
@@ -387,7 +442,7 @@ internal sealed class ChannelTrace
             return biasBlock;
         }
 
-        regrouped.Add(node);
+        regrouped.Add((node, carried));
         return Follow(node.Outputs[0], carried, node);
     }
 

@@ -64,7 +64,8 @@ internal static class ShapeElements
     public static bool OnlyFor(Node reshape, IReadOnlySet<Node> readers) =>
         reshape.Inputs[1] is not { } shape || shape.ConstantTensor is not null || shape.Uses.All(u => readers.Contains(u.Node));
 
-    // A 1-D piece's length: a constant's, a scalar made 1-D by Unsqueeze, or the declared one.
+    // A 1-D piece's length: a constant's, a scalar made 1-D by Unsqueeze, the declared one, or one inferred
+    // (a Cast of a constant, a Slice of a Shape).
     private static long? Length(Value piece)
     {
         if (piece.ConstantTensor is { Dims.Count: 1 } constant)
@@ -77,7 +78,8 @@ internal static class ShapeElements
             return 1;
         }
 
-        return piece.Type?.TensorType?.Shape is { Dim: [{ HasDimValue: true } dim] } ? dim.DimValue : null;
+        return piece.Type?.TensorType?.Shape is { Dim: [{ HasDimValue: true } dim] } ? dim.DimValue
+            : ChannelShapes.Of(piece) is [{ } inferred] ? inferred : null;
     }
 
     // A Gather of one element by a scalar index (Shape(x)[i]), or a declared scalar.

@@ -32,10 +32,10 @@ internal sealed class ChannelRefit(LayerwiseReconstruction statistics, Cancellat
 
     /// <summary>
     /// The <paramref name="count"/> channels of <paramref name="plan"/> to remove, chosen on the data when every
-    /// layer reading them was measured (else by <paramref name="byNorm"/>), with those layers refit for them.
-    /// Call <see cref="Applied"/> after the plan is applied.
+    /// layer reading them was measured (else by <paramref name="byNorm"/>), with those layers refit for them;
+    /// the <paramref name="kept"/> channels stay. Call <see cref="Applied"/> after the plan is applied.
     /// </summary>
-    public IReadOnlyCollection<int> Choose(ChannelPlan plan, int count, Func<IReadOnlyCollection<int>> byNorm)
+    public IReadOnlyCollection<int> Choose(ChannelPlan plan, int count, IReadOnlySet<int> kept, Func<IReadOnlyCollection<int>> byNorm)
     {
         var sites = plan.Slices.Where(s => s.Consumes).GroupBy(s => s.Node).ToList();
         foreach (var site in sites)
@@ -62,7 +62,7 @@ internal sealed class ChannelRefit(LayerwiseReconstruction statistics, Cancellat
         IReadOnlyCollection<int> channels;
         if (fits.Count > 0 && fits.Count == sites.Count)
         {
-            channels = ChooseOnData(fits, plan.Channels, count);
+            channels = ChooseOnData(fits, plan.Channels, count, kept);
             GroupsChosenOnData++;
         }
         else
@@ -109,10 +109,10 @@ internal sealed class ChannelRefit(LayerwiseReconstruction statistics, Cancellat
         readers[node] = new Reader(measured, geometry.ChannelStride) { Columns = Enumerable.Range(0, geometry.Columns).ToList() };
     }
 
-    private IReadOnlyCollection<int> ChooseOnData(List<(ConsumerFit Fit, ChannelSlice Slice)> fits, int channels, int count)
+    private IReadOnlyCollection<int> ChooseOnData(List<(ConsumerFit Fit, ChannelSlice Slice)> fits, int channels, int count, IReadOnlySet<int> kept)
     {
         var columns = fits.Select(f => Enumerable.Range(0, channels).Select(c => f.Fit.Columns(f.Slice.Mapping.Positions([c]))).ToArray()).ToArray();
-        var left = Enumerable.Range(0, channels).ToList();
+        var left = Enumerable.Range(0, channels).Where(c => !kept.Contains(c)).ToList();
         var chosen = new List<int>();
         var rounds = Math.Min(Rounds, count);
         for (var round = 0; round < rounds; round++)
