@@ -50,6 +50,28 @@ public static class AugmentedRun
     }
 
     /// <summary>
+    /// Like <see cref="ForEachBatch"/> with <c>parallel</c>, without copying: each wanted float value of a
+    /// batch goes to <paramref name="onOutput"/> on every core as a view of ONNX Runtime's output buffer (or
+    /// of the batch), valid only during the call, one call per value at a time. Returns the number of batches.
+    /// </summary>
+    public static int ForEachBatchInPlace(Model model, IReadOnlyCollection<string> values, string data, string modelFile, string setting,
+        Action<BorrowedValues> onOutput, CancellationToken cancellation = default)
+    {
+        var signature = ModelSignature.Of(model);
+        using var session = new AugmentedSession(model, values, modelFile);
+        var batches = 0;
+        foreach (var batch in HoldoutReader.Open(data, signature, setting: setting).Batches())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            HoldoutCheck.Check(batch, signature, data, setting);
+            session.Run(batch, outputs => EachInParallel(outputs, onOutput, cancellation));
+            batches++;
+        }
+
+        return batches == 0 ? throw ModelShrinkException.Error(ErrorCodes.HoldoutUnreadable, "holds no samples", data, setting) : batches;
+    }
+
+    /// <summary>
     /// Calls <paramref name="action"/> on every item on every core; the first exception thrown (a coded
     /// diagnostic, say) is rethrown as it is, not wrapped in an <see cref="AggregateException"/>.
     /// </summary>

@@ -84,6 +84,37 @@ public sealed class AugmentedSession : IDisposable
         return outputs;
     }
 
+    /// <summary>
+    /// Runs one batch and hands each wanted float value once to <paramref name="use"/>, viewed where it
+    /// lies (ONNX Runtime's output buffers, the batch's bytes) and valid only during the call.
+    /// </summary>
+    public void Run(HoldoutBatch batch, Action<IReadOnlyList<BorrowedValues>> use)
+    {
+        void Deliver(IReadOnlyList<BorrowedValues> outputs)
+        {
+            var delivered = new HashSet<string>(StringComparer.Ordinal);
+            var wantedOutputs = outputs.Where(output => wanted.Contains(output.Name) && delivered.Add(output.Name)).ToList();
+            foreach (var (name, tensor) in batch.Inputs)
+            {
+                if (wanted.Contains(name) && tensor.DataType == Onnx.Tensors.DataType.Float && delivered.Add(name))
+                {
+                    wantedOutputs.Add(new BorrowedValues(name, tensor.GetRawData()));
+                }
+            }
+
+            use(wantedOutputs);
+        }
+
+        if (runner is null)
+        {
+            Deliver([]);
+        }
+        else
+        {
+            runner.Run(batch, Deliver);
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

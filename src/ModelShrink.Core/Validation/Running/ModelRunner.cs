@@ -129,6 +129,50 @@ public sealed class ModelRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs one batch and hands every float tensor output to <paramref name="use"/> as a view of ONNX
+    /// Runtime's own buffer, valid only during the call: nothing is copied (the copies of whole activations
+    /// cost as much as the run itself when a calibration exposes every value).
+    /// </summary>
+    public void Run(HoldoutBatch batch, Action<IReadOnlyList<BorrowedValues>> use)
+    {
+        var names = batch.Inputs.Keys.ToArray();
+        var values = new List<OrtValue>(names.Length);
+        IDisposableReadOnlyCollection<OrtValue> results;
+        try
+        {
+            foreach (var name in names)
+            {
+                values.Add(ToOrtValue(batch.Inputs[name]));
+            }
+
+            using var runOptions = new RunOptions();
+            results = session.Run(runOptions, names, values, session.OutputNames);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime failed on holdout {batch.Source}: {OneLine(e.Message)}", file, inner: e);
+        }
+        finally
+        {
+            values.ForEach(v => v.Dispose());
+        }
+
+        using (results)
+        {
+            var outputs = new List<BorrowedValues>(results.Count);
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i].OnnxType == OnnxValueType.ONNX_TYPE_TENSOR && results[i].GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
+                {
+                    outputs.Add(new BorrowedValues(session.OutputNames[i], results[i]));
+                }
+            }
+
+            use(outputs);
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
