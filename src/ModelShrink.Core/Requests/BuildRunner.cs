@@ -140,8 +140,10 @@ public static class BuildRunner
                 : files.Count > 1 && jobs.Count > 1 ? $"; {files[1].File} {ByteSize.Format(jobs[1].Compression.CompressedBytes)} for {string.Join(", ", settings.Providers.Where(p => p != ExecutionProvider.CPU))} (validated on the CPU, where ONNX Runtime runs most float16 ops in float32{(gpu.Reason is null ? "" : $"; {gpu.Reason}")})" : "";
             // The figures of the file written (the start scripts and people scan for), then the run's sentence: what was chosen and why.
             var story = main.Summary is { } sentence ? $"; {sentence}" : "";
+            // A search names what it wrote as its sentence does ("mixed (2 int4, 3 int8 per-tensor)"), not only runtime.json's precision.
+            var written = main.ChosenName ?? VariantPlanner.Precision(chosen);
             var summary = $"{item.ItemSpec}: {ByteSize.Format(result.OriginalBytes)} -> {ByteSize.Format(result.CompressedBytes)} " +
-                $"({result.SizeRatio:0.###} of the original), {VariantPlanner.Precision(chosen)}{pruned}{metric}, " +
+                $"({result.SizeRatio:0.###} of the original), {written}{pruned}{metric}, " +
                 $"providers {string.Join(", ", settings.Providers)}{gpuText}{story}";
             return new BuildResponseItem
             {
