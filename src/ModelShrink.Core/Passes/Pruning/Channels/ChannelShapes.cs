@@ -1,6 +1,6 @@
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>
 /// The few static shapes channel pruning needs, read from declared types or worked out backwards

@@ -1,7 +1,7 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// Where the channels go through an op that moves data along axes: each output with its mapping, and the edit the

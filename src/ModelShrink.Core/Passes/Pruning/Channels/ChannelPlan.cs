@@ -1,7 +1,7 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Protobuf;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>
 /// A constant input to cut: input <see cref="Slot"/> of <see cref="Node"/>, along its own axis <see cref="Axis"/>;

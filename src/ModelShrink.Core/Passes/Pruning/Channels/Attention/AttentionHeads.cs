@@ -1,7 +1,7 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Shared;
 
-namespace ModelShrink.Core.Passes.Pruning.Attention;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Attention;
 
 /// <summary>
 /// Attention heads as one dependency group, for MatMul-based attention as PyTorch's exporter writes it:

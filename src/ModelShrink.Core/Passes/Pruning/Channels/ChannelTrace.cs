@@ -1,9 +1,9 @@
 using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
-using ModelShrink.Core.Passes.Pruning.Layout;
+using ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>Why a layer's channels cannot be removed: a warning code and the reason.</summary>
 internal sealed record ChannelBlock(string Code, string Reason);

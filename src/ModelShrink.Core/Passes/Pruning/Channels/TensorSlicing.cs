@@ -1,6 +1,6 @@
 using ModelShrink.Onnx.Tensors;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>Removes positions along one axis of a tensor (whole hyperplanes), for any whole-byte element type.</summary>
 internal static class TensorSlicing

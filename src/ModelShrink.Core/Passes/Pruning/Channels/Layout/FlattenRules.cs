@@ -1,7 +1,7 @@
-using ModelShrink.Core.Passes.Pruning.Attention;
+using ModelShrink.Core.Passes.Pruning.Channels.Attention;
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// The flatten before a classifier as exporters write it: <c>Reshape(x, Concat(batch read from Shape(x), [width or -1]))</c>.
