@@ -1,5 +1,6 @@
 using ModelShrink.Core.Passes.Pruning.Channels.Attention;
 using ModelShrink.Core.Passes.Pruning.Channels.Refit;
+using ModelShrink.Core.Passes.Pruning.Channels.Trace;
 using ModelShrink.Onnx.Ir;
 
 namespace ModelShrink.Core.Passes.Pruning.Channels;

@@ -1,5 +1,6 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Shared;
+using static ModelShrink.Core.Passes.Pruning.Channels.NodeText;
 
 namespace ModelShrink.Core.Passes.Pruning.Channels.Attention;
 
@@ -473,6 +474,4 @@ internal sealed class AttentionHeads
     private static bool IsConstant(Node node, int slot) => node.Inputs.ElementAtOrDefault(slot)?.ConstantTensor is not null;
 
     private static bool GraphEditsDefault(Node node) => node.Domain is "" or "ai.onnx";
-
-    private static string Describe(Node node) => $"{node.OpType} '{node.Name}'";
 }

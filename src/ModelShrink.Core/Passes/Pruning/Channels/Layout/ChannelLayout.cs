@@ -1,5 +1,6 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
+using static ModelShrink.Core.Passes.Pruning.Channels.NodeText;
 
 namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
@@ -230,7 +231,4 @@ internal static class ChannelLayout
         { DataType: DataType.Int32 } tensor => tensor.ToArray<int>().Select(v => (long)v).ToArray(),
         _ => null,
     };
-
-    /// <summary>The op and its name, for a reason.</summary>
-    public static string Describe(Node node) => $"{node.OpType} '{node.Name}'";
 }

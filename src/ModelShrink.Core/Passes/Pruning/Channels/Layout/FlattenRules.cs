@@ -1,5 +1,6 @@
 using ModelShrink.Core.Passes.Pruning.Channels.Attention;
 using ModelShrink.Onnx.Ir;
+using static ModelShrink.Core.Passes.Pruning.Channels.NodeText;
 
 namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
@@ -67,7 +68,7 @@ internal static class FlattenRules
     /// </summary>
     public static (LayoutStep? Step, string? Reason) Flattened(Node node, Value value, ChannelMapping mapping, int channels)
     {
-        var reason = $"{ChannelLayout.Describe(node)} changes the layout of the channels before the next layer (e.g. attention heads)";
+        var reason = $"{Describe(node)} changes the layout of the channels before the next layer (e.g. attention heads)";
         if (mapping.Axis is not { } axis || ChannelShapes.TrailingSize(value, axis) is not { } trail || node.GetInt("allowzero", 0) != 0
             || node.Inputs.ElementAtOrDefault(1) is not { } shape
             || (ChannelShapes.Of(shape) is [{ } length] ? length : ShapeElements.Of(node, null)?.Count) != axis + 1
