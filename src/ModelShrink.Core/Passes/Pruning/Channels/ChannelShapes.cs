@@ -169,7 +169,7 @@ internal static class ChannelShapes
             return null;
         }
 
-        var sizes = node.GetInts("split")?.ToArray() ?? Longs(node.Inputs.ElementAtOrDefault(1));
+        var sizes = node.GetInts("split")?.ToArray() ?? Integers(node.Inputs.ElementAtOrDefault(1));
         long? size = null;
         if (sizes is not null)
         {
@@ -190,14 +190,8 @@ internal static class ChannelShapes
     // the count of the positions kept; the others stay.
     private static long?[]? Sliced(Node node, long?[]? input)
     {
-        var attributes = node.Inputs.Count == 1;
-        var starts = attributes ? node.GetInts("starts")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(1));
-        var ends = attributes ? node.GetInts("ends")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(2));
-        var axes = attributes ? node.GetInts("axes")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(3));
-        var steps = attributes ? null : Longs(node.Inputs.ElementAtOrDefault(4));
-        if (input is null || starts is null || ends is null || ends.Length != starts.Length
-            || (axes is null && !attributes && node.Inputs.ElementAtOrDefault(3) is not null)
-            || (steps is null && !attributes && node.Inputs.ElementAtOrDefault(4) is not null))
+        var (starts, ends, axes, steps, computedAxes, computedSteps) = SliceBounds.Of(node);
+        if (input is null || starts is null || ends is null || ends.Length != starts.Length || computedAxes || computedSteps)
         {
             return null;
         }
@@ -229,7 +223,8 @@ internal static class ChannelShapes
         return result;
     }
 
-    private static long[]? Longs(Value? value) => value?.ConstantTensor switch
+    /// <summary>A constant 1-D tensor of int32 or int64 (sizes, bounds, axes, shapes), as longs.</summary>
+    public static long[]? Integers(Value? value) => value?.ConstantTensor switch
     {
         { DataType: Onnx.Tensors.DataType.Int64 } tensor => tensor.ToArray<long>(),
         { DataType: Onnx.Tensors.DataType.Int32 } tensor => tensor.ToArray<int>().Select(v => (long)v).ToArray(),
@@ -239,13 +234,23 @@ internal static class ChannelShapes
     // Pad with constant pads: each dim grows by its two pads.
     private static long?[]? Padded(Node node, long?[]? input)
     {
-        var pads = node.Inputs.Count > 1 && node.Inputs[1] is { } value ? value.ConstantTensor?.ToArray<long>() : node.GetInts("pads")?.ToArray();
-        if (input is null || pads is null || pads.Length != 2 * input.Length || node.Inputs.ElementAtOrDefault(3) is not null)
+        var pads = ConstantPads(node, input?.Length);
+        if (input is null || pads is null)
         {
             return null;
         }
 
         return input.Select((d, i) => d + pads[i] + pads[i + input.Length]).ToArray();
+    }
+
+    /// <summary>
+    /// A Pad's pads for a value of <paramref name="rank"/> (the begins, then the ends: 2 × rank), from its constant
+    /// input (opset 11 on) or attribute; null when they are computed, of another length or only for some axes.
+    /// </summary>
+    public static long[]? ConstantPads(Node pad, int? rank)
+    {
+        var pads = pad.Inputs.Count > 1 && pad.Inputs[1] is { } value ? value.ConstantTensor?.ToArray<long>() : pad.GetInts("pads")?.ToArray();
+        return rank is { } r && pads is not null && pads.Length == 2 * r && pad.Inputs.ElementAtOrDefault(3) is null ? pads : null;
     }
 
     // Concat: the inputs' dims, with the sizes along the axis added up.

@@ -114,16 +114,6 @@ internal sealed partial class ChannelTrace
     }
 
     // Whether Pad adds anything along `axis` (null: the pads are computed, so it cannot be known).
-    private static bool? PadsAlong(Node node, int rank, int axis)
-    {
-        var pads = node.Inputs.Count > 1 && node.Inputs[1] is { } input
-            ? input.ConstantTensor?.ToArray<long>()
-            : node.GetInts("pads")?.ToArray();
-        if (pads is null || pads.Length != 2 * rank || node.Inputs.ElementAtOrDefault(3) is not null)
-        {
-            return null;
-        }
-
-        return pads[axis] != 0 || pads[rank + axis] != 0;
-    }
+    private static bool? PadsAlong(Node node, int rank, int axis) =>
+        ChannelShapes.ConstantPads(node, rank) is { } pads ? pads[axis] != 0 || pads[rank + axis] != 0 : null;
 }
