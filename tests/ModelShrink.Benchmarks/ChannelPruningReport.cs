@@ -4,6 +4,7 @@ using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Core.Passes.Pruning.Channels;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Search;
 using ModelShrink.Core.Validation;

@@ -1,4 +1,5 @@
 using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Core.Passes.Pruning.Channels;
 using ModelShrink.Onnx.IO;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;

@@ -1,4 +1,5 @@
 using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Core.Passes.Pruning.Channels;
 using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared;
 using ModelShrink.Onnx.IO;

@@ -1,5 +1,6 @@
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Core.Passes.Pruning.Channels;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Plans;
 using ModelShrink.Onnx.IO;

@@ -1,3 +1,4 @@
+using ModelShrink.Core.Passes.Pruning.Channels;
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared;

@@ -1,4 +1,4 @@
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>
 /// Where a producer's output channels sit in a value: along the axis <see cref="FromEnd"/> (counted

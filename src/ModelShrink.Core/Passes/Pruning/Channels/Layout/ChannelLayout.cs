@@ -1,7 +1,7 @@
 using ModelShrink.Onnx.Ir;
-using ModelShrink.Onnx.Tensors;
+using static ModelShrink.Core.Passes.Pruning.Channels.NodeText;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// Where the channels go through an op that moves data along axes: each output with its mapping, and the edit the
@@ -112,7 +112,7 @@ internal static class ChannelLayout
 
         if (node.Inputs.ElementAtOrDefault(1) is { } input)
         {
-            return Integers(input) is { } given && given.Length == node.Outputs.Count ? given : null;
+            return ChannelShapes.Integers(input) is { } given && given.Length == node.Outputs.Count ? given : null;
         }
 
         if (total is not { } length || node.Outputs.Count == 0)
@@ -128,13 +128,9 @@ internal static class ChannelLayout
 
     private static (LayoutStep?, string?) Slice(Node node, Value value, ChannelMapping mapping)
     {
-        var attributes = node.Inputs.Count == 1;
-        var starts = attributes ? node.GetInts("starts")?.ToArray() : Integers(node.Inputs[1]);
-        var ends = attributes ? node.GetInts("ends")?.ToArray() : Integers(node.Inputs.ElementAtOrDefault(2));
-        var axes = attributes ? node.GetInts("axes")?.ToArray() : node.Inputs.ElementAtOrDefault(3) is { } axesInput ? Integers(axesInput) : null;
-        var steps = attributes ? null : node.Inputs.ElementAtOrDefault(4) is { } stepsInput ? Integers(stepsInput) : null;
+        var (starts, ends, axes, steps, computedAxes, _) = SliceBounds.Of(node);
         var count = starts?.Length ?? (node.Inputs.ElementAtOrDefault(1) is { } startsInput ? ChannelShapes.Of(startsInput) is [{ } n] ? (int)n : null : null);
-        if (axes is null && (node.Inputs.ElementAtOrDefault(3) is not null || count is null))
+        if (axes is null && (computedAxes || count is null))
         {
             return (null, $"{Describe(node)} slices along computed axes");
         }
@@ -174,7 +170,7 @@ internal static class ChannelLayout
     // counted from the front less the axes removed before it (Squeeze), or among the output's axes (Unsqueeze).
     private static (LayoutStep?, string?) Renumbered(Node node, ChannelMapping mapping)
     {
-        var axes = node.GetInts("axes")?.ToArray() ?? (node.Inputs.ElementAtOrDefault(1) is { } input ? Integers(input) : null);
+        var axes = node.GetInts("axes")?.ToArray() ?? (node.Inputs.ElementAtOrDefault(1) is { } input ? ChannelShapes.Integers(input) : null);
         if (axes is null || mapping.Rank is not { } rank || mapping.Axis is not { } channelAxis)
         {
             return (null, $"{Describe(node)} {(node.OpType == "Squeeze" ? "squeezes" : "unsqueezes")} computed or implicit axes, or a value of unknown rank");
@@ -202,7 +198,7 @@ internal static class ChannelLayout
     // Tile once): the channels carry through, the rank counted from the end.
     private static (LayoutStep?, string?) Repeated(Node node, ChannelMapping mapping)
     {
-        if (Integers(node.Inputs.ElementAtOrDefault(1)) is not { } shape)
+        if (ChannelShapes.Integers(node.Inputs.ElementAtOrDefault(1)) is not { } shape)
         {
             return (null, $"{Describe(node)} repeats by a computed {(node.OpType == "Tile" ? "count" : "shape")}");
         }
@@ -222,15 +218,4 @@ internal static class ChannelLayout
         new(node.Outputs.OfType<Value>().Select(o => (o, mapping)).ToArray());
 
     private static int? FromEnd(long axis, int? rank) => axis < 0 ? (int)axis : rank is { } r && axis < r ? (int)(axis - r) : null;
-
-    /// <summary>A constant 1-D tensor of int32 or int64, as longs.</summary>
-    public static long[]? Integers(Value? value) => value?.ConstantTensor switch
-    {
-        { DataType: DataType.Int64 } tensor => tensor.ToArray<long>(),
-        { DataType: DataType.Int32 } tensor => tensor.ToArray<int>().Select(v => (long)v).ToArray(),
-        _ => null,
-    };
-
-    /// <summary>The op and its name, for a reason.</summary>
-    public static string Describe(Node node) => $"{node.OpType} '{node.Name}'";
 }

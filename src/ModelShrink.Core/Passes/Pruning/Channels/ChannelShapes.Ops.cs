@@ -1,139 +1,10 @@
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
-/// <summary>
-/// The few static shapes channel pruning needs, read from declared types or worked out backwards
-/// through the ops a CNN is made of (Conv, pooling, normalization, element-wise ops, Split, Slice): the size of one
-/// axis (a Concat input's share) and the dims after the channel axis (what a Flatten multiplies).
-/// Null when not known; the caller then leaves the layer alone.
-/// </summary>
-internal static class ChannelShapes
+/// <summary>The output shape of each op <see cref="ChannelShapes"/> infers through, from its input shapes.</summary>
+internal static partial class ChannelShapes
 {
-    private const int MaxDepth = 64;
-
-    /// <summary>Ops whose output has their first input's shape.</summary>
-    public static readonly IReadOnlySet<string> SameShape = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu", "Gelu", "Mish",
-        "Softplus", "Softsign", "ThresholdedRelu", "Erf", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Ceil", "Floor",
-        "Round", "Sign", "Sin", "Cos", "Identity", "Dropout", "Cast", "Clip", "BatchNormalization", "InstanceNormalization",
-    };
-
-    /// <summary>The value's dims as far as known (null entries unknown), or null when even the rank is unknown.</summary>
-    public static long?[]? Of(Value value) => Of(value, 0);
-
-    /// <summary>The size of <paramref name="axis"/> (negative counts from the end).</summary>
-    public static long? AxisSize(Value value, int axis)
-    {
-        var dims = Of(value);
-        if (dims is null)
-        {
-            return null;
-        }
-
-        var a = axis < 0 ? dims.Length + axis : axis;
-        return a >= 0 && a < dims.Length ? dims[a] : null;
-    }
-
-    /// <summary>The product of the dims after <paramref name="axis"/> (counted from the front), when all are known.</summary>
-    public static long? TrailingSize(Value value, int axis)
-    {
-        var dims = Of(value);
-        if (dims is null || axis >= dims.Length)
-        {
-            return null;
-        }
-
-        long product = 1;
-        for (var d = axis + 1; d < dims.Length; d++)
-        {
-            if (dims[d] is not { } size)
-            {
-                return null;
-            }
-
-            product *= size;
-        }
-
-        return product;
-    }
-
-    private static long?[]? Of(Value value, int depth)
-    {
-        var declared = Declared(value);
-        if (declared is not null && declared.All(d => d is not null) || depth > MaxDepth)
-        {
-            return declared;
-        }
-
-        var inferred = value.ConstantTensor is { } constant ? constant.Dims.Select(d => (long?)d).ToArray() : Infer(value, depth);
-        return Merge(declared, inferred);
-    }
-
-    private static long?[]? Declared(Value value)
-    {
-        if (value.Type?.TensorType is not { Shape: { } shape })
-        {
-            return null;
-        }
-
-        return shape.Dim.Select(d => d.HasDimValue && d.DimValue > 0 ? d.DimValue : (long?)null).ToArray();
-    }
-
-    private static long?[]? Merge(long?[]? a, long?[]? b)
-    {
-        if (a is null || b is null || a.Length != b.Length)
-        {
-            return a ?? b;
-        }
-
-        return a.Zip(b, (x, y) => x ?? y).ToArray();
-    }
-
-    private static long?[]? Infer(Value value, int depth)
-    {
-        if (value.Producer is { } split && split.Is("Split") && split.Inputs.Count > 0 && split.Inputs[0] is { } whole)
-        {
-            return SplitPart(split, value.ProducerOutputIndex, Of(whole, depth + 1));
-        }
-
-        if (value.Producer is not { } node || value.ProducerOutputIndex != 0 || node.Inputs.Count == 0 || node.Inputs[0] is not { } input)
-        {
-            return null;
-        }
-
-        if (SameShape.Contains(node.OpType))
-        {
-            return Of(input, depth + 1);
-        }
-
-        switch (node.OpType)
-        {
-            case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Max" or "Min":
-                return Broadcast(node.Inputs.OfType<Value>().Select(v => Of(v, depth + 1)).ToList());
-            case "Conv":
-                var weight = node.Inputs.Count > 1 ? node.Inputs[1]?.ConstantTensor?.Dims.ToArray() : null;
-                return Windowed(node, Of(input, depth + 1) ?? (weight is null ? null : new long?[weight.Length]), weight, isConv: true);
-            case "Concat":
-                return Concatenated(node, node.Inputs.Select(v => v is null ? null : Of(v, depth + 1)).ToList());
-            case "MaxPool" or "AveragePool" or "LpPool":
-                return Windowed(node, Of(input, depth + 1), null, isConv: false);
-            case "GlobalAveragePool" or "GlobalMaxPool" or "GlobalLpPool":
-                return Of(input, depth + 1) is { } pooled ? pooled.Select((d, i) => i < 2 ? d : 1).ToArray() : null;
-            case "Resize" or "Upsample":
-                return Resized(node, Of(input, depth + 1));
-            case "Pad":
-                return Padded(node, Of(input, depth + 1));
-            case "Slice":
-                return Sliced(node, Of(input, depth + 1));
-            case "Shape" when node.FindAttribute("start") is null && node.FindAttribute("end") is null:
-                return Of(input, depth + 1) is { } shaped ? [shaped.Length] : null;
-            default:
-                return null;
-        }
-    }
-
     // Resize/Upsample: constant sizes when given, else each dim times its constant scale (floored, as
     // ONNX defines the output size); a feature pyramid's channel count is what Concat needs from it.
     private static long?[]? Resized(Node node, long?[]? input)
@@ -169,7 +40,7 @@ internal static class ChannelShapes
             return null;
         }
 
-        var sizes = node.GetInts("split")?.ToArray() ?? Longs(node.Inputs.ElementAtOrDefault(1));
+        var sizes = node.GetInts("split")?.ToArray() ?? Integers(node.Inputs.ElementAtOrDefault(1));
         long? size = null;
         if (sizes is not null)
         {
@@ -190,14 +61,8 @@ internal static class ChannelShapes
     // the count of the positions kept; the others stay.
     private static long?[]? Sliced(Node node, long?[]? input)
     {
-        var attributes = node.Inputs.Count == 1;
-        var starts = attributes ? node.GetInts("starts")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(1));
-        var ends = attributes ? node.GetInts("ends")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(2));
-        var axes = attributes ? node.GetInts("axes")?.ToArray() : Longs(node.Inputs.ElementAtOrDefault(3));
-        var steps = attributes ? null : Longs(node.Inputs.ElementAtOrDefault(4));
-        if (input is null || starts is null || ends is null || ends.Length != starts.Length
-            || (axes is null && !attributes && node.Inputs.ElementAtOrDefault(3) is not null)
-            || (steps is null && !attributes && node.Inputs.ElementAtOrDefault(4) is not null))
+        var (starts, ends, axes, steps, computedAxes, computedSteps) = SliceBounds.Of(node);
+        if (input is null || starts is null || ends is null || ends.Length != starts.Length || computedAxes || computedSteps)
         {
             return null;
         }
@@ -229,18 +94,11 @@ internal static class ChannelShapes
         return result;
     }
 
-    private static long[]? Longs(Value? value) => value?.ConstantTensor switch
-    {
-        { DataType: Onnx.Tensors.DataType.Int64 } tensor => tensor.ToArray<long>(),
-        { DataType: Onnx.Tensors.DataType.Int32 } tensor => tensor.ToArray<int>().Select(v => (long)v).ToArray(),
-        _ => null,
-    };
-
     // Pad with constant pads: each dim grows by its two pads.
     private static long?[]? Padded(Node node, long?[]? input)
     {
-        var pads = node.Inputs.Count > 1 && node.Inputs[1] is { } value ? value.ConstantTensor?.ToArray<long>() : node.GetInts("pads")?.ToArray();
-        if (input is null || pads is null || pads.Length != 2 * input.Length || node.Inputs.ElementAtOrDefault(3) is not null)
+        var pads = ConstantPads(node, input?.Length);
+        if (input is null || pads is null)
         {
             return null;
         }

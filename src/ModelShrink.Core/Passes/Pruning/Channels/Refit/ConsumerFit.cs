@@ -3,7 +3,7 @@ using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 
-namespace ModelShrink.Core.Passes.Pruning.Refit;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Refit;
 
 /// <summary>
 /// One layer that reads a group's channels (a Conv of group 1, a Gemm, a MatMul), as least squares sees

@@ -1,7 +1,7 @@
 using ModelShrink.Core.Passes.Reconstruction.Layerwise;
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning.Refit;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Refit;
 
 /// <summary>
 /// Channel pruning with the teacher's layer statistics (<c>Reconstruct=Layerwise</c>): a group's channels are

@@ -1,6 +1,6 @@
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// A Split's parts or a Slice's kept range along the channel axis, as ranges of positions of its input

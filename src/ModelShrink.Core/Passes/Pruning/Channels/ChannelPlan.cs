@@ -1,14 +1,7 @@
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Protobuf;
 
-namespace ModelShrink.Core.Passes.Pruning;
-
-/// <summary>
-/// A constant input to cut: input <see cref="Slot"/> of <see cref="Node"/>, along its own axis <see cref="Axis"/>;
-/// <see cref="Consumes"/> when it is the weight of a layer that reads the channels as its inputs (the next Conv,
-/// Gemm or MatMul), whose output a refit can restore.
-/// </summary>
-internal sealed record ChannelSlice(Node Node, int Slot, int Axis, ChannelMapping Mapping, bool Consumes = false);
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>
 /// Everything that changes when output channels of one layer go: the layer's weight (and bias)

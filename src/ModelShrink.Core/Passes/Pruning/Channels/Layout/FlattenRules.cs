@@ -1,7 +1,8 @@
-using ModelShrink.Core.Passes.Pruning.Attention;
+using ModelShrink.Core.Passes.Pruning.Channels.Attention;
 using ModelShrink.Onnx.Ir;
+using static ModelShrink.Core.Passes.Pruning.Channels.NodeText;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// The flatten before a classifier as exporters write it: <c>Reshape(x, Concat(batch read from Shape(x), [width or -1]))</c>.
@@ -30,7 +31,7 @@ internal static class FlattenRules
             var dims = slot != 0 ? null
                 : reader.Is("Cast") ? ReadsOtherDims(reader.Outputs[0], axis, rank, depth + 1) ? Array.Empty<long>() : null
                 : reader.Is("Slice") ? ShapeSlice(reader, rank)
-                : reader.Is("Gather") && reader.GetInt("axis", 0) == 0 ? ChannelLayout.Integers(reader.Inputs.ElementAtOrDefault(1))?.Select(i => i < 0 ? i + rank : i).ToArray()
+                : reader.Is("Gather") && reader.GetInt("axis", 0) == 0 ? ChannelShapes.Integers(reader.Inputs.ElementAtOrDefault(1))?.Select(i => i < 0 ? i + rank : i).ToArray()
                 : null;
             if (dims is null || dims.Contains(axis))
             {
@@ -44,14 +45,9 @@ internal static class FlattenRules
     // The dims a Slice of a shape vector (one axis, constant bounds, step 1) keeps, or null.
     private static long[]? ShapeSlice(Node slice, int rank)
     {
-        var attributes = slice.Inputs.Count == 1;
-        var starts = attributes ? slice.GetInts("starts")?.ToArray() : ChannelLayout.Integers(slice.Inputs.ElementAtOrDefault(1));
-        var ends = attributes ? slice.GetInts("ends")?.ToArray() : ChannelLayout.Integers(slice.Inputs.ElementAtOrDefault(2));
-        var axes = attributes ? slice.GetInts("axes")?.ToArray() : ChannelLayout.Integers(slice.Inputs.ElementAtOrDefault(3));
-        var steps = attributes ? null : ChannelLayout.Integers(slice.Inputs.ElementAtOrDefault(4));
-        if (starts is not [var start] || ends is not [var end] || (axes is not null and not ([0] or [-1]))
-            || (axes is null && slice.Inputs.ElementAtOrDefault(3) is not null)
-            || (steps is not null and not [1]) || (steps is null && slice.Inputs.ElementAtOrDefault(4) is not null))
+        var (starts, ends, axes, steps, computedAxes, computedSteps) = SliceBounds.Of(slice);
+        if (starts is not [var start] || ends is not [var end] || (axes is not null and not ([0] or [-1])) || computedAxes
+            || (steps is not null and not [1]) || computedSteps)
         {
             return null;
         }
@@ -67,7 +63,7 @@ internal static class FlattenRules
     /// </summary>
     public static (LayoutStep? Step, string? Reason) Flattened(Node node, Value value, ChannelMapping mapping, int channels)
     {
-        var reason = $"{ChannelLayout.Describe(node)} changes the layout of the channels before the next layer (e.g. attention heads)";
+        var reason = $"{Describe(node)} changes the layout of the channels before the next layer (e.g. attention heads)";
         if (mapping.Axis is not { } axis || ChannelShapes.TrailingSize(value, axis) is not { } trail || node.GetInt("allowzero", 0) != 0
             || node.Inputs.ElementAtOrDefault(1) is not { } shape
             || (ChannelShapes.Of(shape) is [{ } length] ? length : ShapeElements.Of(node, null)?.Count) != axis + 1
@@ -112,7 +108,7 @@ internal static class FlattenRules
             piece = cast.Inputs[0];
         }
 
-        return ChannelLayout.Integers(piece) is [var value] && piece != element.Holder.Inputs[element.Slot] ? value : null;
+        return ChannelShapes.Integers(piece) is [var value] && piece != element.Holder.Inputs[element.Slot] ? value : null;
     }
 
     // Whether a computed shape element is dim `dim` of `value`, read back from its Shape (through Casts and
@@ -131,7 +127,7 @@ internal static class FlattenRules
             return false;
         }
 
-        long? at = reader.Is("Gather") && reader.GetInt("axis", 0) == 0 && ChannelLayout.Integers(reader.Inputs.ElementAtOrDefault(1)) is [var index] ? index + offset
+        long? at = reader.Is("Gather") && reader.GetInt("axis", 0) == 0 && ChannelShapes.Integers(reader.Inputs.ElementAtOrDefault(1)) is [var index] ? index + offset
             : reader.Is("Slice") && ChannelShapes.Of(value)?.Length is { } rank && ShapeSlice(reader, rank) is { Length: > 0 } kept ? kept[0] + offset
             : null;
         for (var steps = 0; steps < 8 && source.Producer is { } cast && cast.Is("Cast"); steps++)

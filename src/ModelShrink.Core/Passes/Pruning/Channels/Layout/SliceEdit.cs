@@ -2,7 +2,7 @@ using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 using IrAttribute = ModelShrink.Onnx.Ir.Attribute;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// A Slice along the channel axis with constant bounds and step 1: the kept range's start and end are written

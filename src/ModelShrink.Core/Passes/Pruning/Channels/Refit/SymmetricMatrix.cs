@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ModelShrink.Core.Passes.Pruning.Refit;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Refit;
 
 /// <summary>Dense symmetric matrices (row-major, both triangles) as the refit needs them.</summary>
 internal static class SymmetricMatrix

@@ -2,7 +2,7 @@ using ModelShrink.Core.Passes.Cleanup;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 
-namespace ModelShrink.Core.Passes.Pruning.Attention;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Attention;
 
 /// <summary>
 /// One element of a Reshape's shape that counts attention heads: element <see cref="Index"/> of input

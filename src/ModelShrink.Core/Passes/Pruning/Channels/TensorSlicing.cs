@@ -1,6 +1,7 @@
+using ModelShrink.Core.Quantization;
 using ModelShrink.Onnx.Tensors;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>Removes positions along one axis of a tensor (whole hyperplanes), for any whole-byte element type.</summary>
 internal static class TensorSlicing
@@ -26,18 +27,8 @@ internal static class TensorSlicing
             throw new InvalidOperationException($"positions outside axis {axis} of {tensor}");
         }
 
-        long outer = 1, inner = tensor.DataType.BitWidth() / 8;
-        for (var d = 0; d < axis; d++)
-        {
-            outer *= dims[d];
-        }
-
-        for (var d = axis + 1; d < dims.Length; d++)
-        {
-            inner *= dims[d];
-        }
-
-        var length = dims[axis];
+        var layout = ChannelLayout.Of(dims, axis);
+        long outer = layout.Outer, inner = (long)layout.Inner * (tensor.DataType.BitWidth() / 8), length = layout.Channels;
         var kept = length - removed.Count;
         var source = tensor.GetRawData().Span;
         var result = new byte[checked(outer * kept * inner)];
@@ -62,19 +53,7 @@ internal static class TensorSlicing
     public static double[] Norms(Tensor tensor, int axis)
     {
         var values = tensor.ToFloatArray();
-        var dims = tensor.Dims;
-        long outer = 1, inner = 1;
-        for (var d = 0; d < axis; d++)
-        {
-            outer *= dims[d];
-        }
-
-        for (var d = axis + 1; d < dims.Count; d++)
-        {
-            inner *= dims[d];
-        }
-
-        var length = (int)dims[axis];
+        var (outer, length, inner) = ChannelLayout.Of(tensor.Dims, axis);
         var norms = new double[length];
         for (long o = 0; o < outer; o++)
         {

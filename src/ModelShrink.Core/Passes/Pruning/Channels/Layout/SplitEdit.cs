@@ -2,7 +2,7 @@ using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Tensors;
 using IrAttribute = ModelShrink.Onnx.Ir.Attribute;
 
-namespace ModelShrink.Core.Passes.Pruning.Layout;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Layout;
 
 /// <summary>
 /// A Split along the channel axis: its parts' sizes are written where the op keeps them, the <c>split</c>

@@ -1,6 +1,6 @@
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning.Attention;
+namespace ModelShrink.Core.Passes.Pruning.Channels.Attention;
 
 /// <summary>
 /// One element of a Reshape's shape and where it is written: element <see cref="Index"/> of input <see cref="Slot"/>

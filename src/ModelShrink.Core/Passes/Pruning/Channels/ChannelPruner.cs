@@ -1,8 +1,9 @@
-using ModelShrink.Core.Passes.Pruning.Attention;
-using ModelShrink.Core.Passes.Pruning.Refit;
+using ModelShrink.Core.Passes.Pruning.Channels.Attention;
+using ModelShrink.Core.Passes.Pruning.Channels.Refit;
+using ModelShrink.Core.Passes.Pruning.Channels.Trace;
 using ModelShrink.Onnx.Ir;
 
-namespace ModelShrink.Core.Passes.Pruning;
+namespace ModelShrink.Core.Passes.Pruning.Channels;
 
 /// <summary>
 /// Structured pruning (<c>channels</c>): for each selected Conv, Gemm or MatMul layer, in graph
