@@ -109,10 +109,12 @@ public sealed class ChannelLayoutTests
     }
 
     [TestMethod]
-    public void ASliceOverTheChannelsWithComputedBoundsLeavesTheLayerAloneWithMsh2406()
+    [DataRow(true, false)]
+    [DataRow(false, true)]
+    public void ASliceOverTheChannelsWithComputedBoundsOrStepLeavesTheLayerAloneWithMsh2406(bool computedBounds, bool computedStep)
     {
         using var temp = new TempDirectory();
-        var path = ChannelModels.Save(LayoutModels.SliceThenSqueeze(overChannels: true, computed: true), temp.File("slice.onnx"));
+        var path = ChannelModels.Save(LayoutModels.SliceThenSqueeze(overChannels: true, computed: computedBounds, computedStep: computedStep), temp.File("slice.onnx"));
 
         var pruned = Prune(temp, path, 0.5, "conv2", "head");
 

@@ -82,7 +82,7 @@ internal static class LayoutModels
     /// x -> conv(8) -> Relu -> Slice -> conv2(6) -> Relu -> GlobalAveragePool -> Squeeze(axes 2, 3) -> head Gemm, the Slice
     /// over H and W (1 to 7 of both, opset 13) or over the channels (2 to 7; its starts a graph input when <paramref name="computed"/>).
     /// </summary>
-    public static Model SliceThenSqueeze(bool overChannels, bool computed = false)
+    public static Model SliceThenSqueeze(bool overChannels, bool computed = false, bool computedStep = false)
     {
         var model = Model.Create("slice", 8, ("", 13));
         var g = model.Graph;
@@ -92,7 +92,8 @@ internal static class LayoutModels
             : g.AddInitializer(Tensor.FromArray<long>("starts", overChannels ? [1] : [2], overChannels ? [2] : [1, 1]));
         var ends = g.AddInitializer(Tensor.FromArray<long>("ends", overChannels ? [1] : [2], overChannels ? [7] : [7, 7]));
         var axes = g.AddInitializer(Tensor.FromArray<long>("axes", overChannels ? [1] : [2], overChannels ? [1] : [2, 3]));
-        var sliced = g.AddNode("Slice", [a, starts, ends, axes], ["sliced"], name: "slice").Outputs[0]!;
+        Value[] inputs = computedStep ? [a, starts, ends, axes, g.AddInput("step", TensorType.Of(DataType.Int64, 1))] : [a, starts, ends, axes];
+        var sliced = g.AddNode("Slice", inputs, ["sliced"], name: "slice").Outputs[0]!;
         var b = Relu(g, Conv(g, "conv2", sliced, 6, overChannels ? 5 : 8, 3, bias: true));
         var pooled = g.AddNode("GlobalAveragePool", [b], ["pooled"], name: "gap").Outputs[0]!;
         var squeezed = g.AddNode("Squeeze", [pooled, g.AddInitializer(Tensor.FromArray<long>("squeeze_axes", [2], [2, 3]))], ["squeezed"], name: "squeeze").Outputs[0]!;

@@ -128,7 +128,7 @@ internal static class ChannelLayout
 
     private static (LayoutStep?, string?) Slice(Node node, Value value, ChannelMapping mapping)
     {
-        var (starts, ends, axes, steps, computedAxes, _) = SliceBounds.Of(node);
+        var (starts, ends, axes, steps, computedAxes, computedSteps) = SliceBounds.Of(node);
         var count = starts?.Length ?? (node.Inputs.ElementAtOrDefault(1) is { } startsInput ? ChannelShapes.Of(startsInput) is [{ } n] ? (int)n : null : null);
         if (axes is null && (computedAxes || count is null))
         {
@@ -149,7 +149,8 @@ internal static class ChannelLayout
         }
 
         var total = mapping.AxisLength ?? ChannelShapes.AxisSize(value, mapping.FromEnd);
-        if (starts is null || ends is null || index >= starts.Length || index >= ends.Length || (steps is not null && (index >= steps.Length || steps[index] != 1))
+        // A computed step could be anything but 1 along the channels: only a constant 1 (or none) is followed.
+        if (starts is null || ends is null || index >= starts.Length || index >= ends.Length || computedSteps || (steps is not null && (index >= steps.Length || steps[index] != 1))
             || total is not { } length)
         {
             return (null, $"{Describe(node)} slices the channel axis by computed bounds or with a step");
