@@ -12,27 +12,18 @@ most 192, right-padded with 0, (v/255 - 0.5)/0.5, CHW. Needs numpy, onnx, PIL an
 """
 import argparse
 import json
-import math
 import os
 import random
 
-import numpy as np
-from PIL import Image
-
-from make_ocr_holdout import find_fonts, random_text, render_line, write_sets
+from make_ocr_holdout import find_fonts, line_preprocess, random_text, render_line, write_sets
 
 CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
 CLS_H, CLS_W, CLS_BATCH = 48, 192, 16
 
 
 def cls_preprocess(img):
-    w, h = img.size
-    rw = min(CLS_W, int(math.ceil(CLS_H * w / float(h))))
-    img = img.resize((rw, CLS_H), Image.BILINEAR)
-    a = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
-    out = np.zeros((3, CLS_H, CLS_W), dtype=np.float32)
-    out[:, :, :rw] = (a - 0.5) / 0.5
-    return out
+    """The orientation classifier: 48 high, at most 192 wide."""
+    return line_preprocess(img, CLS_H, CLS_W)
 
 
 def main():

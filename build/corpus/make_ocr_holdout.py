@@ -102,17 +102,22 @@ def render_line(rng, fonts, text):
     return img, text
 
 
-def rec_preprocess(img):
-    """PP-OCRv4 rec: resize to H=48 keeping aspect (width capped at 320),
-    (v/255-0.5)/0.5, CHW, zero-pad right to 320."""
+def line_preprocess(img, height, width):
+    """PaddleOCR's text-line input: resize to `height` keeping the aspect (width
+    capped at `width`), (v/255-0.5)/0.5, CHW, zero-pad right to `width`."""
     w, h = img.size
-    rw = min(REC_W, int(math.ceil(REC_H * w / float(h))))
-    img = img.resize((rw, REC_H), Image.BILINEAR)
+    rw = min(width, int(math.ceil(height * w / float(h))))
+    img = img.resize((rw, height), Image.BILINEAR)
     a = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
     a = (a - 0.5) / 0.5
-    out = np.zeros((3, REC_H, REC_W), dtype=np.float32)
+    out = np.zeros((3, height, width), dtype=np.float32)
     out[:, :, :rw] = a
     return out
+
+
+def rec_preprocess(img):
+    """PP-OCRv4 rec: 48 high, at most 320 wide."""
+    return line_preprocess(img, REC_H, REC_W)
 
 
 def render_block(rng, fonts):
