@@ -40,11 +40,10 @@ public static class ChannelPruningReport
         Console.WriteLine("| --- | --- | --- | ---: | ---: | --- | ---: | ---: |");
         foreach (var (name, path) in models)
         {
-            var calibration = Directory.CreateDirectory(folder.File($"{name}-calibration")).FullName;
-            var heldOut = Directory.CreateDirectory(folder.File($"{name}-held-out")).FullName;
-            ReportModels.SplitHalves(path, calibration, heldOut);
+            var (calibration, heldOut) = ReportModels.Halves(folder, name, path);
             var parameters = ChannelPruner.Parameters(ModelReader.Load(path));
-            var firstBatch = Fixtures.Inputs(ReportModels.Sets(path)[ReportModels.Sets(path).Length / 2]);
+            var sets = ReportModels.Sets(path);
+            var firstBatch = Fixtures.Inputs(sets[sets.Length / 2]);
             foreach (var ratio in arguments.Quick ? Ratios[2..3] : Ratios)
             {
                 foreach (var reconstruct in new[] { ReconstructMode.None, ReconstructMode.Layerwise })

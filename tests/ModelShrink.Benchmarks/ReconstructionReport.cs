@@ -46,9 +46,7 @@ public static class ReconstructionReport
         Console.WriteLine("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |");
         foreach (var (name, path) in models)
         {
-            var calibration = Directory.CreateDirectory(folder.File($"{name}-calibration")).FullName;
-            var heldOut = Directory.CreateDirectory(folder.File($"{name}-held-out")).FullName;
-            ReportModels.SplitHalves(path, calibration, heldOut);
+            var (calibration, heldOut) = ReportModels.Halves(folder, name, path);
             foreach (var (configuration, options) in Configurations)
             {
                 var settings = new JobSettings(options with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration },

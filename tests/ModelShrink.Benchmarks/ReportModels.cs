@@ -49,6 +49,18 @@ internal static class ReportModels
         }
     }
 
+    /// <summary>
+    /// Folders <c>NAME-calibration</c> and <c>NAME-held-out</c> made in <paramref name="folder"/> and filled by
+    /// <see cref="SplitHalves"/>: the data fitted on and the data scored on.
+    /// </summary>
+    public static (string Calibration, string HeldOut) Halves(TempDirectory folder, string name, string modelPath)
+    {
+        var calibration = Directory.CreateDirectory(folder.File($"{name}-calibration")).FullName;
+        var heldOut = Directory.CreateDirectory(folder.File($"{name}-held-out")).FullName;
+        SplitHalves(modelPath, calibration, heldOut);
+        return (calibration, heldOut);
+    }
+
     /// <summary>The model's test_data_set_* folders in numeric order.</summary>
     public static string[] Sets(string modelPath) => HoldoutSets.In(Path.GetDirectoryName(modelPath)!);
 
