@@ -13,6 +13,7 @@ namespace ModelShrink.Onnx.IO;
 internal sealed class ExternalDataResolver(string? modelDirectory, string modelFile)
 {
     private readonly Dictionary<string, long> fileLengths = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MappedDataFile> mappings = new(StringComparer.Ordinal);
 
     public ExternalDataReference? Resolve(TensorProto tensor)
     {
@@ -68,7 +69,12 @@ internal sealed class ExternalDataResolver(string? modelDirectory, string modelF
                 $"tensor '{tensor.Name}' has {dataLength} bytes of external data but its shape and type need {expected}", modelFile, setting);
         }
 
-        return new ExternalDataReference(location, fullPath, offset, dataLength);
+        if (!mappings.TryGetValue(fullPath, out var mapping))
+        {
+            mappings[fullPath] = mapping = new MappedDataFile(fullPath);
+        }
+
+        return new ExternalDataReference(location, fullPath, offset, dataLength) { Mapping = mapping };
     }
 
     private long ParseNumber(string text, string key, string setting)

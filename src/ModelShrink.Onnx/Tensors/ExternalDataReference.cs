@@ -10,6 +10,12 @@ namespace ModelShrink.Onnx.Tensors;
 /// <param name="Length">Byte length of the tensor's data.</param>
 public sealed record ExternalDataReference(string Location, string FullPath, long Offset, long Length)
 {
+    /// <summary>The mapped file the bytes are viewed in, shared by the model's tensors in that file (null: read).</summary>
+    internal IO.MappedDataFile? Mapping { get; init; }
+
+    /// <summary>The bytes: viewed in the mapped file where there is one, else read from disk.</summary>
+    public ReadOnlyMemory<byte> Data() => Mapping?.View(Offset, checked((int)Length)) ?? Read();
+
     /// <summary>Reads the bytes from disk (positional read: safe to call from many threads).</summary>
     public byte[] Read()
     {

@@ -65,7 +65,7 @@ public sealed class Tensor
 
     /// <summary>
     /// The data in ONNX's raw_data form: little-endian, 4-bit types packed. Inline data is returned
-    /// without a copy; typed-field data is converted; external data is read from disk.
+    /// without a copy; typed-field data is converted; external data is viewed in its mapped file.
     /// </summary>
     public ReadOnlyMemory<byte> GetRawData()
     {
@@ -74,7 +74,7 @@ public sealed class Tensor
             throw new InvalidOperationException($"tensor '{Name}' holds strings; use {nameof(ToStringArray)}");
         }
 
-        return External is not null ? External.Read() : raw;
+        return External is not null ? External.Data() : raw;
     }
 
     /// <summary>

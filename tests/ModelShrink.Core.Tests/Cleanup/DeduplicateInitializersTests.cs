@@ -41,6 +41,26 @@ public sealed class DeduplicateInitializersTests
     }
 
     [TestMethod]
+    public void LargeWeightsThatDifferOnlyAfterTheirFirstBytesAreKept()
+    {
+        // 1 MB each: the pass groups by the first 64 KB and must still tell these apart by the rest.
+        var model = ModelReader.Load(Fixtures.Model("digits-mlp"));
+        var graph = model.Graph;
+        var values = Enumerable.Range(0, 256 * 1024).Select(i => MathF.Sin(i)).ToArray();
+        var first = graph.AddInitializer(Tensor.FromArray<float>("large", [512, 512], values));
+        graph.AddInitializer(Tensor.FromArray<float>("large_copy", [512, 512], values));
+        values[^1] += 1f;
+        var near = graph.AddInitializer(Tensor.FromArray<float>("large_near", [512, 512], values));
+
+        var result = new DeduplicateInitializersPass().Run(model, OrtCompare.Context());
+
+        Assert.AreEqual(1L, result.Counters["duplicates merged"]);
+        Assert.AreSame(first, graph.FindValue("large"));
+        Assert.IsNull(graph.FindValue("large_copy"));
+        Assert.AreSame(near, graph.FindValue("large_near"));
+    }
+
+    [TestMethod]
     public void ABranchCopyOfAnOuterWeightMergesOutwardButSiblingBranchesKeepTheirOwn()
     {
         using var temp = new TempDirectory();

@@ -6,8 +6,10 @@ namespace ModelShrink.Core.Passes.Cleanup;
 
 /// <summary>
 /// Merges initializers with the same element type, shape and bytes: readers of a duplicate are
-/// rewired to the first copy and the duplicate is removed. Bytes are hashed (XxHash128) and
-/// compared in full when hashes match. A duplicate is merged only into a copy its readers can see:
+/// rewired to the first copy and the duplicate is removed. Initializers are grouped by type, shape
+/// and a hash (XxHash128) of their first bytes, and within a group compared in full: weights that
+/// differ in their first 64 KB are never read further (hashing every byte read a 3 GB model whole,
+/// a second of the clean-up, to merge nothing). A duplicate is merged only into a copy its readers can see:
 /// one in the same graph or in an enclosing graph, never across sibling subgraphs. Initializers
 /// listed as graph inputs (a caller may feed other values) and those that are graph outputs are
 /// never merged.
@@ -35,7 +37,7 @@ public sealed class DeduplicateInitializersPass : IPass
                 }
 
                 var tensor = value.Initializer!;
-                var key = new Key(tensor.DataType, string.Join(",", tensor.Dims), Hash(tensor));
+                var key = new Key(tensor.DataType, string.Join(",", tensor.Dims), PrefixHash(tensor));
                 if (!kept.TryGetValue(key, out var candidates))
                 {
                     kept[key] = candidates = [];
@@ -70,11 +72,14 @@ public sealed class DeduplicateInitializersPass : IPass
         return false;
     }
 
-    private static UInt128 Hash(Tensor tensor)
+    private const int PrefixBytes = 64 * 1024;
+
+    private static UInt128 PrefixHash(Tensor tensor)
     {
         if (tensor.DataType != DataType.String)
         {
-            return XxHash128.HashToUInt128(tensor.GetRawData().Span);
+            var bytes = tensor.GetRawData().Span;
+            return XxHash128.HashToUInt128(bytes[..Math.Min(bytes.Length, PrefixBytes)]);
         }
 
         var hash = new XxHash128();
