@@ -18,6 +18,9 @@ public sealed class AugmentedSession : IDisposable
     private readonly ModelRunner? runner;
     private readonly HashSet<string> wanted;
 
+    // A calibration runs a few batches: every core, and weights used where they lie (see ModelRunner's prepackWeights).
+    private static int Threads => Math.Max(1, Environment.ProcessorCount);
+
     /// <summary>
     /// Writes <paramref name="model"/> with <paramref name="addNodes"/>'s nodes (which may only add nodes and
     /// initializers: they are added for the write and removed again, so no copy of the weights is made) and
@@ -34,11 +37,8 @@ public sealed class AugmentedSession : IDisposable
             if (addNodes is not null || change is not null || !wanted.All(name => model.Graph.Inputs.Any(input => input.Name == name)))
             {
                 var augmented = Path.Combine(folder, "augmented.onnx");
-                if (change is null)
-                {
-                    WriteWithOutputs(model, values, augmented, addNodes);
-                }
-                else
+                var inMemory = change is null ? WriteWithOutputs(model, values, augmented, addNodes) : null;
+                if (change is not null)
                 {
                     WriteChangedCopy(model, values, augmented, modelFile, copy =>
                     {
@@ -47,7 +47,9 @@ public sealed class AugmentedSession : IDisposable
                     });
                 }
 
-                runner = new ModelRunner(augmented, intraOpThreads: Math.Max(1, Environment.ProcessorCount));
+                runner = inMemory is var (bytes, dataFolder)
+                    ? new ModelRunner(bytes, modelFile, dataFolder, Threads, prepackWeights: false)
+                    : new ModelRunner(augmented, Threads, prepackWeights: false);
             }
         }
         catch
@@ -122,12 +124,13 @@ public sealed class AugmentedSession : IDisposable
         Directory.Delete(folder, recursive: true);
     }
 
-    // The model with `addNodes`'s nodes and every wanted value as a graph output, written beside its
-    // weights in external data: nodes, initializers and outputs are added for the save only and removed
-    // again, so the caller's model is unchanged and no copy of the weights is made in memory (a round
-    // trip through one protobuf copied every weight twice and failed past protobuf's 2 GB limit, MSH2000
-    // on a 3 GB model).
-    private static void WriteWithOutputs(Model model, IReadOnlyCollection<string> values, string path, Action<Model>? addNodes)
+    // The model with `addNodes`'s nodes and every wanted value as a graph output: nodes, initializers and
+    // outputs are added for the save only and removed again, so the caller's model is unchanged and no copy
+    // of the weights is made in memory (a round trip through one protobuf copied every weight twice and
+    // failed past protobuf's 2 GB limit, MSH2000 on a 3 GB model). A model with external data stays in
+    // memory with its weights pointing at their own file (writing a copy of a 3 GB model's weights for
+    // ONNX Runtime took longer than the calibration); any other is written to `path` (returns null).
+    private static (byte[] Bytes, string DataFolder)? WriteWithOutputs(Model model, IReadOnlyCollection<string> values, string path, Action<Model>? addNodes)
     {
         var graph = model.Graph;
         var outputs = graph.Outputs.Count;
@@ -138,7 +141,13 @@ public sealed class AugmentedSession : IDisposable
         {
             addNodes?.Invoke(model);
             typed.AddRange(AddOutputs(model, values));
+            if (ModelWriter.ToBytesOverExternalData(model) is { } inMemory)
+            {
+                return inMemory;
+            }
+
             ModelWriter.Save(model, path, new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold });
+            return null;
         }
         finally
         {

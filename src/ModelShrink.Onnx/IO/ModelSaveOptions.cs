@@ -24,6 +24,13 @@ public sealed record ModelSaveOptions
     /// </summary>
     public long MaxInlineBytes { get; init; } = int.MaxValue - (64L << 20);
 
+    /// <summary>
+    /// Untouched tensors that live in external data are written as references to their own file
+    /// (location as read, relative to the source model's folder) instead of being copied; for a
+    /// model held in memory and opened by ONNX Runtime with that folder (<see cref="ModelWriter.ToBytesOverExternalData"/>).
+    /// </summary>
+    internal bool KeepExternalData { get; init; }
+
     /// <summary>Options that keep everything inline.</summary>
     public static ModelSaveOptions Default { get; } = new();
 }

@@ -118,6 +118,31 @@ public static class ModelWriter
         return ToProto(model, sink).ToByteArray();
     }
 
+    /// <summary>
+    /// The model as a ModelProto in memory whose untouched external tensors still point at their files
+    /// (every other tensor inline), and the folder those locations are relative to: ONNX Runtime opens
+    /// it from the bytes with that folder (session.model_external_initializers_file_folder_path), so no
+    /// copy of the weights is written or held. Null when that cannot be done: a model read from a stream,
+    /// no external data, or inline tensors over protobuf's limit.
+    /// </summary>
+    public static (byte[] Bytes, string DataFolder)? ToBytesOverExternalData(Model model)
+    {
+        if (model.Path is null || !model.Graph.EnumerateGraphs().Any(g => g.Initializers.Any(v => v.Initializer!.External is not null)))
+        {
+            return null;
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(model.Path))!;
+        var options = ModelSaveOptions.Default with { KeepExternalData = true };
+        using var sink = new TensorSink(options, model.Path, model.Path);
+        var proto = ToProto(model, sink);
+        var resolvedHere = sink.KeptReferences.All(r =>
+            string.Equals(Path.GetFullPath(Path.Combine(folder, r.Location.Replace('\\', '/'))), r.FullPath, StringComparison.Ordinal));
+        return sink.KeptReferences.Count == 0 || !resolvedHere || sink.InlineBytes > options.MaxInlineBytes
+            ? null
+            : (proto.ToByteArray(), folder);
+    }
+
     private static ModelProto ToProto(Model model, TensorSink sink)
     {
         // Clone the model-level fields without deep-copying the graph, which is rebuilt from the IR.

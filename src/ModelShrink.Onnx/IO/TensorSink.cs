@@ -49,8 +49,19 @@ internal sealed class TensorSink : IDisposable
     /// <summary>Bytes written to the external-data file.</summary>
     public long ExternalBytes => data?.Length ?? 0;
 
+    /// <summary>The external tensors written as references to their own files (<see cref="ModelSaveOptions.KeepExternalData"/>).</summary>
+    public List<ExternalDataReference> KeptReferences { get; } = [];
+
     public TensorProto Write(Tensor tensor)
     {
+        if (options.KeepExternalData && tensor.External is { } reference)
+        {
+            KeptReferences.Add(reference);
+            return tensor.Source is { } original
+                ? original.Name == tensor.Name ? original : Renamed(original, tensor.Name)
+                : Reference(Shell(tensor), reference.Location, reference.Offset, reference.Length);
+        }
+
         var external = options.ExternalDataThreshold is { } threshold && tensor.DataType != DataType.String && tensor.ByteCount >= threshold;
         if (!external)
         {
@@ -65,12 +76,15 @@ internal sealed class TensorSink : IDisposable
             return inline;
         }
 
-        var proto = Shell(tensor);
-        var offset = Append(tensor);
+        return Reference(Shell(tensor), dataFileName!, Append(tensor), tensor.ByteCount);
+    }
+
+    private static TensorProto Reference(TensorProto proto, string location, long offset, long length)
+    {
         proto.DataLocation = TensorProto.Types.DataLocation.External;
-        proto.ExternalData.Add(Entry("location", dataFileName!));
+        proto.ExternalData.Add(Entry("location", location));
         proto.ExternalData.Add(Entry("offset", offset.ToString(CultureInfo.InvariantCulture)));
-        proto.ExternalData.Add(Entry("length", tensor.ByteCount.ToString(CultureInfo.InvariantCulture)));
+        proto.ExternalData.Add(Entry("length", length.ToString(CultureInfo.InvariantCulture)));
         return proto;
     }
 
