@@ -281,6 +281,9 @@ public static class ErrorCodes
     /// <summary>Warning: a plain mode lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names a better setting.</summary>
     public const string AccuracyLossHint = "MSH4107";
 
+    /// <summary>Warning: channel pruning without layer-wise refit lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names Reconstruct=Layerwise with ReconstructData.</summary>
+    public const string ChannelRefitHint = "MSH4108";
+
     /// <summary>int8 static quantization: no calibration data was given, or it does not exist.</summary>
     public const string StaticCalibrationMissing = "MSH2500";
 
