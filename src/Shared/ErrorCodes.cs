@@ -254,7 +254,7 @@ public static class ErrorCodes
     /// <summary>Warning (channel pruning): a layer's output meets another computed branch (a residual Add) that is not pruned alike; the layer was left alone.</summary>
     public const string PruneChannelsResidual = "MSH2404";
 
-    /// <summary>Warning (channel pruning): a grouped or depthwise Conv produces or reads the channels; the layer was left alone.</summary>
+    /// <summary>Warning (channel pruning): a grouped Conv that is not depthwise reads the channels, or the layer is grouped, or depthwise and the layer before it was not pruned; the layer was left alone.</summary>
     public const string PruneChannelsGrouped = "MSH2405";
 
     /// <summary>Warning (channel pruning): the channels are reshaped before the next layer (Reshape, Transpose, Flatten of unknown size; a Split or Slice along them by computed sizes or bounds, a Slice with a step, an Expand or Tile that repeats them), or go into attention heads in a form head pruning does not recognise (multi-query/grouped-query, a fused attention op); the layer was left alone.</summary>
@@ -280,6 +280,9 @@ public static class ErrorCodes
 
     /// <summary>Warning: a plain mode lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names a better setting.</summary>
     public const string AccuracyLossHint = "MSH4107";
+
+    /// <summary>Warning: channel pruning without layer-wise refit lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names Reconstruct=Layerwise with ReconstructData.</summary>
+    public const string ChannelRefitHint = "MSH4108";
 
     /// <summary>int8 static quantization: no calibration data was given, or it does not exist.</summary>
     public const string StaticCalibrationMissing = "MSH2500";

@@ -23,16 +23,27 @@ public static class AccuracyLossWarning
     public static Diagnostic? For(string source, string output, JobSettings settings, ValidationResult validation, IReadOnlyList<Diagnostic> diagnostics, string display, CancellationToken cancellation)
     {
         var options = settings.Compression;
-        var drop = AccuracyBudget.Drop(validation);
-        var broken = diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && AccuracyBudget.Settings.Contains(d.Setting));
-        var collapsed = !settings.Accuracy.IsSet && validation.Metric.IsShare() && drop > CollapseDrop;
-        if (options.Plan is not null || options.Quantize == QuantizeMode.None || !(broken || collapsed))
+        if (options.Plan is not null || options.Quantize == QuantizeMode.None || Loss(settings, validation, diagnostics) is not { } loss)
         {
             return null;
         }
 
+        var (drop, broken) = loss;
         var lost = $"{options.Quantize} {(options.Quantize == QuantizeMode.Int8 && !options.Int8.PerChannel ? "with one scale per tensor " : "")}lost {drop * 100:0.#} points of {validation.Metric} on the holdout{(broken ? ", over the budget" : "")}";
         return new Diagnostic(ErrorCodes.AccuracyLossHint, $"{lost}; {Better(source, output, settings, display, cancellation)}", display, "Quantize", DiagnosticSeverity.Warning);
+    }
+
+    /// <summary>
+    /// What a result lost that calls for a better setting: the drop of the headline metric, and whether an
+    /// accuracy budget broke; null when no budget broke and, without a budget, the share metric dropped
+    /// <see cref="CollapseDrop"/> or less (or the metric is not a share, whose drop has no common scale).
+    /// </summary>
+    internal static (double Drop, bool Broken)? Loss(JobSettings settings, ValidationResult validation, IReadOnlyList<Diagnostic> diagnostics)
+    {
+        var drop = AccuracyBudget.Drop(validation);
+        var broken = diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && AccuracyBudget.Settings.Contains(d.Setting));
+        var collapsed = !settings.Accuracy.IsSet && validation.Metric.IsShare() && drop > CollapseDrop;
+        return broken || collapsed ? (drop, broken) : null;
     }
 
     private static string Better(string source, string output, JobSettings settings, string display, CancellationToken cancellation)

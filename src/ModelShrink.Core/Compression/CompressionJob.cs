@@ -42,7 +42,7 @@ public sealed record JobSettings(CompressionOptions Compression, SizeBudget Size
     /// <summary>These settings with neither accuracy budgets nor accuracy warnings: for a probe that only measures.</summary>
     public JobSettings WithoutAccuracyBudgets() => this with { Accuracy = new AccuracyBudget(null, null, null), AccuracyWarning = NoAccuracyWarning };
 
-    /// <summary>Whether a plain run that loses too much names a better setting (MSH4107); off for a search's own candidates, whose search already looks further.</summary>
+    /// <summary>Whether a plain run that loses too much names a better setting (MSH4107, MSH4108); off for a search's own candidates, whose search already looks further.</summary>
     public bool HintBetterSettings { get; init; } = true;
 }
 
@@ -133,6 +133,11 @@ public static class CompressionJob
             if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
             {
                 diagnostics.Add(lossWarning);
+            }
+
+            if (settings.HintBetterSettings && ChannelRefitHint.For(settings, validation, diagnostics, display) is { } refitHint)
+            {
+                diagnostics.Add(refitHint);
             }
         }
 

@@ -44,6 +44,23 @@ internal static class ChannelModels
         return model;
     }
 
+    /// <summary>
+    /// x -> conv1(8) -> Relu -> depthwise conv(8, "dw1") -> Relu -> conv2(8) -> Relu -> depthwise conv(8, "dw2") -> Relu
+    /// -> GlobalAveragePool -> Flatten -> head Gemm: two depthwise Convs, each after its own layer.
+    /// </summary>
+    public static Model TwoDepthwise()
+    {
+        var model = Model.Create("two-depthwise", 8, ("", 13));
+        var g = model.Graph;
+        var x = g.AddInput("x", TensorType.Of(DataType.Float, "N", 3, 8, 8));
+        var a = Relu(g, Conv(g, "conv1", x, 8, 3, 3, bias: true));
+        var dw1 = Relu(g, g.AddNode("Conv", [a, W(g, "dw1_w", [8, 1, 3, 3], 23)], ["dw1"], [IrAttribute.FromInts("pads", [1, 1, 1, 1]), IrAttribute.FromInt("group", 8)], name: "dw1").Outputs[0]!);
+        var b = Relu(g, Conv(g, "conv2", dw1, 8, 8, 3, bias: true));
+        var dw2 = g.AddNode("Conv", [b, W(g, "dw2_w", [8, 1, 3, 3], 24)], ["dw2"], [IrAttribute.FromInts("pads", [1, 1, 1, 1]), IrAttribute.FromInt("group", 8)], name: "dw2").Outputs[0]!;
+        Head(g, Relu(g, dw2), 8);
+        return model;
+    }
+
     /// <summary>x -> conv(8) -> Relu -> grouped conv(8, group 2: four input channels per group) -> Relu -> GlobalAveragePool -> Flatten -> head Gemm.</summary>
     public static Model IntoGrouped()
     {

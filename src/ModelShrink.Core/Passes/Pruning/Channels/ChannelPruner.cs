@@ -37,7 +37,7 @@ internal sealed class ChannelPruner(PruneOptions options)
     {
         var selection = LayerSelection.Select(model, options, context, includeGather: false);
         var before = Parameters(model);
-        var blocked = new List<(string Code, string Text)>();
+        var blocked = new List<(Value Weight, string Code, string Text)>();
         long narrowed = 0, removed = 0, headsRemoved = 0;
         var headLists = new Dictionary<string, long>();
         var partners = selection.Groupable.GroupBy(l => l.Node).ToDictionary(g => g.Key, g => g.First());
@@ -55,7 +55,7 @@ internal sealed class ChannelPruner(PruneOptions options)
                 ?? ChannelTrace.Plan(target.Layer, node => partners.GetValueOrDefault(node), model.Opsets.Default);
             if (block is not null)
             {
-                blocked.Add((block.Code, $"{target.Layer.Name}: {block.Reason}"));
+                blocked.Add((target.Layer.Weight, block.Code, $"{target.Layer.Name}: {block.Reason}"));
                 continue;
             }
 
@@ -63,9 +63,11 @@ internal sealed class ChannelPruner(PruneOptions options)
             var kept = plan.Protected(importance);
             var count = Math.Min(Count(plan.Channels, target.Sparsity, options.ChannelMultiple), plan.Channels - kept.Count);
             var channels = refit is null ? Lowest(importance, count, kept) : refit.Choose(plan, count, kept, () => Lowest(importance, count, kept));
-            // The group's members were judged with it, even when its share rounds to nothing: a depthwise
-            // member is not then reported as left alone on its own.
+            // The group's members were judged with it, even when its share rounds to nothing, and so were the
+            // depthwise Convs the channels pass through (their filters cut along axis 0 with the group): none
+            // is then reported as left alone on its own.
             done.UnionWith(plan.Members.Select(m => m.Weight));
+            done.UnionWith(CutAlongOutputs(plan));
             if (channels.Count == 0)
             {
                 continue;
@@ -82,6 +84,8 @@ internal sealed class ChannelPruner(PruneOptions options)
             }
         }
 
+        // A layer is warned about only when no group took it along, before or after it was tried on its own.
+        blocked.RemoveAll(b => done.Contains(b.Weight));
         foreach (var group in blocked.GroupBy(b => b.Code))
         {
             context.Warn(group.Key, $"channels: {group.Count()} layer(s) left alone: {LayerSelection.List(group.Select(b => b.Text))}");
@@ -114,6 +118,12 @@ internal sealed class ChannelPruner(PruneOptions options)
 
         return new PassResult(narrowed > 0, counters);
     }
+
+    // The Conv weights a plan cuts along their output axis besides its producer's: its other members and the
+    // depthwise Convs it carries the channels through. Read before the plan is applied, while each slice's
+    // input is still the weight its layer was selected with.
+    private static IEnumerable<Value> CutAlongOutputs(ChannelPlan plan) =>
+        plan.Slices.Where(s => s is { Slot: 1, Axis: 0 } && s.Node.Is("Conv") && s.Node.Inputs[1] is not null).Select(s => s.Node.Inputs[1]!);
 
     /// <summary>Elements of every weight (initializers and Constant nodes) in every graph.</summary>
     public static long Parameters(Model model) =>

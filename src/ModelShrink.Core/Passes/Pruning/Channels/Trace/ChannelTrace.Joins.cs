@@ -34,10 +34,12 @@ internal sealed partial class ChannelTrace
             case LayerKind.Conv:
                 if (node.GetInt("group", 1) != 1)
                 {
+                    // A depthwise Conv narrowed with the layer before it is not named (ChannelPruner drops it), so
+                    // the one named here was not pruned.
                     return new ChannelBlock(ErrorCodes.PruneChannelsGrouped, member != producer
                         ? $"its channels meet the output of {Describe(node)}, a grouped Conv (group {node.GetInt("group", 1)})"
                         : weight.Dims is [_, 1, ..]
-                        ? "it is a depthwise Conv: its channels go with the layer before it"
+                        ? "it is a depthwise Conv: its channels go with the layer before it, which was not pruned"
                         : $"it is a grouped Conv (group {node.GetInt("group", 1)})");
                 }
 
