@@ -34,12 +34,21 @@ public static class OrtNativeLibrary
         }
     }
 
+    /// <summary>
+    /// Whether the native library lies in the engine's folder <paramref name="engineDirectory"/>: under
+    /// runtimes/ in a portable build, flat in a self-contained publish for one platform (whose every run
+    /// looked in the NuGet cache and, on a machine without one, tried a restore before this second check).
+    /// </summary>
+    public static bool LiesIn(string engineDirectory) =>
+        File.Exists(Path.Combine(engineDirectory, "runtimes", OrtNativeFetch.Platform, "native", OrtNativeFetch.LibraryFile))
+        || File.Exists(Path.Combine(engineDirectory, OrtNativeFetch.LibraryFile));
+
     private static void RegisterResolver()
     {
         var directory = Environment.GetEnvironmentVariable(DirectoryVariable);
         if (string.IsNullOrEmpty(directory))
         {
-            if (File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", OrtNativeFetch.Platform, "native", OrtNativeFetch.LibraryFile)))
+            if (LiesIn(AppContext.BaseDirectory))
             {
                 return;
             }
