@@ -31,6 +31,11 @@ public sealed class ModelRunner : IDisposable
     /// ONNX Runtime profiles every run (<see cref="EndProfiling"/>).
     /// </summary>
     public ModelRunner(string modelPath, int intraOpThreads = 1, Gpu.RunProvider provider = Gpu.RunProvider.CPU, string? profilePrefix = null)
+        : this(modelPath, null, intraOpThreads, provider, profilePrefix)
+    {
+    }
+
+    private ModelRunner(string modelPath, byte[]? modelBytes, int intraOpThreads, Gpu.RunProvider provider, string? profilePrefix)
     {
         file = modelPath;
         Provider = provider;
@@ -86,7 +91,7 @@ public sealed class ModelRunner : IDisposable
 
         try
         {
-            session = new InferenceSession(modelPath, options);
+            session = modelBytes is null ? new InferenceSession(modelPath, options) : new InferenceSession(modelBytes, options);
         }
         catch (OnnxRuntimeException e)
         {
@@ -94,6 +99,12 @@ public sealed class ModelRunner : IDisposable
             throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime cannot load the model: {OneLine(e.Message)}", modelPath, inner: e);
         }
     }
+
+    /// <summary>
+    /// Opens a CPU session on a model held in memory (every tensor inline), named <paramref name="displayName"/> in diagnostics.
+    /// </summary>
+    public static ModelRunner FromBytes(byte[] model, string displayName, int intraOpThreads = 1) =>
+        new(displayName, model, intraOpThreads, Gpu.RunProvider.CPU, null);
 
     /// <summary>The provider the session asked for first.</summary>
     public Gpu.RunProvider Provider { get; }
