@@ -3,6 +3,7 @@ using System.Globalization;
 using ModelShrink.Benchmarks.Checks;
 using ModelShrink.Core.Calibration;
 using ModelShrink.Core.Compression;
+using ModelShrink.Core.Passes;
 using ModelShrink.Core.Passes.Int8Static;
 using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Plans;
@@ -17,8 +18,8 @@ namespace ModelShrink.Benchmarks;
 /// <c>dotnet run -c Release -- data-passes [MODEL...]</c>: the engine's data-driven passes as a ratio to
 /// their baseline, one plain ONNX Runtime inference pass of the float model over the same data (a session
 /// on every core, opened and run over every batch), measured in the same alternating rounds (the median
-/// of three): activation calibration (MinMax and Entropy) of the input and output of every Conv, MatMul
-/// and Gemm; the layer-wise capture and the bias correction of <c>--quantize Int8 --reconstruct layerwise</c>
+/// of three): activation calibration (MinMax and Entropy) of the values <c>--quantize Int8Static</c> calibrates
+/// (<see cref="Int8StaticPass.CalibratedValues"/>); the layer-wise capture and the bias correction of <c>--quantize Int8 --reconstruct layerwise</c>
 /// (the passes' own times); and the whole compression of Int8 + layerwise and Int8Static + layerwise.
 /// The data is the model's holdout folder.
 /// </summary>
@@ -40,8 +41,8 @@ public static class DataPassReport
         {
             var data = Path.GetDirectoryName(path)!;
             var model = ModelReader.Load(path);
-            var values = model.Graph.Nodes.Where(n => n.OpType is "Conv" or "MatMul" or "Gemm" && n.Inputs.Count > 1 && n.Inputs[1]?.ConstantTensor is not null)
-                .SelectMany(n => new[] { n.Inputs[0]!.Name, n.Outputs[0]!.Name }).Distinct().ToArray();
+            // Calibrated as Int8Static calibrates: the model as the pass prepares it, the values it measures.
+            var values = new Int8StaticPass(new Int8StaticOptions { CalibrationData = data }).CalibratedValues(model, new PassContext(name)).ToArray();
             var rounds = Enumerable.Range(0, arguments.Quick ? 1 : 3).Select(_ => new[]
             {
                 Time(() => PlainPass(path, data)),

@@ -1,5 +1,7 @@
 using System.Buffers;
-using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using ModelShrink.Core.Quantization;
 
 namespace ModelShrink.Core.Calibration;
 
@@ -8,6 +10,12 @@ namespace ModelShrink.Core.Calibration;
 /// larger value the width doubles and neighbouring bins merge, so memory stays constant and earlier
 /// batches are never revisited. Also remembers the signed min and max.
 /// </summary>
+/// <remarks>
+/// The loops are compiled fully optimized on first call (AggressiveOptimization) and written with
+/// <see cref="Vector{T}"/> rather than TensorPrimitives, whose package is IL-only: in a process that
+/// calibrates once, tiered compilation ran them as unoptimized tier-0 code (32 batches of 32K values
+/// binned in 8.1 ms instead of 1.2 ms with every loop optimized; digits-cnn's Entropy calibration).
+/// </remarks>
 public sealed class AbsHistogram(int bins = 2048)
 {
     private readonly double[] counts = new double[bins];
@@ -23,6 +31,7 @@ public sealed class AbsHistogram(int bins = 2048)
     public long Count { get; private set; }
 
     /// <summary>Adds a batch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<float> values)
     {
         if (values.IsEmpty)
@@ -30,9 +39,8 @@ public sealed class AbsHistogram(int bins = 2048)
             return;
         }
 
-        // One pass each for the batch's extremes; the largest magnitude is the larger of their magnitudes.
-        var batchMin = TensorPrimitives.Min(values);
-        var batchMax = TensorPrimitives.Max(values);
+        // One pass for the batch's extremes (a NaN propagates to both); the largest magnitude is the larger of their magnitudes.
+        var (batchMin, batchMax, _) = QuantizeKernels.MinMax(values);
         Min = Math.Min(Min, batchMin);
         Max = Math.Max(Max, batchMax);
         var absMax = Math.Max(Math.Abs(batchMin), Math.Abs(batchMax));
@@ -52,7 +60,6 @@ public sealed class AbsHistogram(int bins = 2048)
         // on one another's increments, and are added to the histogram once per batch: the same integers.
         var scale = counts.Length / width;
         var last = counts.Length - 1;
-        var scaled = ArrayPool<float>.Shared.Rent(Math.Min(values.Length, Block));
         var bins = ArrayPool<int>.Shared.Rent(Math.Min(values.Length, Block));
         var tallies = ArrayPool<int>.Shared.Rent(4 * counts.Length);
         try
@@ -61,11 +68,7 @@ public sealed class AbsHistogram(int bins = 2048)
             for (var start = 0; start < values.Length; start += Block)
             {
                 var length = Math.Min(Block, values.Length - start);
-                var block = scaled.AsSpan(0, length);
-                TensorPrimitives.Abs(values.Slice(start, length), block);
-                TensorPrimitives.Multiply(block, scale, block);
-                TensorPrimitives.Min(block, last, block);
-                TensorPrimitives.ConvertTruncating<float, int>(block, bins.AsSpan(0, length));
+                Bin(values.Slice(start, length), scale, last, bins.AsSpan(0, length));
                 Tally(bins.AsSpan(0, length), tallies, counts.Length);
             }
 
@@ -76,7 +79,6 @@ public sealed class AbsHistogram(int bins = 2048)
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(scaled);
             ArrayPool<int>.Shared.Return(bins);
             ArrayPool<int>.Shared.Return(tallies);
         }
@@ -84,7 +86,30 @@ public sealed class AbsHistogram(int bins = 2048)
         Count += values.Length;
     }
 
+    // bins[i] = (int)min(|values[i]| * scale, last), a vector at a time: the operations, in float32 and
+    // in this order, that TensorPrimitives' Abs, Multiply, Min and ConvertTruncating did (a NaN bins to 0).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Bin(ReadOnlySpan<float> values, float scale, int last, Span<int> bins)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var scales = new Vector<float>(scale);
+            var lasts = new Vector<float>(last);
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.ConvertToInt32(Vector.Min(Vector.Abs(new Vector<float>(values.Slice(i))) * scales, lasts)).CopyTo(bins.Slice(i));
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            bins[i] = (int)MathF.Min(MathF.Abs(values[i]) * scale, last);
+        }
+    }
+
     // Four tallies side by side in one array (each below 2^31: a batch holds fewer values).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tally(ReadOnlySpan<int> bins, int[] tallies, int stride)
     {
         var i = 0;
@@ -102,7 +127,7 @@ public sealed class AbsHistogram(int bins = 2048)
         }
     }
 
-    // Values binned per SIMD block: 16 KB of floats and of bins, within the L1/L2 caches.
+    // Values binned per SIMD block: 16 KB of bins, within the L1/L2 caches.
     private const int Block = 4096;
 
     /// <summary>The count in each bin (tests compare it with a value-by-value reference).</summary>
@@ -112,6 +137,7 @@ public sealed class AbsHistogram(int bins = 2048)
     internal float Width => width;
 
     /// <summary>The absolute value below which <paramref name="percentile"/> % of the values lie; the range is symmetric, clipped to what was seen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ActivationRange Percentile(double percentile)
     {
         var target = Count * percentile / 100;
@@ -135,6 +161,7 @@ public sealed class AbsHistogram(int bins = 2048)
     /// to the last bin) and Q is P quantized to 128 levels (TensorRT's entropy calibration, as in
     /// ONNX Runtime's calibrate.py).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ActivationRange EntropyThreshold(int levels = 128)
     {
         // Each candidate's divergence is first estimated from prefix sums in O(levels) (one logarithm per
@@ -182,6 +209,7 @@ public sealed class AbsHistogram(int bins = 2048)
     // c * ln(c): within a group of bins Q is constant (total / nonEmpty), so the group's terms sum to
     // (sum c ln c - total * ln(N * q)) / N with q = total / nonEmpty / qSum. The last bin holds the
     // outliers too and is added on its own, as in Divergence.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double[] DivergenceEstimates(List<int> candidates, int levels)
     {
         var n = counts.Length;
@@ -234,6 +262,7 @@ public sealed class AbsHistogram(int bins = 2048)
         return estimates;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Divergence(int used, int levels, double[] reference, double[] quantized)
     {
         // P: the first `used` bins, the outliers added to the last of them.
@@ -287,6 +316,7 @@ public sealed class AbsHistogram(int bins = 2048)
 
     private ActivationRange Clip(float threshold) => new(Math.Max(Min, -threshold), Math.Min(Max, threshold));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Widen()
     {
         for (var i = 0; i < counts.Length / 2; i++)

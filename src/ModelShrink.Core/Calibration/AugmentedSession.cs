@@ -7,50 +7,74 @@ namespace ModelShrink.Core.Calibration;
 
 /// <summary>
 /// An ONNX Runtime session over a copy of a model that exposes some of its values as extra outputs
-/// (written to a temporary folder, deleted on dispose), using every core of the machine. The copy may
+/// (held in memory when its weights are small or lie in external data, else written to a temporary folder
+/// deleted on dispose), its weights left unpacked (a few batches run),
+/// using every core of the machine. The copy may
 /// be changed before it is written (bias correction inserts its in-graph shifts there). When every
 /// value wanted is a graph input and nothing is changed, no copy is written and no session loads the
 /// weights: the values come straight from the batches (a single large MatMul: 4 s of a 5 s int8static run).
 /// </summary>
 public sealed class AugmentedSession : IDisposable
 {
-    private readonly string folder;
+    // Weights held in memory up to this size go to ONNX Runtime in memory: no file is written and read back
+    // (digits-transformer's calibration: 1.5-4 ms for the bytes, 3-6.5 ms for the file, beside a run of
+    // 6-15 ms). Weights in external data or larger ones are written with external data, as the bytes would
+    // be a copy of them in memory (past 2 GB beyond protobuf's limit).
+    private const long InMemoryBytes = 64L << 20;
+
+    private readonly string? folder;
     private readonly ModelRunner? runner;
     private readonly HashSet<string> wanted;
 
-    // A calibration runs a few batches: every core, and weights used where they lie (see ModelRunner's prepackWeights).
-    private static int Threads => Math.Max(1, Environment.ProcessorCount);
-
     /// <summary>
-    /// Writes <paramref name="model"/> with <paramref name="addNodes"/>'s nodes (which may only add nodes and
-    /// initializers: they are added for the write and removed again, so no copy of the weights is made) and
-    /// every value named in <paramref name="values"/> (values of its main graph, those added included) as an
-    /// output, and opens it. With <paramref name="change"/>, an independent copy is changed and written instead.
+    /// Makes <paramref name="model"/> with <paramref name="addNodes"/>'s nodes (which may only add nodes and
+    /// initializers: they are added for the copy and removed again, so no copy of the weights is made for a
+    /// write) and every value named in <paramref name="values"/> (values of its main graph, those added
+    /// included) as an output, and opens it. With <paramref name="change"/>, an independent copy is changed instead.
     /// </summary>
     public AugmentedSession(Model model, IReadOnlyCollection<string> values, string modelFile, Action<Model>? addNodes = null, Action<Model>? change = null)
     {
         wanted = new HashSet<string>(values, StringComparer.Ordinal);
+        if (addNodes is null && change is null && wanted.All(name => model.Graph.Inputs.Any(input => input.Name == name)))
+        {
+            return;
+        }
+
+        var threads = Math.Max(1, Environment.ProcessorCount);
+        if (SmallInMemory(model, InMemoryBytes))
+        {
+            var bytes = change is null
+                ? WithOutputs(model, values, addNodes, ModelWriter.ToBytes)
+                : ModelWriter.ToBytes(ChangedCopy(model, values, modelFile, Prepare(change, addNodes)));
+            runner = ModelRunner.FromBytes(bytes, modelFile, threads, prepackWeights: false);
+            return;
+        }
+
+        // Weights in external data stay in their file, which ONNX Runtime reads from the model's folder: writing
+        // a copy of a 3 GB model's weights for it took longer than the calibration.
+        if (change is null && WithOutputs(model, values, addNodes, ModelWriter.ToBytesOverExternalData) is var (overData, dataFolder))
+        {
+            runner = ModelRunner.FromBytes(overData, modelFile, threads, dataFolder, prepackWeights: false);
+            return;
+        }
+
         folder = Path.Combine(Path.GetTempPath(), $"modelshrink-augmented-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         try
         {
-            if (addNodes is not null || change is not null || !wanted.All(name => model.Graph.Inputs.Any(input => input.Name == name)))
+            var augmented = Path.Combine(folder, "augmented.onnx");
+            if (change is null)
             {
-                var augmented = Path.Combine(folder, "augmented.onnx");
-                var inMemory = change is null ? WriteWithOutputs(model, values, augmented, addNodes) : null;
-                if (change is not null)
-                {
-                    WriteChangedCopy(model, values, augmented, modelFile, copy =>
-                    {
-                        change(copy);
-                        addNodes?.Invoke(copy);
-                    });
-                }
-
-                runner = inMemory is var (bytes, dataFolder)
-                    ? new ModelRunner(bytes, modelFile, dataFolder, Threads, prepackWeights: false)
-                    : new ModelRunner(augmented, Threads, prepackWeights: false);
+                WithOutputs(model, values, addNodes,
+                    m => ModelWriter.Save(m, augmented, new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold }));
             }
+            else
+            {
+                ModelWriter.Save(ChangedCopy(model, values, modelFile, Prepare(change, addNodes)), augmented,
+                    new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold });
+            }
+
+            runner = ModelRunner.Unpacked(augmented, threads);
         }
         catch
         {
@@ -121,16 +145,18 @@ public sealed class AugmentedSession : IDisposable
     public void Dispose()
     {
         runner?.Dispose();
-        Directory.Delete(folder, recursive: true);
+        if (folder is not null)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
-    // The model with `addNodes`'s nodes and every wanted value as a graph output: nodes, initializers and
-    // outputs are added for the save only and removed again, so the caller's model is unchanged and no copy
-    // of the weights is made in memory (a round trip through one protobuf copied every weight twice and
-    // failed past protobuf's 2 GB limit, MSH2000 on a 3 GB model). A model with external data stays in
-    // memory with its weights pointing at their own file (writing a copy of a 3 GB model's weights for
-    // ONNX Runtime took longer than the calibration); any other is written to `path` (returns null).
-    private static (byte[] Bytes, string DataFolder)? WriteWithOutputs(Model model, IReadOnlyCollection<string> values, string path, Action<Model>? addNodes)
+    // `use` of the model with `addNodes`'s nodes and every wanted value as a graph output (its bytes, or a
+    // save beside its weights in external data): nodes, initializers and outputs are added for `use` only
+    // and removed again, so the caller's model is unchanged and no copy of the weights is made in memory
+    // for a save (a round trip through one protobuf copied every weight twice and failed past protobuf's
+    // 2 GB limit, MSH2000 on a 3 GB model).
+    private static T WithOutputs<T>(Model model, IReadOnlyCollection<string> values, Action<Model>? addNodes, Func<Model, T> use)
     {
         var graph = model.Graph;
         var outputs = graph.Outputs.Count;
@@ -141,13 +167,7 @@ public sealed class AugmentedSession : IDisposable
         {
             addNodes?.Invoke(model);
             typed.AddRange(AddOutputs(model, values));
-            if (ModelWriter.ToBytesOverExternalData(model) is { } inMemory)
-            {
-                return inMemory;
-            }
-
-            ModelWriter.Save(model, path, new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold });
-            return null;
+            return use(model);
         }
         finally
         {
@@ -170,15 +190,43 @@ public sealed class AugmentedSession : IDisposable
         }
     }
 
+    // Whether every weight is held in memory (none read from external data) and all of them take at most `limit` bytes.
+    private static bool SmallInMemory(Model model, long limit)
+    {
+        long total = 0;
+        foreach (var graph in model.Graph.EnumerateGraphs())
+        {
+            foreach (var value in graph.Initializers)
+            {
+                if (value.Initializer!.External is not null)
+                {
+                    return false;
+                }
+
+                total += value.Initializer.ByteCount;
+            }
+
+            total += graph.SparseInitializers.Sum(value => value.SparseInitializer!.ByteCount);
+        }
+
+        return total <= limit;
+    }
+
     // An independent copy of the model (via its bytes), changed by `prepare`, with every wanted value as a graph output.
-    private static void WriteChangedCopy(Model model, IReadOnlyCollection<string> values, string path, string modelFile, Action<Model> prepare)
+    private static Model ChangedCopy(Model model, IReadOnlyCollection<string> values, string modelFile, Action<Model> prepare)
     {
         using var bytes = new MemoryStream(ModelWriter.ToBytes(model));
         var copy = ModelReader.Load(bytes, modelFile, model.Path is null ? null : Path.GetDirectoryName(model.Path));
         prepare(copy);
         AddOutputs(copy, values);
-        ModelWriter.Save(copy, path, new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold });
+        return copy;
     }
+
+    private static Action<Model> Prepare(Action<Model> change, Action<Model>? addNodes) => copy =>
+    {
+        change(copy);
+        addNodes?.Invoke(copy);
+    };
 
     // Adds every wanted value that is not already an input or output as a graph output; returns those it had to type.
     private static List<Value> AddOutputs(Model model, IReadOnlyCollection<string> values)

@@ -46,42 +46,17 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
                 "Calibration");
         }
 
-        var opTypes = options.OpTypes.ToHashSet(StringComparer.Ordinal);
-        var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
-        WarnMissingNames(model, excluded, context);
-        var graph = model.Graph;
-        var counters = Prepare(model, opTypes, excluded, context);
-
-        // Weights: the int8 operator quantizers, in their DequantizeLinear form (weight-only for thin convs).
-        var rewriter = new QuantizationRewriter(model, new QuantizationSettings(options.WeightScheme, options.PerChannel, QuantForm.Dequantize), context.ForQuantizer(context.Get(SharedPassData.LayerStatistics)));
-        var (plans, activationMatMuls) = PlanComputeNodes(model, rewriter, opTypes, excluded, context);
-        var ready = rewriter.QuantizeWeights(plans);
-        var weightOnly = ready.Where(p => p.Form == QuantForm.WeightOnly).ToArray();
-        ready = ready.Except(weightOnly).ToArray();
-        foreach (var plan in weightOnly)
-        {
-            plan.Quantizer.Rewrite(plan, rewriter);
-            rewriter.Count("thin convs in float (int8 weights)");
-        }
-
-        var compute = ready.ToDictionary(p => p.Node, _ => new[] { 0 });
-        foreach (var node in activationMatMuls)
-        {
-            compute[node] = [0, 1];
-        }
-
-        if (compute.Count == 0)
+        var (counters, rewriter, ready, activationMatMuls, placement, modified) = Plan(model, context);
+        if (placement is null)
         {
             context.Warn(ErrorCodes.QuantNothingQuantized,
-                $"no node of the types {string.Join(", ", ComputeOps.Where(opTypes.Contains))} in the main graph could be quantized statically");
-            return Finish(rewriter, counters, weightOnly.Length > 0 || counters.GetValueOrDefault("batch norms folded") > 0 || counters.ContainsKey("opset upgraded to"));
+                $"no node of the types {string.Join(", ", ComputeOps.Where(options.OpTypes.Contains))} in the main graph could be quantized statically");
+            return Finish(rewriter, counters, modified);
         }
 
-        // Where the pairs go, then the ranges they need, measured on the float model.
-        var maxPoolInt8 = model.Opsets.Default >= 12 || OpsetRaise.CanRaise(model, 12);
-        var placement = QdqPlacement.Plan(graph, compute,
-            n => opTypes.Contains(n.OpType) && !excluded.Contains(n.Name) && (!n.Is("MaxPool") || maxPoolInt8));
-        var measured = placement.Quantized.Where(v => placement.Sources[v].Calibrated).Select(v => v.Name).ToArray();
+        // The ranges the pairs need, measured on the float model.
+        var graph = model.Graph;
+        var measured = Measured(placement);
         var ranges = ActivationCalibration.Measure(model, measured, calibration, options.Method, context.ModelFile, context.Cancellation, options.Percentile);
         var parameters = Parameters(graph, placement, ranges, context);
         var order = graph.Nodes.Select((node, index) => (node, index)).ToDictionary(p => p.node, p => p.index);
@@ -124,6 +99,60 @@ public sealed class Int8StaticPass(Int8StaticOptions options) : IPass
         counters["int8 operators"] = placement.Joined.Count;
         counters["activation functions absorbed"] = placement.Absorbed.Count;
         return Finish(rewriter, counters, true);
+    }
+
+    /// <summary>
+    /// The names of the values whose ranges the pass measures on <paramref name="model"/>, which it changes
+    /// as <see cref="Run"/> does before it calibrates (BatchNormalization folded, opset upgraded, thin convs
+    /// given their int8 weights): only the values a QuantizeLinear reads with a range of their own, not those
+    /// that share another's parameters or have a fixed range. The data-passes benchmark times the
+    /// calibration of exactly these.
+    /// </summary>
+    internal IReadOnlyList<string> CalibratedValues(Model model, PassContext context) =>
+        Plan(model, context).Placement is { } placement ? Measured(placement) : [];
+
+    private static string[] Measured(QdqPlacement placement) =>
+        placement.Quantized.Where(v => placement.Sources[v].Calibrated).Select(v => v.Name).ToArray();
+
+    // Everything before calibration: the model prepared, the weights quantized (thin convs rewritten to
+    // weight-only), and where the pairs go; no placement when no node can be quantized statically.
+    private (Dictionary<string, long> Counters, QuantizationRewriter Rewriter, NodePlan[] Ready, List<Node> ActivationMatMuls,
+        QdqPlacement? Placement, bool Modified) Plan(Model model, PassContext context)
+    {
+        var opTypes = options.OpTypes.ToHashSet(StringComparer.Ordinal);
+        var excluded = options.ExcludeNodes.ToHashSet(StringComparer.Ordinal);
+        WarnMissingNames(model, excluded, context);
+        var counters = Prepare(model, opTypes, excluded, context);
+
+        // Weights: the int8 operator quantizers, in their DequantizeLinear form (weight-only for thin convs).
+        var rewriter = new QuantizationRewriter(model, new QuantizationSettings(options.WeightScheme, options.PerChannel, QuantForm.Dequantize), context.ForQuantizer(context.Get(SharedPassData.LayerStatistics)));
+        var (plans, activationMatMuls) = PlanComputeNodes(model, rewriter, opTypes, excluded, context);
+        var quantized = rewriter.QuantizeWeights(plans);
+        var weightOnly = quantized.Where(p => p.Form == QuantForm.WeightOnly).ToArray();
+        var ready = quantized.Except(weightOnly).ToArray();
+        foreach (var plan in weightOnly)
+        {
+            plan.Quantizer.Rewrite(plan, rewriter);
+            rewriter.Count("thin convs in float (int8 weights)");
+        }
+
+        var compute = ready.ToDictionary(p => p.Node, _ => new[] { 0 });
+        foreach (var node in activationMatMuls)
+        {
+            compute[node] = [0, 1];
+        }
+
+        if (compute.Count == 0)
+        {
+            return (counters, rewriter, ready, activationMatMuls, null,
+                weightOnly.Length > 0 || counters.GetValueOrDefault("batch norms folded") > 0 || counters.ContainsKey("opset upgraded to"));
+        }
+
+        // Where the pairs go.
+        var maxPoolInt8 = model.Opsets.Default >= 12 || OpsetRaise.CanRaise(model, 12);
+        var placement = QdqPlacement.Plan(model.Graph, compute,
+            n => opTypes.Contains(n.OpType) && !excluded.Contains(n.Name) && (!n.Is("MaxPool") || maxPoolInt8));
+        return (counters, rewriter, ready, activationMatMuls, placement, true);
     }
 
     // Before planning: a warning for subgraphs, the opset upgrade a model below 10 may need, BatchNormalization folding.

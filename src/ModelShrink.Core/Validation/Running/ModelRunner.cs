@@ -25,20 +25,49 @@ public sealed class ModelRunner : IDisposable
     private readonly string file;
 
     /// <summary>
-    /// Opens a session on <paramref name="modelPath"/> with <paramref name="provider"/> first (CUDA:
+    /// Opens a session on <paramref name="modelPath"/> (on <paramref name="intraOpThreads"/> threads, which
+    /// do not spin between parallel sections) with <paramref name="provider"/> first (CUDA:
     /// device 0, ONNX Runtime places what it cannot run there on the CPU); with <paramref name="profilePrefix"/>,
-    /// ONNX Runtime profiles every run (<see cref="EndProfiling"/>). Without <paramref name="prepackWeights"/>,
-    /// the weights are used where they lie instead of being copied into the kernels' packed layouts at load:
-    /// right for a session that runs a few batches (a calibration), where packing a 3 GB model's MatMul
-    /// weights took 8.6 s of an 8.7 s load on 2 cores and doubled the memory, while packing what each run
-    /// reads costs little beside reading it.
+    /// ONNX Runtime profiles every run (<see cref="EndProfiling"/>).
     /// </summary>
-    public ModelRunner(string modelPath, int intraOpThreads = 1, Gpu.RunProvider provider = Gpu.RunProvider.CPU, string? profilePrefix = null,
-        bool prepackWeights = true)
+    public ModelRunner(string modelPath, int intraOpThreads = 1, Gpu.RunProvider provider = Gpu.RunProvider.CPU, string? profilePrefix = null)
+        : this(modelPath, null, null, intraOpThreads, provider, profilePrefix, prepackWeights: true)
+    {
+    }
+
+    private ModelRunner(string modelPath, byte[]? modelBytes, string? externalDataFolder, int intraOpThreads, Gpu.RunProvider provider,
+        string? profilePrefix, bool prepackWeights)
     {
         file = modelPath;
         Provider = provider;
-        options = Options(intraOpThreads, prepackWeights);
+        options = new SessionOptions
+        {
+            IntraOpNumThreads = intraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            // Failures surface as coded diagnostics; ORT's own log lines would only repeat them on stderr.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
+        if (intraOpThreads > 1)
+        {
+            // The pool's threads spin after each parallel section, waiting for more work: on a machine shared
+            // with the build or other jobs they took the cores that the other processes and the statistics
+            // computed between runs need (ppocr-cls over its holdout on the 2-core VM at load 13: 0.52 s
+            // spinning, 0.21 s not).
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
+
+        if (!prepackWeights)
+        {
+            options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        }
+
+        if (externalDataFolder is not null)
+        {
+            options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", externalDataFolder);
+        }
+
         if (profilePrefix is not null)
         {
             options.EnableProfiling = true;
@@ -71,54 +100,31 @@ public sealed class ModelRunner : IDisposable
             throw ModelShrinkException.Error(failure.Code, failure.Reason, modelPath, "--provider", inner: e);
         }
 
-        session = Open(() => new InferenceSession(modelPath, options));
-    }
-
-    /// <summary>
-    /// Opens a CPU session on a model held in <paramref name="model"/> whose external data lies in
-    /// <paramref name="externalDataFolder"/> (<see cref="Onnx.IO.ModelWriter.ToBytesOverExternalData"/>);
-    /// <paramref name="displayName"/> names it in errors.
-    /// </summary>
-    public ModelRunner(byte[] model, string displayName, string externalDataFolder, int intraOpThreads = 1, bool prepackWeights = true)
-    {
-        file = displayName;
-        Provider = Gpu.RunProvider.CPU;
-        options = Options(intraOpThreads, prepackWeights);
-        options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", externalDataFolder);
-        session = Open(() => new InferenceSession(model, options));
-    }
-
-    private static SessionOptions Options(int intraOpThreads, bool prepackWeights)
-    {
-        var options = new SessionOptions
-        {
-            IntraOpNumThreads = intraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            // Failures surface as coded diagnostics; ORT's own log lines would only repeat them on stderr.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
-        };
-        if (!prepackWeights)
-        {
-            options.AddSessionConfigEntry("session.disable_prepacking", "1");
-        }
-
-        return options;
-    }
-
-    private InferenceSession Open(Func<InferenceSession> open)
-    {
         try
         {
-            return open();
+            session = modelBytes is null ? new InferenceSession(modelPath, options) : new InferenceSession(modelBytes, options);
         }
         catch (OnnxRuntimeException e)
         {
             options.Dispose();
-            throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime cannot load the model: {OneLine(e.Message)}", file, inner: e);
+            throw ModelShrinkException.Error(ErrorCodes.ModelDoesNotRun, $"ONNX Runtime cannot load the model: {OneLine(e.Message)}", modelPath, inner: e);
         }
     }
+
+    /// <summary>
+    /// Opens a CPU session on a model held in memory, named <paramref name="displayName"/> in diagnostics: every
+    /// tensor inline, or its external data in <paramref name="externalDataFolder"/> (<see cref="Onnx.IO.ModelWriter.ToBytesOverExternalData"/>).
+    /// Without <paramref name="prepackWeights"/>, the weights are used where they lie instead of being copied
+    /// into the kernels' packed layouts at load: right for a session that runs a few batches (a calibration),
+    /// where packing a 3 GB model's MatMul weights took 8.6 s of an 8.7 s load on 2 cores and doubled the
+    /// memory, while packing what each run reads costs little beside reading it (ppocr-cls: no change).
+    /// </summary>
+    public static ModelRunner FromBytes(byte[] model, string displayName, int intraOpThreads = 1, string? externalDataFolder = null, bool prepackWeights = true) =>
+        new(displayName, model, externalDataFolder, intraOpThreads, Gpu.RunProvider.CPU, null, prepackWeights);
+
+    /// <summary>Opens a CPU session on <paramref name="modelPath"/>, weights unpacked (see <see cref="FromBytes"/>).</summary>
+    public static ModelRunner Unpacked(string modelPath, int intraOpThreads) =>
+        new(modelPath, null, null, intraOpThreads, Gpu.RunProvider.CPU, null, prepackWeights: false);
 
     /// <summary>The provider the session asked for first.</summary>
     public Gpu.RunProvider Provider { get; }
