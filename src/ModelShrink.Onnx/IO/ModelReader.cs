@@ -3,6 +3,7 @@ using ModelShrink.Onnx.Diagnostics;
 using ModelShrink.Shared;
 using ModelShrink.Onnx.Ir;
 using ModelShrink.Onnx.Protobuf;
+using ModelShrink.Onnx.Tensors;
 
 namespace ModelShrink.Onnx.IO;
 
@@ -66,6 +67,11 @@ public static class ModelReader
         // tells a truncated model from bytes that were never ONNX.
         var proto = new ModelProto();
         using var mapped = new MappedFile(stream);
+        if (stream.Length >= SplitFrom && ParseSplit(mapped, stream.Name) is { } split)
+        {
+            return LengthOverflow(mapped, split, file) is { } cut ? throw cut : CheckOnnx(split, file);
+        }
+
         try
         {
             proto.MergeFrom(mapped.Sequence);
@@ -81,6 +87,49 @@ public static class ModelReader
         }
 
         return CheckOnnx(proto, file);
+    }
+
+    // Files from 16 MB have their raw_data of 1 MB or more viewed in the file instead of copied (LargeRawData).
+    private const long SplitFrom = 16L << 20;
+    private const int CutFrom = 1 << 20;
+
+    // The model parsed without its large raw_data, which is attached as views of the mapped file; null when
+    // the file's layout is not the plain one or does not parse that way (the whole file is then parsed).
+    private static ModelProto? ParseSplit(MappedFile mapped, string path)
+    {
+        if (LargeRawData.Split(mapped.GetSpan(), CutFrom) is not var (remainder, cuts))
+        {
+            return null;
+        }
+
+        var proto = new ModelProto();
+        try
+        {
+            proto.MergeFrom(remainder);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+
+        var initializers = proto.Graph?.Initializer;
+        if (initializers is null || cuts.Any(c => c.Index >= initializers.Count || initializers[c.Index].HasRawData))
+        {
+            return null;
+        }
+
+        var file = new MappedDataFile(path);
+        foreach (var cut in cuts)
+        {
+            if (file.View(cut.Offset, cut.Length) is not { } view)
+            {
+                return null;
+            }
+
+            initializers[cut.Index].RawData = UnsafeByteOperations.UnsafeWrap(view);
+        }
+
+        return proto;
     }
 
     /// <summary>Parses the ModelProto alone (no IR), with the same checks and errors as <see cref="Load(string)"/>.</summary>

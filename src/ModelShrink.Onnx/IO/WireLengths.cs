@@ -29,7 +29,7 @@ internal static class WireLengths
         var position = 0;
         while (position < message.Length)
         {
-            if (!TryVarint(message, ref position, out var key))
+            if (!Varint.TryRead(message, ref position, out var key))
             {
                 return -1;
             }
@@ -38,7 +38,7 @@ internal static class WireLengths
             switch (wireType)
             {
                 case VarintWire:
-                    if (!TryVarint(message, ref position, out _))
+                    if (!Varint.TryRead(message, ref position, out _))
                     {
                         return -1;
                     }
@@ -52,7 +52,7 @@ internal static class WireLengths
                     break;
                 case LengthWire:
                     var fieldStart = position;
-                    if (!TryVarint(message, ref position, out var length))
+                    if (!Varint.TryRead(message, ref position, out var length))
                     {
                         return -1;
                     }
@@ -86,22 +86,5 @@ internal static class WireLengths
         }
 
         return -1;
-    }
-
-    // A varint of up to 10 bytes, as its full 64-bit value.
-    private static bool TryVarint(ReadOnlySpan<byte> bytes, ref int position, out ulong value)
-    {
-        value = 0;
-        for (var shift = 0; shift < 64 && position < bytes.Length; shift += 7)
-        {
-            var b = bytes[position++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

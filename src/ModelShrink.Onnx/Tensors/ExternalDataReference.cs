@@ -11,7 +11,7 @@ namespace ModelShrink.Onnx.Tensors;
 public sealed record ExternalDataReference(string Location, string FullPath, long Offset, long Length)
 {
     /// <summary>The mapped file the bytes are viewed in, shared by the model's tensors in that file (null: read).</summary>
-    internal IO.MappedDataFile? Mapping { get; init; }
+    internal MappedDataFile? Mapping { get; init; }
 
     /// <summary>The bytes: viewed in the mapped file where there is one, else read from disk.</summary>
     public ReadOnlyMemory<byte> Data() => Mapping?.View(Offset, checked((int)Length)) ?? Read();

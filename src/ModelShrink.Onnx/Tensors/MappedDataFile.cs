@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
 
-namespace ModelShrink.Onnx.IO;
+namespace ModelShrink.Onnx.Tensors;
 
 /// <summary>
-/// One external-data file of a loaded model, mapped read-only on first use and shared by every tensor
-/// that lives in it. A tensor's bytes are then a view of the page cache, not a copy: reading a 3 GB
+/// One file of a loaded model that tensors' bytes lie in (an external-data file, or the model file itself
+/// for large inline weights, see LargeRawData), mapped read-only on first use and shared by those tensors. A tensor's bytes are then a view of the page cache, not a copy: reading a 3 GB
 /// model's weights into fresh arrays cost more kernel time (a fault and a copy per page) than
 /// quantizing them did. The mapping is released when the last tensor holding it is collected (the load
 /// check collects before ONNX Runtime opens the result), so a view stays valid while its tensor is reachable.
