@@ -278,7 +278,7 @@ public static class ErrorCodes
     /// <summary>The compressed model's CPU latency, as a ratio to the original's measured beside it, is over MaxLatencyRatio.</summary>
     public const string LatencyRatioExceeded = "MSH4106";
 
-    /// <summary>Warning: a plain mode lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names a better setting.</summary>
+    /// <summary>Warning: a plain mode lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names a better setting (not given beside MSH4108).</summary>
     public const string AccuracyLossHint = "MSH4107";
 
     /// <summary>Warning: channel pruning without layer-wise refit lost more than its accuracy budget (or, without one, more than 5 points) on the holdout; the message names Reconstruct=Layerwise with ReconstructData.</summary>

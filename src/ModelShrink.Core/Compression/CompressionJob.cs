@@ -130,14 +130,16 @@ public static class CompressionJob
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
             var gentler = Budgets.WaysOut.Gentler(settings.Compression.Quantize, settings.Compression.Prune).ToArray();
             diagnostics.AddRange(WithinWarnings(settings.Accuracy.Check(validation, display, gentler), settings.AccuracyWarning.Check(validation, display, gentler)));
-            if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
-            {
-                diagnostics.Add(lossWarning);
-            }
-
+            // Channel pruning without refit is the likelier cause of a collapse than the quantization beside it:
+            // MSH4108 names the refit, and MSH4107 (which would blame the quantize mode and measure another one,
+            // still pruned the same way) is not given as well.
             if (settings.HintBetterSettings && ChannelRefitHint.For(settings, validation, diagnostics, display) is { } refitHint)
             {
                 diagnostics.Add(refitHint);
+            }
+            else if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
+            {
+                diagnostics.Add(lossWarning);
             }
         }
 

@@ -153,6 +153,30 @@ public sealed class ChannelRefitTests
         Assert.IsFalse(refit.Diagnostics.Any(d => d.Code == ErrorCodes.ChannelRefitHint), "the refit ran");
     }
 
+    // Pruned by norms and quantized to int8 with one scale per tensor: the loss is the pruning's, so MSH4108 names the
+    // refit and MSH4107 does not blame Int8 (nor measure per-channel int8 of the same pruned model).
+    [TestMethod]
+    public void ChannelPruningThatCollapsesBesideInt8NamesTheRefitAndDoesNotBlameTheQuantization()
+    {
+        using var temp = new TempDirectory();
+        const string fixture = "digits-cnn";
+        var (_, heldOut) = LabelledSplit(fixture, temp);
+        var options = new CompressionOptions
+        {
+            Prune = new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 },
+            Quantize = QuantizeMode.Int8,
+        };
+        options = options with { Int8 = options.Int8 with { PerChannel = false } };
+
+        var result = CompressionRun.Run(Fixtures.Model(fixture), temp.File("pruned-int8.onnx"), Plain(options, heldOut), fixture);
+
+        var drop = Accuracy(Fixtures.Model(fixture), heldOut) - Accuracy(temp.File("pruned-int8.onnx"), heldOut);
+        TestContext.WriteLine($"{fixture} at 0.5 by norm, int8 per tensor: -{drop * 100:0.##} pt");
+        Assert.IsGreaterThan(AccuracyLossWarning.CollapseDrop, drop);
+        Assert.ContainsSingle(result.Diagnostics.Where(d => d.Code == ErrorCodes.ChannelRefitHint));
+        Assert.IsFalse(result.Diagnostics.Any(d => d.Code == ErrorCodes.AccuracyLossHint), string.Join("; ", result.Diagnostics));
+    }
+
     [TestMethod]
     public void ChannelPruningThatLosesFivePointsOrFewerIsNotHinted()
     {
