@@ -15,11 +15,6 @@ namespace ModelShrink.Onnx.IO;
 /// </summary>
 internal static class LargeRawData
 {
-    private const int VarintWire = 0;
-    private const int Fixed64Wire = 1;
-    private const int LengthWire = 2;
-    private const int Fixed32Wire = 5;
-
     /// <summary>A cut: the <see cref="Index"/>th initializer of the main graph has its raw_data at <see cref="Offset"/> in the file.</summary>
     public readonly record struct Cut(int Index, long Offset, int Length);
 
@@ -35,7 +30,7 @@ internal static class LargeRawData
         }
 
         var graphField = top.Single(f => f.Number == ModelProto.GraphFieldNumber);
-        if (graphField.Wire != LengthWire || Fields(file[graphField.Payload]) is not { } graphFields)
+        if (graphField.Type != WireField.LengthType || Fields(file[graphField.Payload]) is not { } graphFields)
         {
             return null;
         }
@@ -47,7 +42,7 @@ internal static class LargeRawData
         foreach (var field in graphFields)
         {
             var bytes = graphPayload[field.Whole];
-            if (field.Number != GraphProto.InitializerFieldNumber || field.Wire != LengthWire)
+            if (field.Number != GraphProto.InitializerFieldNumber || field.Type != WireField.LengthType)
             {
                 graph.Write(bytes);
                 continue;
@@ -55,7 +50,7 @@ internal static class LargeRawData
 
             var tensor = graphPayload[field.Payload];
             var raw = Fields(tensor)?.Where(f => f.Number == TensorProto.RawDataFieldNumber).ToList();
-            if (raw is null || raw.Any(f => f.Wire != LengthWire))
+            if (raw is null || raw.Any(f => f.Type != WireField.LengthType))
             {
                 return null;
             }
@@ -63,7 +58,7 @@ internal static class LargeRawData
             if (raw.Count == 1 && raw[0].Payload.GetOffsetAndLength(tensor.Length) is var (rawStart, rawLength) && rawLength >= minBytes)
             {
                 var (skipStart, skipLength) = raw[0].Whole.GetOffsetAndLength(tensor.Length);
-                var payloadStart = graphField.Payload.Start.Value + field.Payload.Start.Value;
+                var payloadStart = graphField.PayloadStart + field.PayloadStart;
                 cuts.Add(new Cut(index, payloadStart + rawStart, rawLength));
                 graph.Write(bytes[..field.TagLength]);
                 WriteVarint(graph, (ulong)(tensor.Length - skipLength));
@@ -93,59 +88,19 @@ internal static class LargeRawData
         return (rest.WrittenSpan.ToArray(), cuts);
     }
 
-    // A field: its number and wire type, all its bytes, the bytes of its key, and its value (a length-delimited one's without the length).
-    private readonly record struct Field(int Number, int Wire, Range Whole, int TagLength, Range Payload);
-
-    // The fields of one message, or null at anything this split does not handle.
-    private static List<Field>? Fields(ReadOnlySpan<byte> message)
+    // The fields of one message, or null at anything this split does not handle (what does not parse, or a field 0).
+    private static List<WireField>? Fields(ReadOnlySpan<byte> message)
     {
-        var fields = new List<Field>();
+        var fields = new List<WireField>();
         var position = 0;
         while (position < message.Length)
         {
-            var start = position;
-            if (!Varint.TryRead(message, ref position, out var key) || key >> 3 is 0 or > int.MaxValue)
+            if (!WireField.TryRead(message, ref position, out var field) || field.Number == 0 || !field.Fits(message.Length))
             {
                 return null;
             }
 
-            var wire = (int)(key & 7);
-            var tagLength = position - start;
-            var payloadStart = position;
-            switch (wire)
-            {
-                case VarintWire:
-                    if (!Varint.TryRead(message, ref position, out _))
-                    {
-                        return null;
-                    }
-
-                    break;
-                case Fixed64Wire:
-                    position += 8;
-                    break;
-                case Fixed32Wire:
-                    position += 4;
-                    break;
-                case LengthWire:
-                    if (!Varint.TryRead(message, ref position, out var length) || length > (ulong)(message.Length - position))
-                    {
-                        return null;
-                    }
-
-                    payloadStart = position;
-                    position += (int)length;
-                    break;
-                default:
-                    return null;
-            }
-
-            if (position > message.Length)
-            {
-                return null;
-            }
-
-            fields.Add(new Field((int)(key >> 3), wire, start..position, tagLength, payloadStart..position));
+            fields.Add(field);
         }
 
         return fields;

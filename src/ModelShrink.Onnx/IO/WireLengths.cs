@@ -11,11 +11,6 @@ namespace ModelShrink.Onnx.IO;
 /// </summary>
 internal static class WireLengths
 {
-    private const int VarintWire = 0;
-    private const int Fixed64Wire = 1;
-    private const int LengthWire = 2;
-    private const int Fixed32Wire = 5;
-
     /// <summary>
     /// The byte offset of the first length-delimited field whose length does not fit in 32 bits, or
     /// -1 when there is none. What Google.Protobuf rejects on its own (a 32-bit length past the end,
@@ -29,59 +24,39 @@ internal static class WireLengths
         var position = 0;
         while (position < message.Length)
         {
-            if (!Varint.TryRead(message, ref position, out var key))
+            if (!WireField.TryRead(message, ref position, out var field))
             {
                 return -1;
             }
 
-            var wireType = (int)(key & 7);
-            switch (wireType)
+            if (field.Type != WireField.LengthType)
             {
-                case VarintWire:
-                    if (!Varint.TryRead(message, ref position, out _))
-                    {
-                        return -1;
-                    }
-
-                    break;
-                case Fixed64Wire:
-                    position += 8;
-                    break;
-                case Fixed32Wire:
-                    position += 4;
-                    break;
-                case LengthWire:
-                    var fieldStart = position;
-                    if (!Varint.TryRead(message, ref position, out var length))
-                    {
-                        return -1;
-                    }
-
-                    if (length > uint.MaxValue)
-                    {
-                        return baseOffset + fieldStart;
-                    }
-
-                    if (length > (ulong)(message.Length - position))
-                    {
-                        // Within 32 bits: Google.Protobuf sees this one itself and reports it.
-                        return -1;
-                    }
-
-                    var field = descriptor?.FindFieldByNumber((int)(key >> 3));
-                    if (depth > 0 && field is { FieldType: FieldType.Message })
-                    {
-                        var nested = Walk(message.Slice(position, (int)length), baseOffset + position, field.MessageType, depth - 1);
-                        if (nested >= 0)
-                        {
-                            return nested;
-                        }
-                    }
-
-                    position += (int)length;
-                    break;
-                default:
+                if (!field.Fits(message.Length))
+                {
                     return -1;
+                }
+
+                continue;
+            }
+
+            if (field.Length > uint.MaxValue)
+            {
+                return baseOffset + field.LengthStart;
+            }
+
+            if (!field.Fits(message.Length))
+            {
+                // Within 32 bits: Google.Protobuf sees this one itself and reports it.
+                return -1;
+            }
+
+            if (depth > 0 && descriptor?.FindFieldByNumber(field.Number) is { FieldType: FieldType.Message } nested)
+            {
+                var found = Walk(message[field.Payload], baseOffset + field.PayloadStart, nested.MessageType, depth - 1);
+                if (found >= 0)
+                {
+                    return found;
+                }
             }
         }
 
