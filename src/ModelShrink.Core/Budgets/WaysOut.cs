@@ -1,12 +1,14 @@
 using ModelShrink.Core.Passes.Pruning;
+using ModelShrink.Core.Passes.Reconstruction;
 using ModelShrink.Core.Plans;
 
 namespace ModelShrink.Core.Budgets;
 
 /// <summary>
 /// The end of a broken budget's message: the cheapest ways out, in the order a developer would try
-/// them. The budget that would hold (the setting set to the value reached), a mode or pruning that
-/// should reach the budget, and, for an error, BudgetSeverity=Warning to place the result anyway.
+/// them. The budget that would hold (the setting set to the value reached), the layer-wise refit for
+/// channels pruned without it, a mode or pruning that should reach the budget, and, for an error,
+/// BudgetSeverity=Warning to place the result anyway.
 /// </summary>
 public static class WaysOut
 {
@@ -43,9 +45,20 @@ public static class WaysOut
         }
     }
 
-    /// <summary>What should lose less accuracy than <paramref name="mode"/> with <paramref name="pruning"/>: a gentler mode, and less pruning when it pruned.</summary>
-    public static IEnumerable<string> Gentler(QuantizeMode mode, PruneOptions? pruning)
+    /// <summary>
+    /// What should lose less accuracy than <paramref name="mode"/> with <paramref name="pruning"/> and <paramref name="reconstruct"/>:
+    /// the layer-wise refit when channels were pruned without it, a gentler mode, and less pruning when it pruned.
+    /// </summary>
+    public static IEnumerable<string> Gentler(QuantizeMode mode, PruneOptions? pruning, ReconstructMode reconstruct)
     {
+        // First: it keeps the size the run reached and wins back what norms alone lost (ppocr-cls at 0.3: 51.6% -> 96.9%);
+        // worded as MSH4108 words it.
+        if (pruning is { Method: PruneMethod.Channels } && reconstruct != ReconstructMode.Layerwise)
+        {
+            yield return "Reconstruct=Layerwise (--reconstruct layerwise) with ReconstructData (--reconstruct-data) apart from the holdout "
+                + "(the channels chosen on the data, the layers that read them refit)";
+        }
+
         var gentler = mode switch
         {
             QuantizeMode.Int4 => "Quantize=Int8, or Auto (the sensitive layers stay float)",

@@ -128,7 +128,7 @@ public static class CompressionJob
         if (settings.Holdout is not null)
         {
             validation = ModelComparer.Compare(source, output, settings.Holdout, settings.Validation, cancellation, progress);
-            var gentler = Budgets.WaysOut.Gentler(settings.Compression.Quantize, settings.Compression.Prune).ToArray();
+            var gentler = Budgets.WaysOut.Gentler(settings.Compression.Quantize, settings.Compression.Prune, settings.Compression.Reconstruct).ToArray();
             diagnostics.AddRange(WithinWarnings(settings.Accuracy.Check(validation, display, gentler), settings.AccuracyWarning.Check(validation, display, gentler)));
             // Channel pruning without refit is the likelier cause of a collapse than the quantization beside it:
             // MSH4108 names the refit, and MSH4107 (which would blame the quantize mode and measure another one,

@@ -162,7 +162,7 @@ public static class RunSummary
 
         if (misses.Any(m => AccuracyBudget.Settings.Contains(m.Setting)))
         {
-            ways.AddRange(WaysOut.Gentler(options.Quantize, options.Prune));
+            ways.AddRange(WaysOut.Gentler(options.Quantize, options.Prune, options.Reconstruct));
         }
 
         return ways.Distinct();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ModelShrink.Core.Budgets;
 using ModelShrink.Core.Compression;
 using ModelShrink.Core.Passes.Pruning;
@@ -175,6 +176,43 @@ public sealed class ChannelRefitTests
         Assert.IsGreaterThan(AccuracyLossWarning.CollapseDrop, drop);
         Assert.ContainsSingle(result.Diagnostics.Where(d => d.Code == ErrorCodes.ChannelRefitHint));
         Assert.IsFalse(result.Diagnostics.Any(d => d.Code == ErrorCodes.AccuracyLossHint), string.Join("; ", result.Diagnostics));
+    }
+
+    // MSH4100 after channel pruning by norms names the refit among its ways out, as MSH4108 does; the refit run,
+    // over a budget too tight for it as well, is offered the other ways out but not the refit it already ran.
+    [TestMethod]
+    public void ABrokenAccuracyBudgetAfterChannelPruningWithoutRefitNamesTheRefitAsAWayOut()
+    {
+        using var temp = new TempDirectory();
+        const string fixture = "digits-cnn";
+        var (calibration, heldOut) = LabelledSplit(fixture, temp);
+        const double budget = 0.001;
+        var settings = Plain(new CompressionOptions { Prune = new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 } }, heldOut)
+            with { Accuracy = new AccuracyBudget(budget, null, null) };
+
+        var byNorm = CompressionRun.Run(Fixtures.Model(fixture), temp.File("norm.onnx"), settings, fixture);
+        var refit = CompressionRun.Run(Fixtures.Model(fixture), temp.File("refit.onnx"), settings with { Compression = settings.Compression with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration } }, fixture);
+
+        // Both drops measured apart from the engine, through ONNX Runtime, and both over the budget.
+        var original = Accuracy(Fixtures.Model(fixture), heldOut);
+        var normDrop = original - Accuracy(temp.File("norm.onnx"), heldOut);
+        var refitDrop = original - Accuracy(temp.File("refit.onnx"), heldOut);
+        TestContext.WriteLine($"{fixture} at 0.5: accuracy {original:P2}, by norm -{normDrop * 100:0.##} pt, refit -{refitDrop * 100:0.##} pt");
+        Assert.IsGreaterThan(budget, normDrop);
+        Assert.IsGreaterThan(budget, refitDrop);
+
+        const string refitWay = "Reconstruct=Layerwise (--reconstruct layerwise) with ReconstructData (--reconstruct-data) apart from the holdout";
+        var broken = byNorm.Diagnostics.Single(d => d.Code == ErrorCodes.AccuracyDropExceeded);
+        TestContext.WriteLine(broken.Message);
+        Assert.IsTrue(byNorm.Failed);
+        Assert.AreEqual(DiagnosticSeverity.Error, broken.Severity);
+        StringAssert.Matches(broken.Message, new Regex($@"; ways out: MaxAccuracyDrop=0\.\d+, {Regex.Escape(refitWay)} \("));
+        StringAssert.Contains(broken.Message, "a Prune sparsity below 0.5 (or Prune=auto), or BudgetSeverity=Warning to place it anyway");
+
+        var refitBroken = refit.Diagnostics.Single(d => d.Code == ErrorCodes.AccuracyDropExceeded);
+        TestContext.WriteLine(refitBroken.Message);
+        StringAssert.Matches(refitBroken.Message, new Regex(@"; ways out: MaxAccuracyDrop=0\.\d+, a Prune sparsity below 0\.5 "));
+        Assert.DoesNotContain("Reconstruct=", refitBroken.Message);
     }
 
     [TestMethod]
