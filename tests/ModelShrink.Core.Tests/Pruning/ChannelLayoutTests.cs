@@ -60,7 +60,7 @@ public sealed class ChannelLayoutTests
         var pruned = Prune(temp, path, 0.5, "convOut", "head");
 
         Log(pruned);
-        Assert.AreEqual(2, pruned.Counter("layers narrowed"), "conv, and convM with it");
+        Assert.AreEqual(3, pruned.Counter("layers narrowed"), "conv, convM with it, and the depthwise Conv their channels run through");
         CollectionAssert.AreEqual(Array.Empty<string>(), pruned.Codes.ToArray(), "the depthwise Conv went with conv, so no layer is named as left alone");
         var masked = ModelReader.Load(path);
         var kept = ChannelPruningTests.ZeroRemovedChannels(masked, pruned.Model, ("conv_w", "conv_b"), ("convM_w", "convM_b"));

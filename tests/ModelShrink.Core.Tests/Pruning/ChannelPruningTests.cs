@@ -176,6 +176,7 @@ public sealed class ChannelPruningTests
         CollectionAssert.AreEqual(new long[] { 4, 1, 3, 3 }, PruningHarness.Dims(pruned.Model, "dw_w"));
         Assert.AreEqual(4L, pruned.Model.Graph.Nodes.Single(n => n.Name == "depthwise").GetInt("group", 0));
         CollectionAssert.AreEqual(new long[] { 10, 4 }, PruningHarness.Dims(pruned.Model, "head_w"));
+        Assert.AreEqual(2, pruned.Counter("layers narrowed"), "conv, and the depthwise Conv that lost its filters with it");
         Assert.IsFalse(pruned.Codes.Contains(ErrorCodes.PruneChannelsGrouped), "the depthwise Conv went with conv, so it is not named as left alone");
 
         // The original with the removed channels silenced computes the same.
@@ -196,6 +197,7 @@ public sealed class ChannelPruningTests
 
         CollectionAssert.AreEqual(new long[] { 8, 1, 3, 3 }, PruningHarness.Dims(pruned.Model, "dw1_w"), "conv1 was skipped, so dw1 keeps its channels");
         CollectionAssert.AreEqual(new long[] { 4, 1, 3, 3 }, PruningHarness.Dims(pruned.Model, "dw2_w"), "dw2 went with conv2");
+        Assert.AreEqual(2, pruned.Counter("layers narrowed"), "conv2 and dw2 with it; dw1 is not");
         Assert.AreEqual(1, pruned.Counter("layers left alone"));
         var warning = pruned.Context.Diagnostics.Single(d => d.Code == ErrorCodes.PruneChannelsGrouped);
         Assert.AreEqual("channels: 1 layer(s) left alone: dw1: it is a depthwise Conv: its channels go with the layer before it, which was not pruned", warning.Message);

@@ -15,8 +15,9 @@ namespace ModelShrink.Core.Passes.Pruning.Channels;
 /// are left alone and named, one warning per reason code (MSH2404-MSH2407). The Q, K and V projections of a
 /// MatMul-based attention block lose whole heads instead, the same heads together (<see cref="AttentionHeads"/>).
 /// <para>
-/// Counters: layers narrowed, channels removed, attention heads removed (and per block, which heads), layers left
-/// alone, layers kept (first/last), layers skipped (by name), layers below min size, parameters before, parameters after.
+/// Counters: layers narrowed (every layer whose weight lost output channels, the depthwise Convs cut with a group
+/// included), channels removed, attention heads removed (and per block, which heads), layers left alone, layers kept
+/// (first/last), layers skipped (by name), layers below min size, parameters before, parameters after.
 /// </para>
 /// </summary>
 internal sealed class ChannelPruner(PruneOptions options)
@@ -38,7 +39,8 @@ internal sealed class ChannelPruner(PruneOptions options)
         var selection = LayerSelection.Select(model, options, context, includeGather: false);
         var before = Parameters(model);
         var blocked = new List<(Value Weight, string Code, string Text)>();
-        long narrowed = 0, removed = 0, headsRemoved = 0;
+        long removed = 0, headsRemoved = 0;
+        var narrowed = new HashSet<Value>(); // weights that lost output channels: the members' and the depthwise Convs' cut with them
         var headLists = new Dictionary<string, long>();
         var partners = selection.Groupable.GroupBy(l => l.Node).ToDictionary(g => g.Key, g => g.First());
         var done = new HashSet<Value>();
@@ -66,8 +68,8 @@ internal sealed class ChannelPruner(PruneOptions options)
             // The group's members were judged with it, even when its share rounds to nothing, and so were the
             // depthwise Convs the channels pass through (their filters cut along axis 0 with the group): none
             // is then reported as left alone on its own.
-            done.UnionWith(plan.Members.Select(m => m.Weight));
-            done.UnionWith(CutAlongOutputs(plan));
+            var cut = plan.Members.Select(m => m.Weight).Concat(CutAlongOutputs(plan)).ToArray();
+            done.UnionWith(cut);
             if (channels.Count == 0)
             {
                 continue;
@@ -75,7 +77,7 @@ internal sealed class ChannelPruner(PruneOptions options)
 
             plan.Apply(channels);
             refit?.Applied(plan, channels);
-            narrowed += plan.Members.Count;
+            narrowed.UnionWith(cut);
             removed += channels.Count * plan.Width;
             if (plan.Heads)
             {
@@ -91,7 +93,7 @@ internal sealed class ChannelPruner(PruneOptions options)
             context.Warn(group.Key, $"channels: {group.Count()} layer(s) left alone: {LayerSelection.List(group.Select(b => b.Text))}");
         }
 
-        if (narrowed == 0)
+        if (narrowed.Count == 0)
         {
             context.Warn(ModelShrink.Shared.ErrorCodes.PruneNothingPruned,
                 $"no layer lost channels ({selection.All.Count} layer(s): {selection.KeptAtEnds} kept at the ends, {selection.SkippedByName} skipped by name, {selection.BelowMinSize} below {options.MinLayerSize} weights, {blocked.Count} left alone)");
@@ -101,7 +103,7 @@ internal sealed class ChannelPruner(PruneOptions options)
         {
             [LayersRefit] = refit?.LayersRefit ?? 0,
             [GroupsChosenOnData] = refit?.GroupsChosenOnData ?? 0,
-            ["layers narrowed"] = narrowed,
+            ["layers narrowed"] = narrowed.Count,
             ["channels removed"] = removed,
             [HeadsRemoved] = headsRemoved,
             ["layers left alone"] = blocked.Count,
@@ -116,7 +118,7 @@ internal sealed class ChannelPruner(PruneOptions options)
             counters[key] = count;
         }
 
-        return new PassResult(narrowed > 0, counters);
+        return new PassResult(narrowed.Count > 0, counters);
     }
 
     // The Conv weights a plan cuts along their output axis besides its producer's: its other members and the
