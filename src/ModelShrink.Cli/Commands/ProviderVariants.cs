@@ -21,21 +21,26 @@ internal static class ProviderVariants
         var files = VariantPlanner.Files(name, mode, providers).ToList();
         files[0] = files[0] with { File = modelFile };
         var diagnostics = new List<ModelShrink.Onnx.Diagnostics.Diagnostic>(main.Diagnostics);
-        var failed = false;
+        (JobResult Job, string File)? broken = null;
         foreach (var file in files.Skip(1))
         {
             var variant = settings.WithoutSizeBudgets() with { Compression = settings.Compression with { Quantize = file.Mode, Plan = null } };
             var job = ModelShrink.Core.Search.CompressionRun.Run(source, staging.PathOf(file.File), variant, $"{source} ({file.File} variant)", progress: progress);
             diagnostics.AddRange(job.Diagnostics);
-            failed |= job.Failed;
+            broken ??= job.Failed ? (job, file.File) : null;
         }
 
-        if (!failed)
+        if (broken is not var (brokenJob, brokenFile))
         {
             VariantPlanner.Plan(name, files, providers).Write(staging.PathOf(RuntimeConfigWriter.FileName(name)));
+            return main with { Diagnostics = diagnostics };
         }
 
-        // A variant that broke a budget fails the run through its error diagnostics: nothing is published.
-        return main with { Diagnostics = diagnostics };
+        // A variant that broke a budget fails the run through its error diagnostics, and nothing is published:
+        // the run's sentence, which spoke of the CPU model alone, says so first, and the shortfall is the variant's.
+        var missed = brokenJob.Shortfall is { } shortfall ? string.Join(", ", shortfall.Missed.Select(m => m.Text)) : "a budget";
+        var summary = $"Wrote nothing: the GPU variant {brokenFile} ({ModelShrink.Core.Search.RunSummary.Facts(brokenJob)}) broke {missed}"
+            + (main.Summary is { } cpu ? $"; the CPU model: {cpu}" : "");
+        return main with { Diagnostics = diagnostics, Summary = summary, Shortfall = main.Shortfall ?? brokenJob.Shortfall };
     }
 }
