@@ -132,14 +132,7 @@ public sealed class ChannelRefitTests
         var (calibration, heldOut) = LabelledSplit(fixture, temp);
         var settings = Plain(new CompressionOptions { Prune = new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 } }, heldOut);
 
-        var byNorm = CompressionRun.Run(Fixtures.Model(fixture), temp.File("norm.onnx"), settings, fixture);
-        var refit = CompressionRun.Run(Fixtures.Model(fixture), temp.File("refit.onnx"), settings with { Compression = settings.Compression with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration } }, fixture);
-
-        // Measured apart from the engine: each written model's top-1 accuracy through ONNX Runtime.
-        var original = Accuracy(Fixtures.Model(fixture), heldOut);
-        var normDrop = original - Accuracy(temp.File("norm.onnx"), heldOut);
-        var refitDrop = original - Accuracy(temp.File("refit.onnx"), heldOut);
-        TestContext.WriteLine($"{fixture} at 0.5: accuracy {original:P2}, by norm -{normDrop * 100:0.##} pt, refit -{refitDrop * 100:0.##} pt");
+        var (byNorm, refit, normDrop, refitDrop) = ByNormAndRefit(fixture, settings, calibration, heldOut, temp);
         Assert.IsGreaterThan(AccuracyLossWarning.CollapseDrop, normDrop);
         Assert.IsLessThanOrEqualTo(AccuracyLossWarning.CollapseDrop, refitDrop);
 
@@ -190,14 +183,8 @@ public sealed class ChannelRefitTests
         var settings = Plain(new CompressionOptions { Prune = new PruneOptions { Method = PruneMethod.Channels, Sparsity = 0.5 } }, heldOut)
             with { Accuracy = new AccuracyBudget(budget, null, null) };
 
-        var byNorm = CompressionRun.Run(Fixtures.Model(fixture), temp.File("norm.onnx"), settings, fixture);
-        var refit = CompressionRun.Run(Fixtures.Model(fixture), temp.File("refit.onnx"), settings with { Compression = settings.Compression with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration } }, fixture);
-
         // Both drops measured apart from the engine, through ONNX Runtime, and both over the budget.
-        var original = Accuracy(Fixtures.Model(fixture), heldOut);
-        var normDrop = original - Accuracy(temp.File("norm.onnx"), heldOut);
-        var refitDrop = original - Accuracy(temp.File("refit.onnx"), heldOut);
-        TestContext.WriteLine($"{fixture} at 0.5: accuracy {original:P2}, by norm -{normDrop * 100:0.##} pt, refit -{refitDrop * 100:0.##} pt");
+        var (byNorm, refit, normDrop, refitDrop) = ByNormAndRefit(fixture, settings, calibration, heldOut, temp);
         Assert.IsGreaterThan(budget, normDrop);
         Assert.IsGreaterThan(budget, refitDrop);
 
@@ -229,6 +216,19 @@ public sealed class ChannelRefitTests
         Assert.IsGreaterThan(0.0, drop, "it loses some");
         Assert.IsLessThanOrEqualTo(AccuracyLossWarning.CollapseDrop, drop);
         Assert.IsFalse(result.Diagnostics.Any(d => d.Code == ErrorCodes.ChannelRefitHint));
+    }
+
+    // The run by weight norms and the run with the refit (fitted on `calibration`), and each written model's drop of
+    // top-1 accuracy on `heldOut`, measured apart from the engine through ONNX Runtime.
+    private (JobResult ByNorm, JobResult Refit, double NormDrop, double RefitDrop) ByNormAndRefit(string fixture, JobSettings settings, string calibration, string heldOut, TempDirectory temp)
+    {
+        var byNorm = CompressionRun.Run(Fixtures.Model(fixture), temp.File("norm.onnx"), settings, fixture);
+        var refit = CompressionRun.Run(Fixtures.Model(fixture), temp.File("refit.onnx"), settings with { Compression = settings.Compression with { Reconstruct = ReconstructMode.Layerwise, ReconstructData = calibration } }, fixture);
+        var original = Accuracy(Fixtures.Model(fixture), heldOut);
+        var normDrop = original - Accuracy(temp.File("norm.onnx"), heldOut);
+        var refitDrop = original - Accuracy(temp.File("refit.onnx"), heldOut);
+        TestContext.WriteLine($"{fixture} at {settings.Compression.Prune!.Sparsity}: accuracy {original:P2}, by norm -{normDrop * 100:0.##} pt, refit -{refitDrop * 100:0.##} pt");
+        return (byNorm, refit, normDrop, refitDrop);
     }
 
     private static JobSettings Plain(CompressionOptions options, string holdout) =>
