@@ -189,7 +189,8 @@ public sealed class AutoSearchTests
 
     // The pick is the smallest fitting candidate, or a larger one because every smaller fitting one
     // was measured slower than the original (latency on a loaded test machine is noisy).
-    private static void AssertSmallestWinsUnlessSlower(JobResult result)
+    /// <summary>The smallest fitting candidate wins unless it ran measurably slower than the original (a timing of this machine).</summary>
+    internal static void AssertSmallestWinsUnlessSlower(JobResult result)
     {
         var fitting = result.Candidates.Where(c => c.Fits && c.Applies).ToArray();
         var smaller = fitting.Where(c => c.Result.Compression.CompressedBytes < result.Compression.CompressedBytes).ToArray();

@@ -59,13 +59,8 @@ public sealed class ReconstructionSearchTests
         Assert.AreEqual(ReconstructMode.Layerwise, reconstructed.Options.Reconstruct);
         Assert.AreEqual(calibration, reconstructed.Options.ReconstructData);
         Assert.IsLessThan(0.999, plain.Result.Validation!.Values.Cosine);
-        // The smallest fitting candidate wins unless it runs measurably slower than the original, which is a timing of
-        // this machine (the CI's run once measured the smallest at over 1.1x on the loaded 2-core VM): every fitting
-        // candidate smaller than the one written must have been measured so.
-        foreach (var smaller in result.Candidates.Where(c => c.Fits && c.Result.Compression.CompressedBytes < result.Compression.CompressedBytes))
-        {
-            Assert.IsGreaterThan(ModelShrink.Core.Search.AutoSearch.SlowerThanOriginal, smaller.LatencyRatio ?? 0, $"{smaller.Name} is smaller and fits: it wins unless it ran slower than the original");
-        }
+        // Not "the smallest fitting wins" outright: a CI run on the loaded 2-core VM once measured the smallest over 1.1x the original's latency.
+        AutoSearchTests.AssertSmallestWinsUnlessSlower(result);
 
         Assert.AreEqual(ReconstructMode.Layerwise, result.Candidates.Single(c => c.Name == result.ChosenName).Options.Reconstruct, "with reconstruction data of its own every fitting candidate here reconstructs");
         CollectionAssert.Contains(result.Compression.Passes.Select(p => p.Pass).ToArray(), "capture-layer-inputs");
