@@ -16,7 +16,7 @@ namespace ModelShrink.Core.Calibration;
 /// </summary>
 public sealed class AugmentedSession : IDisposable
 {
-    // Weights held in memory up to this size go to ONNX Runtime in memory: no file is written and read back
+    // Weights held in memory up to this size (attribute tensors counted) go to ONNX Runtime in memory: no file is written and read back
     // (digits-transformer's calibration: 1.5-4 ms for the bytes, 3-6.5 ms for the file, beside a run of
     // 6-15 ms). Weights in external data or larger ones are written with external data, as the bytes would
     // be a copy of them in memory (past 2 GB beyond protobuf's limit).
@@ -41,7 +41,7 @@ public sealed class AugmentedSession : IDisposable
         }
 
         var threads = Math.Max(1, Environment.ProcessorCount);
-        if (SmallInMemory(model, InMemoryBytes))
+        if (!ModelWriter.HasExternalData(model) && ModelWriter.TensorBytes(model) <= InMemoryBytes)
         {
             var bytes = change is null
                 ? WithOutputs(model, values, addNodes, ModelWriter.ToBytes)
@@ -63,15 +63,14 @@ public sealed class AugmentedSession : IDisposable
         try
         {
             var augmented = Path.Combine(folder, "augmented.onnx");
+            var beside = new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold };
             if (change is null)
             {
-                WithOutputs(model, values, addNodes,
-                    m => ModelWriter.Save(m, augmented, new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold }));
+                WithOutputs(model, values, addNodes, m => ModelWriter.Save(m, augmented, beside));
             }
             else
             {
-                ModelWriter.Save(ChangedCopy(model, values, modelFile, Prepare(change, addNodes)), augmented,
-                    new ModelSaveOptions { ExternalDataThreshold = ModelWriter.AutomaticExternalDataThreshold });
+                ModelWriter.Save(ChangedCopy(model, values, modelFile, Prepare(change, addNodes)), augmented, beside);
             }
 
             runner = ModelRunner.Unpacked(augmented, threads);
@@ -188,28 +187,6 @@ public sealed class AugmentedSession : IDisposable
                 graph.RemoveInitializer(initializer);
             }
         }
-    }
-
-    // Whether every weight is held in memory (none read from external data) and all of them take at most `limit` bytes.
-    private static bool SmallInMemory(Model model, long limit)
-    {
-        long total = 0;
-        foreach (var graph in model.Graph.EnumerateGraphs())
-        {
-            foreach (var value in graph.Initializers)
-            {
-                if (value.Initializer!.External is not null)
-                {
-                    return false;
-                }
-
-                total += value.Initializer.ByteCount;
-            }
-
-            total += graph.SparseInitializers.Sum(value => value.SparseInitializer!.ByteCount);
-        }
-
-        return total <= limit;
     }
 
     // An independent copy of the model (via its bytes), changed by `prepare`, with every wanted value as a graph output.

@@ -83,8 +83,12 @@ public static class ModelWriter
         }
     }
 
-    // Every tensor the writer may keep inline: initializers, sparse initializers and attribute tensors, in every graph.
-    private static long TensorBytes(Model model)
+    /// <summary>Whether any initializer of any graph lies in external data.</summary>
+    public static bool HasExternalData(Model model) =>
+        model.Graph.EnumerateGraphs().Any(g => g.Initializers.Any(v => v.Initializer!.External is not null));
+
+    /// <summary>The bytes of every tensor the writer may keep inline: initializers, sparse initializers and attribute tensors, in every graph.</summary>
+    public static long TensorBytes(Model model)
     {
         long total = 0;
         foreach (var graph in model.Graph.EnumerateGraphs())
@@ -127,7 +131,7 @@ public static class ModelWriter
     /// </summary>
     public static (byte[] Bytes, string DataFolder)? ToBytesOverExternalData(Model model)
     {
-        if (model.Path is null || !model.Graph.EnumerateGraphs().Any(g => g.Initializers.Any(v => v.Initializer!.External is not null)))
+        if (model.Path is null || !HasExternalData(model))
         {
             return null;
         }
