@@ -38,7 +38,7 @@ internal static class ProviderVariants
 
         // A variant that broke a budget fails the run through its error diagnostics, and nothing is published:
         // the run's sentence, which spoke of the CPU model alone, says so first, and the shortfall is the variant's.
-        var missed = brokenJob.Shortfall is { } shortfall ? string.Join(", ", shortfall.Missed.Select(m => m.Text)) : "a budget";
+        var missed = brokenJob.Shortfall?.DescribeMissed() ?? "a budget";
         var summary = $"Wrote nothing: the GPU variant {brokenFile} ({ModelShrink.Core.Search.RunSummary.Facts(brokenJob)}) broke {missed}"
             + (main.Summary is { } cpu ? $"; the CPU model: {cpu}" : "");
         return main with { Diagnostics = diagnostics, Summary = summary, Shortfall = main.Shortfall ?? brokenJob.Shortfall };

@@ -13,4 +13,8 @@ public sealed record BudgetMiss(string Setting, double? Limit, double? Reached, 
 /// <param name="Bytes">Its size on disk.</param>
 /// <param name="Missed">Each budget it broke, and by how much.</param>
 /// <param name="WaysOut">What to try, cheapest first ("MaxSize=46.32KB lets ... through", "Prune=auto ...", "BudgetSeverity=Warning to place it anyway").</param>
-public sealed record Shortfall(string Candidate, long Bytes, IReadOnlyList<BudgetMiss> Missed, IReadOnlyList<string> WaysOut);
+public sealed record Shortfall(string Candidate, long Bytes, IReadOnlyList<BudgetMiss> Missed, IReadOnlyList<string> WaysOut)
+{
+    /// <summary>The budgets missed in words: "MaxAccuracyDrop by 2.1 pt, MaxSize by 4.62KB".</summary>
+    public string DescribeMissed() => string.Join(", ", Missed.Select(m => m.Text));
+}

@@ -133,13 +133,11 @@ public static class CompressionJob
             // Channel pruning without refit is the likelier cause of a collapse than the quantization beside it:
             // MSH4108 names the refit, and MSH4107 (which would blame the quantize mode and measure another one,
             // still pruned the same way) is not given as well.
-            if (settings.HintBetterSettings && ChannelRefitHint.For(settings, validation, diagnostics, display) is { } refitHint)
+            if (settings.HintBetterSettings
+                && (ChannelRefitHint.For(settings, validation, diagnostics, display)
+                    ?? AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation)) is { } betterSetting)
             {
-                diagnostics.Add(refitHint);
-            }
-            else if (settings.HintBetterSettings && AccuracyLossWarning.For(source, output, settings, validation, diagnostics, display, cancellation) is { } lossWarning)
-            {
-                diagnostics.Add(lossWarning);
+                diagnostics.Add(betterSetting);
             }
         }
 

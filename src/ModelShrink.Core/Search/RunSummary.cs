@@ -125,7 +125,7 @@ public static class RunSummary
     private static string Failed(IReadOnlyList<CandidateOutcome> candidates, Shortfall shortfall, JobSettings settings)
     {
         var closest = candidates.First(c => c.Name == shortfall.Candidate);
-        var missed = string.Join(", ", shortfall.Missed.Select(m => m.Text));
+        var missed = shortfall.DescribeMissed();
         if (candidates.Count == 1)
         {
             return $"Wrote nothing: {closest.Name} ({Facts(closest.Result)}) broke {missed}";

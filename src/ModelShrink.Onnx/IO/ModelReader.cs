@@ -58,27 +58,26 @@ public static class ModelReader
         return Build(proto, baseDirectory, displayName, null);
     }
 
-    // Files are parsed from a memory-mapped view (see MappedFile) under protobuf's default
+    // Files are parsed from a memory-mapped view (see Tensors.MappedFile) under protobuf's default
     // nesting limit of 100, about 30 levels of nested subgraphs.
     private static ModelProto ParseMapped(FileStream stream, string file)
     {
         CheckLength(stream.Length, file);
-        // Merged into an instance (what ParseFrom does) so that, on failure, what was read so far
-        // tells a truncated model from bytes that were never ONNX.
-        var proto = new ModelProto();
         using var mapped = new MappedFile(stream);
-        if (stream.Length >= SplitFrom && ParseSplit(mapped, stream.Name) is { } split)
+        var proto = stream.Length >= SplitFrom ? ParseSplit(mapped, stream.Name) : null;
+        if (proto is null)
         {
-            return LengthOverflow(mapped, split, file) is { } cut ? throw cut : CheckOnnx(split, file);
-        }
-
-        try
-        {
-            proto.MergeFrom(mapped.Sequence);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw LengthOverflow(mapped, proto, file) ?? Classify(e, proto, file, DefaultNestingLimit);
+            // Merged into an instance (what ParseFrom does) so that, on failure, what was read so far
+            // tells a truncated model from bytes that were never ONNX.
+            proto = new ModelProto();
+            try
+            {
+                proto.MergeFrom(mapped.Sequence);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw LengthOverflow(mapped, proto, file) ?? Classify(e, proto, file, DefaultNestingLimit);
+            }
         }
 
         if (LengthOverflow(mapped, proto, file) is { } overflow)
